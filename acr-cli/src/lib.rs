@@ -1,0 +1,9 @@
+//! Command-line pieces shared by `kubectl-acr` and `az-acr-ext`: argument groups, output
+//! formats, the commands both binaries offer, and the mapping from outcomes to exit codes.
+
+pub mod commands;
+pub mod output;
+pub mod process;
+
+pub use output::{OutputFormat, render};
+pub use process::{Outcome, Status, run_main};

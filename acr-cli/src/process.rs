@@ -1,0 +1,65 @@
+//! Process conventions: what a command returns, and the exit codes of DESIGN.md section 5.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+/// How a command that ran to completion ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Exit 0.
+    Success,
+    /// Exit 1: the command worked but what it checked did not pass (e.g. `cert verify`).
+    CheckFailed,
+    /// Exit 3: denied by policy.
+    Denied,
+}
+
+impl Status {
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Status::Success => 0,
+            Status::CheckFailed => 1,
+            Status::Denied => 3,
+        }
+    }
+}
+
+/// What a command prints on stdout, what it says on stderr, and how it ends.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub stdout: String,
+    /// A closing line for stderr (e.g. why the check failed), if any.
+    pub stderr: Option<String>,
+    pub status: Status,
+}
+
+impl Outcome {
+    pub fn success(stdout: String) -> Self {
+        Self {
+            stdout,
+            stderr: None,
+            status: Status::Success,
+        }
+    }
+}
+
+/// Runs a command and turns its result into the process exit code: the outcome's status, or 1
+/// with the error chain printed once on stderr (`error: outer: cause: root cause`).
+pub fn run_main(command: impl FnOnce() -> anyhow::Result<Outcome>) -> ExitCode {
+    match command() {
+        Ok(outcome) => {
+            let mut stdout = std::io::stdout().lock();
+            // A closed pipe (`| head`) is not an error worth reporting.
+            let _ = stdout.write_all(outcome.stdout.as_bytes());
+            let _ = stdout.flush();
+            if let Some(line) = outcome.stderr {
+                eprintln!("{line}");
+            }
+            ExitCode::from(outcome.status.exit_code())
+        }
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(1)
+        }
+    }
+}

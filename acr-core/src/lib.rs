@@ -1,0 +1,7 @@
+//! Core logic shared by `kubectl acr` and `az acr-ext`: the Arc extension settings model,
+//! certificate tooling and safe file output. No command-line parsing, no printing.
+
+pub mod fsio;
+pub mod secret;
+pub mod settings;
+pub mod tls;

@@ -1,0 +1,446 @@
+//! The connected registry settings model: the Arc extension's `--config` keys and protected
+//! settings, read exactly as `az k8s-extension create` takes them, with defaults and the TLS source.
+
+pub mod connection_string;
+pub mod keys;
+pub mod protected;
+mod tls_source;
+mod view;
+
+pub use connection_string::{ConnectionString, ConnectionStringError, ParentAuth, ParentProtocol};
+pub use tls_source::TlsSource;
+pub use view::EffectiveSettings;
+
+use crate::secret::SecretString;
+use protected::PemKind;
+use std::collections::BTreeSet;
+use std::net::IpAddr;
+
+/// Default of `pvc.storageRequest`, as in the Arc extension.
+pub const DEFAULT_STORAGE_REQUEST: &str = "500Gi";
+
+/// A refused setting. Messages name the setting and say what was expected; secrets never appear.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("{flag} expects key=value, got `{argument}`")]
+    NotKeyValue {
+        flag: &'static str,
+        argument: String,
+    },
+    #[error("unknown setting `{key}`{}", suggestion_text(.suggestion))]
+    UnknownKey {
+        key: String,
+        suggestion: Option<&'static str>,
+    },
+    #[error(
+        "{key} is a protected setting: pass it with --config-protected or --config-protected-file, not --config"
+    )]
+    ProtectedInPublic { key: String },
+    #[error("{key} is not a protected setting: pass it with --config")]
+    PublicInProtected { key: String },
+    #[error("{key}={value} is not a boolean; use true or false")]
+    NotBoolean { key: &'static str, value: String },
+    #[error("{key}={value} is not an IP address: {reason}")]
+    NotIp {
+        key: &'static str,
+        value: String,
+        reason: String,
+    },
+    #[error("{key}={value} is not a Kubernetes quantity (for example 500Gi or 1Ti)")]
+    NotQuantity { key: &'static str, value: String },
+    #[error("{key} {detail}")]
+    InvalidValue { key: String, detail: String },
+    #[error("{key} is required: {why}")]
+    Missing {
+        key: &'static str,
+        why: &'static str,
+    },
+    #[error("{first} and {second} disagree: {detail}")]
+    Conflict {
+        first: String,
+        second: String,
+        detail: String,
+    },
+    #[error("{origin}: invalid JSON at line {line}, column {column}: {message}{}", hint_text(.hint))]
+    InvalidJson {
+        origin: String,
+        line: usize,
+        column: usize,
+        message: String,
+        hint: Option<String>,
+    },
+    #[error("{origin}: cannot read protected settings: {detail}")]
+    ProtectedFileEncoding { origin: String, detail: String },
+    #[error("{origin}: {detail}")]
+    ProtectedFileShape { origin: String, detail: String },
+    #[error("connectionString: {0}")]
+    ConnectionString(#[from] ConnectionStringError),
+}
+
+fn suggestion_text(suggestion: &Option<&'static str>) -> String {
+    suggestion
+        .map(|key| format!("; did you mean {key}?"))
+        .unwrap_or_else(|| {
+            format!(
+                "; known settings: {}; protected: {}",
+                keys::PUBLIC.join(", "),
+                keys::PROTECTED.join(", ")
+            )
+        })
+}
+
+fn hint_text(hint: &Option<String>) -> String {
+    hint.as_ref()
+        .map(|hint| format!("\n  hint: {hint}"))
+        .unwrap_or_default()
+}
+
+/// The raw inputs, as the command line gave them. Later values of the same key win, as in `az`.
+#[derive(Debug, Default, Clone)]
+pub struct SettingsInput {
+    /// `--config key=value`, in order.
+    pub config: Vec<(String, String)>,
+    /// `--config-protected-file`: where it came from (for messages) and its bytes.
+    pub protected_file: Option<(String, Vec<u8>)>,
+    /// `--config-protected key=value`, in order; these override the file.
+    pub protected: Vec<(String, String)>,
+}
+
+/// Splits a `key=value` flag argument; the value may contain `=`.
+pub fn split_key_value(
+    flag: &'static str,
+    argument: &str,
+) -> Result<(String, String), SettingsError> {
+    match argument.split_once('=') {
+        Some((key, value)) if !key.trim().is_empty() => {
+            Ok((key.trim().to_owned(), value.to_owned()))
+        }
+        _ => Err(SettingsError::NotKeyValue {
+            flag,
+            argument: if flag.contains("protected") {
+                crate::secret::REDACTED.to_owned()
+            } else {
+                argument.to_owned()
+            },
+        }),
+    }
+}
+
+/// The TLS material given in protected settings, decoded from base64.
+#[derive(Debug, Clone, Default)]
+pub struct ProtectedSettings {
+    pub connection_string: Option<ConnectionString>,
+    /// `tls.crt`, decoded PEM (the serving certificate, optionally followed by its chain).
+    pub tls_crt: Option<String>,
+    /// `tls.key`, decoded PEM.
+    pub tls_key: Option<SecretString>,
+    /// `tls.cacrt`, decoded PEM.
+    pub tls_cacrt: Option<String>,
+    /// `tls.secret`: the name of an existing `kubernetes.io/tls` Secret.
+    pub tls_secret: Option<String>,
+}
+
+/// The effective connected registry settings: every key resolved, defaults filled in.
+#[derive(Debug, Clone)]
+pub struct ConnectedRegistrySettings {
+    pub service_cluster_ip: IpAddr,
+    pub pvc_storage_class_name: Option<String>,
+    pub pvc_storage_request: String,
+    pub cert_manager_enabled: bool,
+    pub cert_manager_install: bool,
+    pub trust_distribution_enabled: bool,
+    pub trust_distribution_skip_node_selector: bool,
+    pub protected: ProtectedSettings,
+    pub tls_source: TlsSource,
+    /// Public keys that took their default value (for display).
+    pub defaulted: BTreeSet<&'static str>,
+}
+
+impl ConnectedRegistrySettings {
+    /// Resolves the inputs into settings, refusing unknown keys, wrong types and conflicts.
+    pub fn resolve(input: &SettingsInput) -> Result<Self, SettingsError> {
+        let public = PublicValues::collect(&input.config)?;
+        let protected = ProtectedValues::collect(input)?;
+
+        let service_cluster_ip = match public.get(keys::SERVICE_CLUSTER_IP) {
+            Some(value) => parse_ip(keys::SERVICE_CLUSTER_IP, value)?,
+            None => {
+                return Err(SettingsError::Missing {
+                    key: keys::SERVICE_CLUSTER_IP,
+                    why: "give the ClusterIP the registry Service takes, inside the cluster's service CIDR, with --config service.clusterIP=<IP>",
+                });
+            }
+        };
+        let mut defaulted = BTreeSet::new();
+        let mut boolean = |key: &'static str, default: bool| -> Result<bool, SettingsError> {
+            match public.get(key) {
+                Some(value) => parse_bool(key, value),
+                None => {
+                    defaulted.insert(key);
+                    Ok(default)
+                }
+            }
+        };
+        let cert_manager_enabled = boolean(keys::CERT_MANAGER_ENABLED, true)?;
+        let cert_manager_install = boolean(keys::CERT_MANAGER_INSTALL, true)?;
+        let trust_distribution_enabled = boolean(keys::TRUST_DISTRIBUTION_ENABLED, true)?;
+        let trust_distribution_skip_node_selector = resolve_skip_node_selector(&public)?;
+        if public
+            .get(keys::TRUST_DISTRIBUTION_SKIP_NODE_SELECTOR)
+            .is_none()
+            && public
+                .get(keys::TRUST_DISTRIBUTION_USE_NODE_SELECTOR)
+                .is_none()
+        {
+            defaulted.insert(keys::TRUST_DISTRIBUTION_SKIP_NODE_SELECTOR);
+        }
+
+        let pvc_storage_class_name = match public.get(keys::PVC_STORAGE_CLASS_NAME) {
+            Some(value) if value.trim().is_empty() => {
+                return Err(SettingsError::InvalidValue {
+                    key: keys::PVC_STORAGE_CLASS_NAME.to_owned(),
+                    detail: "is empty; leave it out to use the cluster's default storage class"
+                        .to_owned(),
+                });
+            }
+            Some(value) => Some(value.trim().to_owned()),
+            None => {
+                defaulted.insert(keys::PVC_STORAGE_CLASS_NAME);
+                None
+            }
+        };
+        let pvc_storage_request = match public.get(keys::PVC_STORAGE_REQUEST) {
+            Some(value) => parse_quantity(keys::PVC_STORAGE_REQUEST, value)?,
+            None => {
+                defaulted.insert(keys::PVC_STORAGE_REQUEST);
+                DEFAULT_STORAGE_REQUEST.to_owned()
+            }
+        };
+
+        let protected = protected.decode()?;
+        let tls_source = TlsSource::derive(cert_manager_enabled, cert_manager_install, &protected)?;
+        Ok(Self {
+            service_cluster_ip,
+            pvc_storage_class_name,
+            pvc_storage_request,
+            cert_manager_enabled,
+            cert_manager_install,
+            trust_distribution_enabled,
+            trust_distribution_skip_node_selector,
+            protected,
+            tls_source,
+            defaulted,
+        })
+    }
+}
+
+/// Public values by key, after checking each key; later values win.
+struct PublicValues(Vec<(&'static str, String)>);
+
+impl PublicValues {
+    fn collect(pairs: &[(String, String)]) -> Result<Self, SettingsError> {
+        let mut values: Vec<(&'static str, String)> = Vec::new();
+        for (key, value) in pairs {
+            let known = known_key(key, &keys::PUBLIC, &keys::PROTECTED, |key| {
+                SettingsError::ProtectedInPublic { key }
+            })?;
+            values.retain(|(existing, _)| *existing != known);
+            values.push((known, value.trim_end_matches(['\r', '\n']).to_owned()));
+        }
+        Ok(Self(values))
+    }
+
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(known, _)| *known == key)
+            .map(|(_, value)| value.as_str())
+    }
+}
+
+/// Protected values by key (file first, then flags), not yet decoded.
+struct ProtectedValues(Vec<(&'static str, String)>);
+
+impl ProtectedValues {
+    fn collect(input: &SettingsInput) -> Result<Self, SettingsError> {
+        let mut pairs = match &input.protected_file {
+            Some((origin, bytes)) => protected::parse_protected_json(origin, bytes)?,
+            None => Vec::new(),
+        };
+        pairs.extend(input.protected.iter().cloned());
+        let mut values: Vec<(&'static str, String)> = Vec::new();
+        for (key, value) in pairs {
+            let known = known_key(&key, &keys::PROTECTED, &keys::PUBLIC, |key| {
+                SettingsError::PublicInProtected { key }
+            })?;
+            values.retain(|(existing, _)| *existing != known);
+            values.push((known, value));
+        }
+        Ok(Self(values))
+    }
+
+    fn decode(self) -> Result<ProtectedSettings, SettingsError> {
+        let mut settings = ProtectedSettings::default();
+        for (key, value) in self.0 {
+            match key {
+                keys::CONNECTION_STRING => {
+                    settings.connection_string = Some(ConnectionString::parse(&value)?);
+                }
+                keys::TLS_CRT => {
+                    settings.tls_crt = Some(protected::decode_base64_pem(
+                        key,
+                        &value,
+                        PemKind::Certificates,
+                    )?);
+                }
+                keys::TLS_KEY => {
+                    settings.tls_key = Some(SecretString::new(protected::decode_base64_pem(
+                        key,
+                        &value,
+                        PemKind::PrivateKey,
+                    )?));
+                }
+                keys::TLS_CACRT => {
+                    settings.tls_cacrt = Some(protected::decode_base64_pem(
+                        key,
+                        &value,
+                        PemKind::Certificates,
+                    )?);
+                }
+                _ => settings.tls_secret = Some(parse_secret_name(key, &value)?),
+            }
+        }
+        Ok(settings)
+    }
+}
+
+/// Maps a user-typed key to its canonical name in `expected`, explaining keys that belong to the
+/// other flag and suggesting the closest name for typos.
+fn known_key(
+    key: &str,
+    expected: &[&'static str],
+    other_flag: &[&'static str],
+    misplaced: impl Fn(String) -> SettingsError,
+) -> Result<&'static str, SettingsError> {
+    if let Some(known) = expected.iter().find(|known| **known == key) {
+        return Ok(known);
+    }
+    if let Some(other) = other_flag.iter().find(|other| **other == key) {
+        return Err(misplaced((*other).to_owned()));
+    }
+    let all: Vec<&'static str> = expected.iter().chain(other_flag).copied().collect();
+    Err(SettingsError::UnknownKey {
+        key: key.to_owned(),
+        suggestion: keys::closest(key, &all),
+    })
+}
+
+fn parse_bool(key: &'static str, value: &str) -> Result<bool, SettingsError> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(SettingsError::NotBoolean {
+            key,
+            value: value.to_owned(),
+        }),
+    }
+}
+
+fn parse_ip(key: &'static str, value: &str) -> Result<IpAddr, SettingsError> {
+    let trimmed = value.trim();
+    let reason = if trimmed.contains('/') {
+        "give a single address, not a CIDR range".to_owned()
+    } else if trimmed
+        .rsplit_once(':')
+        .is_some_and(|(host, _)| host.parse::<std::net::Ipv4Addr>().is_ok())
+    {
+        "give the address without a port".to_owned()
+    } else {
+        match trimmed.parse::<IpAddr>() {
+            Ok(ip) => return Ok(ip),
+            Err(_) => {
+                "expected an IPv4 address such as 192.100.100.1 or an IPv6 address".to_owned()
+            }
+        }
+    };
+    Err(SettingsError::NotIp {
+        key,
+        value: value.to_owned(),
+        reason,
+    })
+}
+
+/// Accepts the Kubernetes quantity forms a storage request uses: a decimal number with an optional
+/// binary (Ki..Ei) or decimal (k..E) suffix.
+fn parse_quantity(key: &'static str, value: &str) -> Result<String, SettingsError> {
+    let trimmed = value.trim();
+    let digits_end = trimmed
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(trimmed.len());
+    let (number, suffix) = trimmed.split_at(digits_end);
+    let number_ok = !number.is_empty()
+        && number.matches('.').count() <= 1
+        && !number.starts_with('.')
+        && !number.ends_with('.');
+    let suffix_ok = matches!(
+        suffix,
+        "" | "Ki" | "Mi" | "Gi" | "Ti" | "Pi" | "Ei" | "k" | "M" | "G" | "T" | "P" | "E"
+    );
+    if number_ok && suffix_ok {
+        Ok(trimmed.to_owned())
+    } else {
+        Err(SettingsError::NotQuantity {
+            key,
+            value: value.to_owned(),
+        })
+    }
+}
+
+/// A Kubernetes object name (RFC 1123 subdomain).
+fn parse_secret_name(key: &str, value: &str) -> Result<String, SettingsError> {
+    let name = value.trim();
+    let valid = !name.is_empty()
+        && name.len() <= 253
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
+        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && name.ends_with(|c: char| c.is_ascii_alphanumeric());
+    if valid {
+        Ok(name.to_owned())
+    } else {
+        Err(SettingsError::InvalidValue {
+            key: key.to_owned(),
+            detail: format!(
+                "`{value}` is not a valid Secret name (lowercase letters, digits, '-' and '.', starting and ending with a letter or digit)"
+            ),
+        })
+    }
+}
+
+fn resolve_skip_node_selector(public: &PublicValues) -> Result<bool, SettingsError> {
+    let skip = public
+        .get(keys::TRUST_DISTRIBUTION_SKIP_NODE_SELECTOR)
+        .map(|value| parse_bool(keys::TRUST_DISTRIBUTION_SKIP_NODE_SELECTOR, value))
+        .transpose()?;
+    let use_selector = public
+        .get(keys::TRUST_DISTRIBUTION_USE_NODE_SELECTOR)
+        .map(|value| parse_bool(keys::TRUST_DISTRIBUTION_USE_NODE_SELECTOR, value))
+        .transpose()?;
+    match (skip, use_selector) {
+        (Some(skip), Some(use_selector)) if skip == use_selector => Err(SettingsError::Conflict {
+            first: format!("{}={skip}", keys::TRUST_DISTRIBUTION_SKIP_NODE_SELECTOR),
+            second: format!(
+                "{}={use_selector}",
+                keys::TRUST_DISTRIBUTION_USE_NODE_SELECTOR
+            ),
+            detail: "useNodeSelector is the inverse of skipNodeSelector; give only one".to_owned(),
+        }),
+        (Some(skip), _) => Ok(skip),
+        (None, Some(use_selector)) => Ok(!use_selector),
+        (None, None) => Ok(false),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,28 @@
+//! The certificate toolkit: generate serving certificates (rcgen), read them from any form they
+//! come in, describe them, and verify them the way TLS clients will (x509-parser).
+
+mod describe;
+mod error;
+mod generate;
+mod load;
+mod names;
+pub(crate) mod pem;
+#[cfg(test)]
+mod test_support;
+mod verify;
+
+pub use describe::{
+    CertificateInfo, InspectReport, InspectedCertificate, PublicKeyInfo, SubjectAltNames, describe,
+    inspect,
+};
+pub use error::TlsError;
+pub use generate::{
+    CertificateAuthority, GenerateOptions, GeneratedBundle, GeneratedCertificate, KeyType,
+    generate, write_bundle,
+};
+pub use load::{
+    InputFormat, LoadedCertificate, LoadedCertificates, PrivateKey, load_certificates,
+    load_private_key,
+};
+pub use names::{dns_name_matches, san_covers_dns, san_covers_ip};
+pub use verify::{Check, Outcome, VerifyReport, VerifyRequest, verify};

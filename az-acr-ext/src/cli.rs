@@ -1,0 +1,62 @@
+//! The `az-acr-ext` command line, mirrored by the Python extension's `az acr-ext` commands.
+
+use acr_cli::commands::cert::CertCommand;
+use acr_cli::commands::config::ConfigViewArgs;
+use acr_cli::commands::version::VersionArgs;
+use acr_cli::{Outcome, OutputFormat};
+
+/// Azure Container Registry helpers for az: certificates and connected registry settings.
+///
+/// Output is JSON unless -o says otherwise. Exit codes: 0 ok, 1 error or failed check,
+/// 2 usage, 3 denied by policy.
+#[derive(Debug, clap::Parser)]
+#[command(name = "az-acr-ext", version)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// Generate, inspect and verify certificates.
+    #[command(subcommand)]
+    Cert(CertCommand),
+    /// Connected registry settings.
+    #[command(subcommand)]
+    ConnectedRegistry(ConnectedRegistryCommand),
+    /// Print the engine's version (the extension checks it).
+    Version(VersionArgs),
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum ConnectedRegistryCommand {
+    /// Print the effective Arc extension settings: defaults, TLS source, secrets redacted.
+    ConfigView(ConfigViewArgs),
+}
+
+impl Cli {
+    pub fn run(&self) -> anyhow::Result<Outcome> {
+        match &self.command {
+            Command::Cert(command) => command.run(OutputFormat::Json),
+            Command::ConnectedRegistry(ConnectedRegistryCommand::ConfigView(args)) => {
+                args.run(OutputFormat::Json)
+            }
+            Command::Version(args) => args.run(
+                env!("CARGO_PKG_NAME"),
+                env!("CARGO_PKG_VERSION"),
+                OutputFormat::Json,
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_line_definition_is_consistent() {
+        use clap::CommandFactory as _;
+        Cli::command().debug_assert();
+    }
+}

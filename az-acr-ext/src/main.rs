@@ -1,0 +1,12 @@
+//! `az-acr-ext`: the engine behind the `az acr-ext` Azure CLI extension. Prints JSON by default
+//! so that az can format it (`-o table|tsv|yaml`, `--query`).
+
+mod cli;
+
+use clap::Parser as _;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    acr_cli::run_main(|| cli.run())
+}

@@ -1,0 +1,59 @@
+//! The `kubectl acr` command line.
+
+use acr_cli::commands::cert::CertCommand;
+use acr_cli::commands::config::ConfigViewArgs;
+use acr_cli::commands::version::VersionArgs;
+use acr_cli::{Outcome, OutputFormat};
+
+/// Deploy and check an Azure Container Registry connected registry in Kubernetes.
+///
+/// Exit codes: 0 ok, 1 error or failed check, 2 usage, 3 denied by policy.
+#[derive(Debug, clap::Parser)]
+#[command(name = "kubectl acr", bin_name = "kubectl acr", version)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// Show the effective connected registry settings.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Generate, inspect and verify certificates.
+    #[command(subcommand)]
+    Cert(CertCommand),
+    /// Print the plugin's version.
+    Version(VersionArgs),
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum ConfigCommand {
+    /// Print the effective settings: defaults filled in, TLS source named, secrets redacted.
+    View(ConfigViewArgs),
+}
+
+impl Cli {
+    pub fn run(&self) -> anyhow::Result<Outcome> {
+        match &self.command {
+            Command::Config(ConfigCommand::View(args)) => args.run(OutputFormat::Text),
+            Command::Cert(command) => command.run(OutputFormat::Text),
+            Command::Version(args) => args.run(
+                env!("CARGO_PKG_NAME"),
+                env!("CARGO_PKG_VERSION"),
+                OutputFormat::Text,
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_line_definition_is_consistent() {
+        use clap::CommandFactory as _;
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The one test command: installs what the tests need on a fresh Debian machine, then runs
+# formatting and lint checks, builds the binaries and runs every test in the workspace.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '==> %s\n' "$*" >&2; }
+
+# Debian packages for the real peers the tests run: openssl and curl read our certificates,
+# docker-registry serves them.
+install_debian_packages() {
+    local missing=()
+    command -v openssl >/dev/null || missing+=(openssl)
+    command -v curl >/dev/null || missing+=(curl)
+    [ -x /usr/bin/docker-registry ] || missing+=(docker-registry)
+    if [ ${#missing[@]} -eq 0 ]; then
+        return
+    fi
+    say "installing Debian packages: ${missing[*]}"
+    local sudo=()
+    [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+    "${sudo[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+install_rust_targets() {
+    if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+        say "adding the wasm32-unknown-unknown target"
+        rustup target add wasm32-unknown-unknown
+    fi
+}
+
+install_debian_packages
+install_rust_targets
+
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+
+say "cargo fmt --check"
+cargo fmt --all -- --check
+
+say "cargo clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+say "cargo build (binaries used by the integration tests)"
+cargo build --workspace --bins --locked
+
+say "tests"
+if cargo nextest --version >/dev/null 2>&1; then
+    cargo nextest run --workspace --locked --no-fail-fast
+else
+    cargo test --workspace --locked --no-fail-fast
+fi

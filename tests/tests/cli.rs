@@ -1,0 +1,282 @@
+//! The built binaries, run as users run them: golden outputs, exit codes, files written, and the
+//! real `kubectl` and `openssl` reading what they produce.
+
+use acr_tests::{Run, bin_path, fixture, require_tool, run};
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+/// Compares `actual` with a golden file; `UPDATE_GOLDEN=1` rewrites it (review the diff).
+fn assert_golden(name: &str, actual: &str) {
+    let path = fixture(&format!("golden/{name}"));
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        fs::write(&path, actual).expect("write golden file");
+    }
+    let expected = fs::read_to_string(&path)
+        .unwrap_or_else(|err| panic!("cannot read {}: {err}", path.display()));
+    assert_eq!(
+        actual,
+        expected,
+        "output differs from {} (UPDATE_GOLDEN=1 rewrites it)",
+        path.display()
+    );
+}
+
+fn kubectl_acr(args: &[&str]) -> Run {
+    run(bin_path("kubectl-acr"), args)
+}
+
+fn path_arg(path: &Path) -> &str {
+    path.to_str().expect("UTF-8 path")
+}
+
+#[test]
+fn cert_inspect_json_is_golden() {
+    let crt = fixture("golden/registry.crt");
+    let stdout = kubectl_acr(&[
+        "cert",
+        "inspect",
+        path_arg(&crt),
+        "--at",
+        "2026-12-01T00:00:00Z",
+        "-o",
+        "json",
+    ])
+    .success();
+    assert_golden("cert-inspect.json", &stdout);
+}
+
+#[test]
+fn az_engine_inspects_as_json_by_default() {
+    let crt = fixture("golden/registry.crt");
+    let args = ["cert", "inspect", path_arg(&crt), "--at", "2026-12-01"];
+    let stdout = run(bin_path("az-acr-ext"), args).success();
+    let parsed: serde_json::Value = serde_json::from_str(&stdout).expect("JSON by default");
+    assert_eq!(
+        parsed["certificates"][0]["subjectAltNames"]["ip"],
+        serde_json::json!(["192.100.100.1", "fd00::10"])
+    );
+}
+
+#[test]
+fn config_view_json_is_golden_and_redacted() {
+    let protected = fixture("golden/protected-byoc.json");
+    let stdout = kubectl_acr(&[
+        "config",
+        "view",
+        "--config",
+        "service.clusterIP=192.100.100.1",
+        "--config",
+        "cert-manager.enabled=false",
+        "--config",
+        "cert-manager.install=false",
+        "--config",
+        "pvc.storageClassName=managed-csi",
+        "--config-protected-file",
+        path_arg(&protected),
+        "-o",
+        "json",
+    ])
+    .success();
+    assert!(!stdout.contains("Zm9vYmFy"), "password leaked: {stdout}");
+    assert!(!stdout.contains("LS0tLS1"), "PEM leaked: {stdout}");
+    assert_golden("config-view.json", &stdout);
+}
+
+#[test]
+fn config_view_refuses_the_tutorial_sample_with_line_and_column() {
+    let broken = fixture("golden/protected-tutorial-broken.json");
+    let result = kubectl_acr(&[
+        "config",
+        "view",
+        "--config",
+        "service.clusterIP=192.100.100.1",
+        "--config-protected-file",
+        path_arg(&broken),
+    ]);
+    assert_eq!(result.code, Some(1), "{result:?}");
+    assert!(
+        result
+            .stderr
+            .contains("invalid JSON at line 3, column 12: expected value"),
+        "{}",
+        result.stderr
+    );
+    assert!(
+        result
+            .stderr
+            .contains("`$TLS_CRT` looks like a shell variable")
+    );
+    assert_eq!(
+        result.stderr.matches("error:").count(),
+        1,
+        "chain printed once"
+    );
+}
+
+#[test]
+fn bad_flags_exit_with_usage_code() {
+    let result = kubectl_acr(&["cert", "generate", "--key-type", "dsa", "--ip", "10.0.0.1"]);
+    assert_eq!(result.code, Some(2), "{result:?}");
+    assert!(
+        result
+            .stderr
+            .contains("possible values: p256, p384, rsa2048, rsa3072, rsa4096")
+    );
+    let result = kubectl_acr(&["cert", "generate"]);
+    assert_eq!(result.code, Some(2), "names are required: {result:?}");
+}
+
+#[test]
+fn generated_certificates_pass_openssl_and_keys_stay_private() {
+    let openssl = require_tool("openssl");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("certs");
+    let generate = [
+        "cert",
+        "generate",
+        "--ip",
+        "192.100.100.1",
+        "--dns",
+        "registry.contoso.local",
+        "--key-type",
+        "rsa3072",
+        "--out-dir",
+        path_arg(&out),
+    ];
+    let summary = kubectl_acr(&generate).success();
+    assert!(summary.contains("IP:192.100.100.1"), "{summary}");
+    assert!(summary.contains("RSA 3072"), "{summary}");
+    assert!(
+        summary.contains("(365 days)"),
+        "validity is printed: {summary}"
+    );
+
+    for key in ["ca.key", "tls.key"] {
+        let mode = fs::metadata(out.join(key))
+            .expect("key file")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{key}");
+    }
+    let ca = out.join("ca.crt");
+    let leaf = out.join("tls.crt");
+    let verified = run(
+        &openssl,
+        ["verify", "-CAfile", path_arg(&ca), path_arg(&leaf)],
+    )
+    .success();
+    assert!(verified.contains(": OK"), "{verified}");
+    let text = run(
+        &openssl,
+        ["x509", "-noout", "-text", "-in", path_arg(&leaf)],
+    )
+    .success();
+    assert!(
+        text.contains("IP Address:192.100.100.1, DNS:registry.contoso.local")
+            || text.contains("DNS:registry.contoso.local, IP Address:192.100.100.1"),
+        "{text}"
+    );
+    assert!(text.contains("TLS Web Server Authentication"), "{text}");
+    assert!(text.contains("Public-Key: (3072 bit)"), "{text}");
+
+    let again = kubectl_acr(&generate);
+    assert_eq!(again.code, Some(1), "{again:?}");
+    assert!(
+        again.stderr.contains("already exists; pass --force"),
+        "{}",
+        again.stderr
+    );
+    let mut forced = generate.to_vec();
+    forced.push("--force");
+    kubectl_acr(&forced).success();
+}
+
+#[test]
+fn verify_lists_every_failure_and_exits_nonzero() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = path_arg(dir.path());
+    kubectl_acr(&["cert", "generate", "--ip", "10.9.9.9", "--out-dir", out]).success();
+    let cert = dir.path().join("tls.crt");
+    let ca = dir.path().join("ca.crt");
+    let key = dir.path().join("tls.key");
+
+    let good = kubectl_acr(&[
+        "cert",
+        "verify",
+        "--cert",
+        path_arg(&cert),
+        "--key",
+        path_arg(&key),
+        "--ca",
+        path_arg(&ca),
+        "--ip",
+        "10.9.9.9",
+    ]);
+    assert_eq!(good.code, Some(0), "{good:?}");
+
+    let wrong_key = fixture("golden/registry.key");
+    let bad = kubectl_acr(&[
+        "cert",
+        "verify",
+        "--cert",
+        path_arg(&cert),
+        "--key",
+        path_arg(&wrong_key),
+        "--ca",
+        path_arg(&ca),
+        "--ip",
+        "127.0.0.1",
+        "--at",
+        "2040-01-01",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(bad.code, Some(1), "{bad:?}");
+    let report: serde_json::Value = serde_json::from_str(&bad.stdout).expect("JSON report");
+    assert_eq!(report["passed"], false);
+    let failed: Vec<&str> = report["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .filter(|check| check["outcome"] == "fail")
+        .map(|check| check["name"].as_str().expect("name"))
+        .collect();
+    for expected in ["key-matches", "validity", "san-covers"] {
+        assert!(
+            failed.contains(&expected),
+            "{expected} missing in {failed:?}"
+        );
+    }
+    assert!(bad.stderr.contains("failed verification"), "{}", bad.stderr);
+}
+
+#[test]
+fn kubectl_finds_and_runs_the_plugin() {
+    let kubectl = require_tool("kubectl");
+    let bin_dir = bin_path("kubectl-acr")
+        .parent()
+        .expect("bin dir")
+        .to_path_buf();
+    let path = std::env::join_paths(std::iter::once(bin_dir).chain(std::env::split_paths(
+        &std::env::var_os("PATH").expect("PATH"),
+    )))
+    .expect("PATH");
+    let output = std::process::Command::new(&kubectl)
+        .args(["acr", "version"])
+        .env("PATH", &path)
+        .output()
+        .expect("run kubectl");
+    let version = Run::from(output).success();
+    assert_eq!(
+        version,
+        format!("kubectl-acr {}\n", env!("CARGO_PKG_VERSION"))
+    );
+    let output = std::process::Command::new(&kubectl)
+        .args(["plugin", "list"])
+        .env("PATH", &path)
+        .output()
+        .expect("run kubectl plugin list");
+    let listed = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(listed.contains("kubectl-acr"), "{listed}");
+}
