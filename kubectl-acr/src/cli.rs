@@ -4,6 +4,7 @@ use acr_cli::commands::cert::CertCommand;
 use acr_cli::commands::config::ConfigViewArgs;
 use acr_cli::commands::version::VersionArgs;
 use acr_cli::{Outcome, OutputFormat};
+use clap::CommandFactory as _;
 
 /// Deploy and check an Azure Container Registry connected registry in Kubernetes.
 ///
@@ -25,6 +26,12 @@ enum Command {
     Cert(CertCommand),
     /// Print the plugin's version.
     Version(VersionArgs),
+    /// Shell completion for kubectl (called by `kubectl_complete-acr`).
+    #[command(name = "__complete", hide = true)]
+    Complete {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        words: Vec<String>,
+    },
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -43,6 +50,10 @@ impl Cli {
                 env!("CARGO_PKG_VERSION"),
                 OutputFormat::Text,
             ),
+            Command::Complete { words } => Ok(Outcome::success(crate::complete::complete(
+                Cli::command(),
+                words,
+            ))),
         }
     }
 }
@@ -53,7 +64,6 @@ mod tests {
 
     #[test]
     fn command_line_definition_is_consistent() {
-        use clap::CommandFactory as _;
         Cli::command().debug_assert();
     }
 }

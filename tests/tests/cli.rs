@@ -251,32 +251,52 @@ fn verify_lists_every_failure_and_exits_nonzero() {
     assert!(bad.stderr.contains("failed verification"), "{}", bad.stderr);
 }
 
-#[test]
-fn kubectl_finds_and_runs_the_plugin() {
-    let kubectl = require_tool("kubectl");
+/// PATH with the built binaries and the shipped `kubectl_complete-acr` script in front.
+fn plugin_path() -> std::ffi::OsString {
     let bin_dir = bin_path("kubectl-acr")
         .parent()
         .expect("bin dir")
         .to_path_buf();
-    let path = std::env::join_paths(std::iter::once(bin_dir).chain(std::env::split_paths(
-        &std::env::var_os("PATH").expect("PATH"),
-    )))
-    .expect("PATH");
-    let output = std::process::Command::new(&kubectl)
-        .args(["acr", "version"])
-        .env("PATH", &path)
+    let completion_dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root")
+        .join("kubectl-acr");
+    std::env::join_paths(
+        [bin_dir, completion_dir]
+            .into_iter()
+            .chain(std::env::split_paths(
+                &std::env::var_os("PATH").expect("PATH"),
+            )),
+    )
+    .expect("PATH")
+}
+
+fn kubectl_with_plugin(args: &[&str]) -> Run {
+    let kubectl = require_tool("kubectl");
+    std::process::Command::new(&kubectl)
+        .args(args)
+        .env("PATH", plugin_path())
         .output()
-        .expect("run kubectl");
-    let version = Run::from(output).success();
+        .expect("run kubectl")
+        .into()
+}
+
+#[test]
+fn kubectl_finds_and_runs_the_plugin() {
+    let version = kubectl_with_plugin(&["acr", "version"]).success();
     assert_eq!(
         version,
         format!("kubectl-acr {}\n", env!("CARGO_PKG_VERSION"))
     );
-    let output = std::process::Command::new(&kubectl)
-        .args(["plugin", "list"])
-        .env("PATH", &path)
-        .output()
-        .expect("run kubectl plugin list");
-    let listed = String::from_utf8_lossy(&output.stdout).into_owned();
+    let listed = kubectl_with_plugin(&["plugin", "list"]).stdout;
     assert!(listed.contains("kubectl-acr"), "{listed}");
+}
+
+#[test]
+fn kubectl_completes_plugin_commands() {
+    let completions = kubectl_with_plugin(&["__complete", "acr", "cert", ""]).success();
+    assert!(
+        completions.starts_with("generate\ninspect\nverify\nhelp\n:4\n"),
+        "{completions}"
+    );
 }
