@@ -1,0 +1,180 @@
+//! Builds the built-in policies (`policies/*`, one crate each) for `wasm32-unknown-unknown` and
+//! generates `builtin_policies.rs`, which embeds them with `include_bytes!`.
+//!
+//! The policies are built by a nested `cargo build --release` with its own target directory
+//! (`<profile dir>/policy-wasm`), so it never waits on the lock of the build that runs this
+//! script; the nested build shares this build's jobserver, so `-j` still holds. Its release
+//! profile is set here ([`POLICY_PROFILE`]), not taken from the workspace.
+
+use std::env;
+use std::ffi::OsStr;
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, exit};
+
+const WASM_TARGET: &str = "wasm32-unknown-unknown";
+
+/// The nested build's release profile: small modules compile faster in the host, and a policy
+/// that panics should trap at once.
+const POLICY_PROFILE: [(&str, &str); 4] = [
+    ("CARGO_PROFILE_RELEASE_OPT_LEVEL", "s"),
+    ("CARGO_PROFILE_RELEASE_LTO", "fat"),
+    ("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "1"),
+    ("CARGO_PROFILE_RELEASE_PANIC", "abort"),
+];
+
+/// Outer-build settings that must not leak into the nested wasm32 build.
+const ENV_NOT_INHERITED: [&str; 6] = [
+    "CARGO_ENCODED_RUSTFLAGS",
+    "RUSTFLAGS",
+    "RUSTC_WORKSPACE_WRAPPER",
+    "CARGO_TARGET_DIR",
+    "CARGO_BUILD_TARGET",
+    "CARGO_BUILD_TARGET_DIR",
+];
+
+fn main() {
+    let manifest_dir = PathBuf::from(env_var("CARGO_MANIFEST_DIR"));
+    let workspace = manifest_dir
+        .parent()
+        .expect("acr-policy sits in the workspace root")
+        .to_owned();
+    let out_dir = PathBuf::from(env_var("OUT_DIR"));
+    for watched in [
+        "policies",
+        "wasm-guest/src",
+        "wasm-guest/Cargo.toml",
+        "Cargo.toml",
+        "Cargo.lock",
+    ] {
+        println!(
+            "cargo::rerun-if-changed={}",
+            workspace.join(watched).display()
+        );
+    }
+
+    let policies = policy_crates(&workspace.join("policies"));
+    let mut generated = String::from(
+        "/// The built-in policies, built for wasm32 from `policies/*` by `build.rs`.\n\
+         pub const BUILTIN_POLICIES: &[Builtin] = &[\n",
+    );
+    if !policies.is_empty() {
+        require_wasm_target();
+        let target_dir = nested_target_dir(&out_dir);
+        build_policies(&workspace, &target_dir, &policies);
+        for name in &policies {
+            let built = target_dir
+                .join(WASM_TARGET)
+                .join("release")
+                .join(format!("{}.wasm", name.replace('-', "_")));
+            let embedded = out_dir.join(format!("{name}.wasm"));
+            if let Err(error) = fs::copy(&built, &embedded) {
+                fail(&format!(
+                    "cannot copy the built policy {}: {error}",
+                    built.display()
+                ));
+            }
+            writeln!(
+                generated,
+                "    Builtin {{ name: {name:?}, wasm: include_bytes!({:?}) }},",
+                embedded.display().to_string()
+            )
+            .expect("writing to a String cannot fail");
+        }
+    }
+    generated.push_str("];\n");
+    if let Err(error) = fs::write(out_dir.join("builtin_policies.rs"), generated) {
+        fail(&format!("cannot write builtin_policies.rs: {error}"));
+    }
+}
+
+/// Names of the policy crates: the directories of `policies/` holding a `Cargo.toml`, sorted.
+/// A policy's directory, package and metadata names are the same.
+fn policy_crates(policies_dir: &Path) -> Vec<String> {
+    let Ok(entries) = fs::read_dir(policies_dir) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = entries
+        .filter_map(Result::ok)
+        .filter(|entry| entry.path().join("Cargo.toml").is_file())
+        .filter_map(|entry| entry.file_name().to_str().map(str::to_owned))
+        .collect();
+    names.sort();
+    names
+}
+
+fn require_wasm_target() {
+    let rustc = env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let libdir = Command::new(&rustc)
+        .args(["--print", "target-libdir", "--target", WASM_TARGET])
+        .output()
+        .ok()
+        .filter(|output| output.status.success())
+        .map(|output| PathBuf::from(String::from_utf8_lossy(&output.stdout).trim()));
+    let installed = libdir
+        .and_then(|dir| fs::read_dir(dir).ok())
+        .is_some_and(|mut entries| entries.next().is_some());
+    if !installed {
+        fail(
+            "wasm32-unknown-unknown target missing: run `rustup target add wasm32-unknown-unknown` \
+             (scripts/test.sh does this)",
+        );
+    }
+}
+
+/// `<target>/<profile>/policy-wasm`, found from `OUT_DIR` (`<target>/<profile>/build/<pkg>/out`,
+/// with a target triple directory before the profile when cross-compiling).
+fn nested_target_dir(out_dir: &Path) -> PathBuf {
+    out_dir
+        .ancestors()
+        .find(|dir| dir.file_name() == Some(OsStr::new("build")))
+        .and_then(Path::parent)
+        .map(|profile_dir| profile_dir.join("policy-wasm"))
+        .unwrap_or_else(|| out_dir.join("policy-wasm"))
+}
+
+fn build_policies(workspace: &Path, target_dir: &Path, policies: &[String]) {
+    let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut command = Command::new(cargo);
+    command
+        .current_dir(workspace)
+        .args(["build", "--release", "--locked", "--target", WASM_TARGET])
+        .arg("--manifest-path")
+        .arg(workspace.join("Cargo.toml"))
+        .arg("--target-dir")
+        .arg(target_dir);
+    for policy in policies {
+        command.args(["--package", policy]);
+    }
+    for variable in ENV_NOT_INHERITED {
+        command.env_remove(variable);
+    }
+    command.envs(POLICY_PROFILE);
+    match command.output() {
+        Ok(output) if output.status.success() => {}
+        Ok(output) => {
+            // Exiting with failure makes cargo show this script's stderr: the nested errors.
+            eprintln!("{}", String::from_utf8_lossy(&output.stderr));
+            eprintln!(
+                "error: building the built-in policies for {WASM_TARGET} failed ({})",
+                output.status
+            );
+            exit(1)
+        }
+        Err(error) => fail(&format!(
+            "cannot run cargo to build the built-in policies: {error}"
+        )),
+    }
+}
+
+fn env_var(name: &str) -> String {
+    env::var(name).unwrap_or_else(|_| fail(&format!("cargo did not set {name}")))
+}
+
+/// Ends the build with one line saying what is wrong: cargo prints `cargo::error` lines and
+/// fails the build once the script exits, without the script's other output.
+fn fail(message: &str) -> ! {
+    println!("cargo::error={message}");
+    exit(0)
+}

@@ -1,0 +1,184 @@
+//! The policy host: one wasmtime engine, the `acr.log` linker, the epoch ticker, and the
+//! in-process and on-disk caches of compiled modules; loading checks a module against ABI v1.
+
+use crate::cache::{DiskCache, ModuleHash};
+use crate::epoch::EpochTicker;
+use crate::error::{AbiCall, CacheProblem, HostError, PolicyError, PolicyErrorKind};
+use crate::inspect::{check_abi_types, read_metadata_and_check_imports};
+use crate::limits::Limits;
+use crate::policy::{LoadedPolicy, ModuleOrigin};
+use crate::sandbox::{SandboxSpec, SandboxState, policy_linker};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError};
+use wasm_guest::ABI_VERSION;
+use wasmtime::{Config, Engine, Linker, Module};
+
+/// How to build a [`PolicyHost`].
+#[derive(Debug, Clone, Default)]
+pub struct HostConfig {
+    /// Where compiled modules are cached between runs; `None` compiles every run.
+    pub cache_dir: Option<PathBuf>,
+    /// The limits [`LoadedPolicy::evaluate`] applies; per-call limits can override them.
+    pub limits: Limits,
+    /// Count fuel so [`Limits::fuel`] can be used. Costs some speed in every evaluation.
+    pub fuel_metering: bool,
+}
+
+/// Loads and runs policy modules. Cheap to share: loaded policies keep the host alive.
+#[derive(Debug, Clone)]
+pub struct PolicyHost {
+    shared: Arc<HostShared>,
+}
+
+/// What the host and every policy it loaded share.
+#[derive(Debug)]
+pub(crate) struct HostShared {
+    pub engine: Engine,
+    pub ticker: EpochTicker,
+    pub limits: Limits,
+    pub fuel_metering: bool,
+    linker: Linker<SandboxState>,
+    disk_cache: Result<Option<DiskCache>, CacheProblem>,
+    compiled: Mutex<HashMap<ModuleHash, Module>>,
+}
+
+impl PolicyHost {
+    pub fn new(config: HostConfig) -> Result<Self, HostError> {
+        let mut engine_config = Config::new();
+        engine_config
+            .epoch_interruption(true)
+            .consume_fuel(config.fuel_metering);
+        let engine = Engine::new(&engine_config).map_err(|error| HostError::Engine {
+            message: error.to_string(),
+        })?;
+        let linker = policy_linker(&engine).map_err(|error| HostError::Engine {
+            message: error.to_string(),
+        })?;
+        let disk_cache = config
+            .cache_dir
+            .as_deref()
+            .map(|dir| DiskCache::open(dir, &engine))
+            .transpose();
+        let ticker = EpochTicker::start(engine.clone()).map_err(HostError::Ticker)?;
+        Ok(Self {
+            shared: Arc::new(HostShared {
+                engine,
+                ticker,
+                limits: config.limits,
+                fuel_metering: config.fuel_metering,
+                linker,
+                disk_cache,
+                compiled: Mutex::new(HashMap::new()),
+            }),
+        })
+    }
+
+    /// The limits evaluations get unless told otherwise.
+    pub fn limits(&self) -> &Limits {
+        &self.shared.limits
+    }
+
+    /// Why the on-disk cache is not in use, when a cache directory was given but cannot be
+    /// used; modules are then compiled every run.
+    pub fn cache_problem(&self) -> Option<&CacheProblem> {
+        self.shared.disk_cache.as_ref().err()
+    }
+
+    /// Checks and prepares a module. `source` names it in errors until its metadata is read
+    /// (a path, `builtin:NAME`, a URL).
+    ///
+    /// In order: the metadata section and imports are read without compiling; the module is
+    /// compiled (or taken from a cache); import and export types are checked; and one trial
+    /// instance, under the default limits, must answer `acr_abi_version() == 1`.
+    pub fn load(&self, source: &str, bytes: &[u8]) -> Result<LoadedPolicy, PolicyError> {
+        let metadata = read_metadata_and_check_imports(bytes)
+            .map_err(|kind| PolicyError::new(source, kind))?;
+        let name = metadata.name.clone();
+        let hash = ModuleHash::of(bytes);
+        let (module, origin, cache_problem) = self
+            .compiled_module(hash, bytes)
+            .map_err(|kind| PolicyError::new(&name, kind))?;
+        let exports = check_abi_types(&module).map_err(|kind| PolicyError::new(&name, kind))?;
+        let instance_pre = self
+            .shared
+            .linker
+            .instantiate_pre(&module)
+            .map_err(|error| {
+                PolicyError::new(
+                    &name,
+                    PolicyErrorKind::Host {
+                        message: error.to_string(),
+                    },
+                )
+            })?;
+        let spec = SandboxSpec {
+            engine: &self.shared.engine,
+            ticker: &self.shared.ticker,
+            instance_pre: &instance_pre,
+            fuel_metering: self.shared.fuel_metering,
+            policy: &name,
+        };
+        let found = spec.abi_version(&self.shared.limits).result?;
+        if found != ABI_VERSION {
+            return Err(PolicyError::during(
+                &name,
+                AbiCall::AbiVersion,
+                PolicyErrorKind::AbiVersion { found },
+            ));
+        }
+        Ok(LoadedPolicy {
+            host: Arc::clone(&self.shared),
+            source: source.to_owned(),
+            metadata,
+            module_hash: hash,
+            instance_pre,
+            exports,
+            origin,
+            cache_problem,
+        })
+    }
+
+    /// The compiled module for `bytes`: from this process, from disk, or compiled now (and
+    /// then written to disk). Identical modules are compiled once per host.
+    fn compiled_module(
+        &self,
+        hash: ModuleHash,
+        bytes: &[u8],
+    ) -> Result<(Module, ModuleOrigin, Option<CacheProblem>), PolicyErrorKind> {
+        let mut compiled = self
+            .shared
+            .compiled
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(module) = compiled.get(&hash) {
+            return Ok((module.clone(), ModuleOrigin::ThisProcess, None));
+        }
+        let disk_cache = self
+            .shared
+            .disk_cache
+            .as_ref()
+            .ok()
+            .and_then(Option::as_ref);
+        let mut cache_problem = None;
+        if let Some(cache) = disk_cache {
+            match cache.load(&self.shared.engine, hash) {
+                Ok(Some(module)) => {
+                    compiled.insert(hash, module.clone());
+                    return Ok((module, ModuleOrigin::DiskCache, None));
+                }
+                Ok(None) => {}
+                Err(problem) => cache_problem = Some(problem),
+            }
+        }
+        let module =
+            Module::new(&self.shared.engine, bytes).map_err(|error| PolicyErrorKind::Compile {
+                message: format!("{error:#}"),
+            })?;
+        if let Some(Err(problem)) = disk_cache.map(|cache| cache.store(hash, &module)) {
+            cache_problem.get_or_insert(problem);
+        }
+        compiled.insert(hash, module.clone());
+        Ok((module, ModuleOrigin::Compiled, cache_problem))
+    }
+}

@@ -1,0 +1,179 @@
+//! Reads a module's metadata section and imports before anything is compiled, and checks its
+//! compiled import and export types against ABI v1.
+
+use crate::error::PolicyErrorKind;
+use wasm_guest::{METADATA_SECTION, Metadata};
+use wasmtime::wasmparser::{Parser, Payload};
+use wasmtime::{ExternType, FuncType, Module, ValType};
+
+/// The module and field of the one import a policy may have.
+pub const LOG_IMPORT: (&str, &str) = ("acr", "log");
+
+/// Parses every section header, reads the metadata JSON and refuses any import but
+/// `acr.log`. Function bodies are left to the compiler's validation.
+pub fn read_metadata_and_check_imports(bytes: &[u8]) -> Result<Metadata, PolicyErrorKind> {
+    let mut metadata_json = None;
+    for payload in Parser::new(0).parse_all(bytes) {
+        let payload = payload.map_err(|error| PolicyErrorKind::Malformed {
+            reason: error.to_string(),
+        })?;
+        match payload {
+            Payload::CustomSection(section) if section.name() == METADATA_SECTION => {
+                if metadata_json.is_some() {
+                    return Err(PolicyErrorKind::DuplicateMetadata);
+                }
+                metadata_json = Some(section.data());
+            }
+            Payload::ImportSection(imports) => {
+                for import in imports.into_imports() {
+                    let import = import.map_err(|error| PolicyErrorKind::Malformed {
+                        reason: error.to_string(),
+                    })?;
+                    if (import.module, import.name) != LOG_IMPORT {
+                        return Err(PolicyErrorKind::ForbiddenImport {
+                            module: import.module.to_owned(),
+                            name: import.name.to_owned(),
+                        });
+                    }
+                }
+            }
+            Payload::ModuleSection { .. } | Payload::ComponentSection { .. } => {
+                return Err(PolicyErrorKind::Malformed {
+                    reason: "it is a component, not a core module".to_owned(),
+                });
+            }
+            _ => {}
+        }
+    }
+    let json = metadata_json.ok_or(PolicyErrorKind::MissingMetadata)?;
+    let text = std::str::from_utf8(json).map_err(|error| PolicyErrorKind::Malformed {
+        reason: format!("the `{METADATA_SECTION}` section is not UTF-8: {error}"),
+    })?;
+    Metadata::from_json(text).map_err(PolicyErrorKind::InvalidMetadata)
+}
+
+/// What ABI v1 needs a policy to export, by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AbiExports {
+    /// Whether the optional `acr_validate_settings` is exported.
+    pub validates_settings: bool,
+}
+
+const REQUIRED_FUNCTIONS: [(&str, &[ValType], &[ValType], &str); 3] = [
+    (
+        "acr_abi_version",
+        &[],
+        &[ValType::I32],
+        "(func (result i32))",
+    ),
+    (
+        "acr_alloc",
+        &[ValType::I32],
+        &[ValType::I32],
+        "(func (param i32) (result i32))",
+    ),
+    (
+        "acr_evaluate",
+        &[ValType::I32, ValType::I32],
+        &[ValType::I64],
+        "(func (param i32 i32) (result i64))",
+    ),
+];
+
+const VALIDATE_SETTINGS: (&str, &[ValType], &[ValType], &str) = (
+    "acr_validate_settings",
+    &[ValType::I32, ValType::I32],
+    &[ValType::I64],
+    "(func (param i32 i32) (result i64))",
+);
+
+/// Checks the compiled module's import and export types against ABI v1.
+pub fn check_abi_types(module: &Module) -> Result<AbiExports, PolicyErrorKind> {
+    for import in module.imports() {
+        let is_log_function = match import.ty() {
+            ExternType::Func(func) => func_matches(&func, &[ValType::I32, ValType::I32], &[]),
+            _ => false,
+        };
+        if !is_log_function {
+            return Err(PolicyErrorKind::LogImportSignature {
+                found: describe(&import.ty()),
+            });
+        }
+    }
+    match module.get_export("memory") {
+        Some(ExternType::Memory(memory)) if !memory.is_64() && !memory.is_shared() => {}
+        Some(other) => {
+            return Err(PolicyErrorKind::ExportSignature {
+                name: "memory",
+                found: describe(&other),
+                expected: "an unshared 32-bit memory",
+            });
+        }
+        None => return Err(PolicyErrorKind::MissingExport { name: "memory" }),
+    }
+    for (name, params, results, expected) in REQUIRED_FUNCTIONS {
+        check_function_export(module, name, params, results, expected, true)?;
+    }
+    let (name, params, results, expected) = VALIDATE_SETTINGS;
+    let validates_settings = check_function_export(module, name, params, results, expected, false)?;
+    Ok(AbiExports { validates_settings })
+}
+
+/// Whether the export exists with the right type; a missing required export is an error.
+fn check_function_export(
+    module: &Module,
+    name: &'static str,
+    params: &[ValType],
+    results: &[ValType],
+    expected: &'static str,
+    required: bool,
+) -> Result<bool, PolicyErrorKind> {
+    match module.get_export(name) {
+        Some(ExternType::Func(func)) if func_matches(&func, params, results) => Ok(true),
+        Some(other) => Err(PolicyErrorKind::ExportSignature {
+            name,
+            found: describe(&other),
+            expected,
+        }),
+        None if required => Err(PolicyErrorKind::MissingExport { name }),
+        None => Ok(false),
+    }
+}
+
+fn func_matches(func: &FuncType, params: &[ValType], results: &[ValType]) -> bool {
+    let same = |found: &mut dyn ExactSizeIterator<Item = ValType>, wanted: &[ValType]| {
+        found.len() == wanted.len()
+            && found
+                .zip(wanted)
+                .all(|(found, wanted)| ValType::eq(&found, wanted))
+    };
+    same(&mut func.params(), params) && same(&mut func.results(), results)
+}
+
+/// WAT-like text for a module item's type, for messages.
+fn describe(ty: &ExternType) -> String {
+    match ty {
+        ExternType::Func(func) => {
+            let list = |types: &mut dyn Iterator<Item = ValType>| {
+                types.map(|ty| ty.to_string()).collect::<Vec<_>>().join(" ")
+            };
+            let params = list(&mut func.params());
+            let results = list(&mut func.results());
+            let mut text = "(func".to_owned();
+            if !params.is_empty() {
+                text.push_str(&format!(" (param {params})"));
+            }
+            if !results.is_empty() {
+                text.push_str(&format!(" (result {results})"));
+            }
+            text.push(')');
+            text
+        }
+        ExternType::Memory(memory) if memory.is_64() => "a 64-bit memory".to_owned(),
+        ExternType::Memory(memory) if memory.is_shared() => "a shared memory".to_owned(),
+        ExternType::Memory(_) => "a memory".to_owned(),
+        ExternType::Global(_) => "a global".to_owned(),
+        ExternType::Table(_) => "a table".to_owned(),
+        ExternType::Tag(_) => "a tag".to_owned(),
+    }
+}

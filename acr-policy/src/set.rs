@@ -1,0 +1,399 @@
+//! Policy sets: a file naming modules, their settings and how each is enforced, evaluated as a
+//! whole into one decision. One policy failing never stops the others from being evaluated.
+
+use crate::error::{PolicyError, PolicyErrorKind};
+use crate::host::PolicyHost;
+use crate::limits::Limits;
+use crate::policy::{LoadedPolicy, PolicyOutcome};
+use serde::Deserialize;
+use serde_json::Value;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use wasm_guest::Review;
+
+/// A policy module compiled into the binary.
+#[derive(Debug, Clone, Copy)]
+pub struct Builtin {
+    pub name: &'static str,
+    pub wasm: &'static [u8],
+}
+
+/// The policy set file: `policies:` followed by entries. YAML, or JSON (which is YAML).
+///
+/// ```yaml
+/// policies:
+///   - module: builtin:trust-distribution-requires-ca
+///   - module: ./org/min-key-size.wasm      # relative to this file
+///     settings: { minimumRsaBits: 3072 }
+///     enforcement: warn                   # deny (default) | warn
+///     on-error: allow                     # deny (default) | allow
+/// ```
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicySet {
+    pub policies: Vec<PolicySetEntry>,
+    /// Where relative module paths start from: the set file's directory.
+    #[serde(skip)]
+    pub base_dir: PathBuf,
+}
+
+/// One policy of a set.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct PolicySetEntry {
+    pub module: ModuleSource,
+    /// Handed to the policy as the review's `settings`; `null` when not given.
+    #[serde(default)]
+    pub settings: Value,
+    #[serde(default)]
+    pub enforcement: Enforcement,
+    #[serde(default)]
+    pub on_error: OnError,
+}
+
+/// Where a policy module comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub enum ModuleSource {
+    /// `builtin:NAME`: compiled into the binary.
+    Builtin(String),
+    /// A `.wasm` file; relative paths start at the set file's directory.
+    File(PathBuf),
+}
+
+impl TryFrom<String> for ModuleSource {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        if let Some(name) = text.strip_prefix("builtin:") {
+            return Ok(Self::Builtin(name.to_owned()));
+        }
+        match text.split_once(':') {
+            Some((scheme, _)) if is_url_scheme(scheme) => Err(format!(
+                "module source `{text}` has the unsupported scheme `{scheme}:`; use a file path \
+                 or `builtin:NAME`"
+            )),
+            _ => Ok(Self::File(PathBuf::from(text))),
+        }
+    }
+}
+
+/// Whether `prefix` (the text before the first `:`) is a URL scheme rather than a Windows
+/// drive letter or part of a file name.
+fn is_url_scheme(prefix: &str) -> bool {
+    prefix.len() > 1
+        && prefix.starts_with(|c: char| c.is_ascii_alphabetic())
+        && prefix
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+}
+
+impl fmt::Display for ModuleSource {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Builtin(name) => write!(formatter, "builtin:{name}"),
+            Self::File(path) => write!(formatter, "{}", path.display()),
+        }
+    }
+}
+
+/// What a policy's violations do.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Enforcement {
+    /// Violations deny the review.
+    #[default]
+    Deny,
+    /// Violations, and errors, are reported as warnings; the policy never blocks.
+    Warn,
+}
+
+/// What a policy's errors (traps, limits, nonsense answers, load failures) do.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OnError {
+    /// Fail closed: the error blocks the review.
+    #[default]
+    Deny,
+    /// Fail open: the error is reported as a warning.
+    Allow,
+}
+
+/// Why a policy set file cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum PolicySetError {
+    #[error("cannot read the policy set {}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the policy set {} is not a valid policy set file", path.display())]
+    Parse {
+        path: PathBuf,
+        #[source]
+        source: serde_yaml_ng::Error,
+    },
+}
+
+impl PolicySet {
+    /// Reads a policy set file; relative module paths start at its directory.
+    pub fn from_file(path: &Path) -> Result<Self, PolicySetError> {
+        let text = std::fs::read_to_string(path).map_err(|source| PolicySetError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let base_dir = path.parent().unwrap_or(Path::new("")).to_owned();
+        Self::from_text(&text, base_dir).map_err(|source| PolicySetError::Parse {
+            path: path.to_owned(),
+            source,
+        })
+    }
+
+    /// Parses policy set YAML or JSON; relative module paths start at `base_dir`.
+    pub fn from_text(text: &str, base_dir: PathBuf) -> Result<Self, serde_yaml_ng::Error> {
+        let mut set: Self = serde_yaml_ng::from_str(text)?;
+        set.base_dir = base_dir;
+        Ok(set)
+    }
+
+    /// Every built-in policy with no settings, denying and failing closed.
+    pub fn all_builtins(builtins: &[Builtin]) -> Self {
+        Self {
+            policies: builtins
+                .iter()
+                .map(|builtin| PolicySetEntry {
+                    module: ModuleSource::Builtin(builtin.name.to_owned()),
+                    settings: Value::Null,
+                    enforcement: Enforcement::default(),
+                    on_error: OnError::default(),
+                })
+                .collect(),
+            base_dir: PathBuf::new(),
+        }
+    }
+
+    /// Loads every module and validates its settings. Failures are kept per entry, to be
+    /// reported (and enforced per `on-error`) when the set is evaluated.
+    pub fn prepare(&self, host: &PolicyHost, builtins: &[Builtin]) -> PreparedSet {
+        let entries = self
+            .policies
+            .iter()
+            .map(|entry| PreparedEntry {
+                loaded: self.load_entry(entry, host, builtins),
+                entry: entry.clone(),
+            })
+            .collect();
+        PreparedSet { entries }
+    }
+
+    fn load_entry(
+        &self,
+        entry: &PolicySetEntry,
+        host: &PolicyHost,
+        builtins: &[Builtin],
+    ) -> Result<LoadedPolicy, PolicyError> {
+        let label = entry.module.to_string();
+        let loaded = match &entry.module {
+            ModuleSource::Builtin(name) => {
+                let builtin = builtins
+                    .iter()
+                    .find(|builtin| builtin.name == name)
+                    .ok_or_else(|| {
+                        PolicyError::new(
+                            &label,
+                            PolicyErrorKind::UnknownBuiltin {
+                                known: builtins.iter().map(|b| b.name.to_owned()).collect(),
+                            },
+                        )
+                    })?;
+                host.load(&label, builtin.wasm)?
+            }
+            ModuleSource::File(path) => {
+                let path = self.base_dir.join(path);
+                let bytes = std::fs::read(&path).map_err(|error| {
+                    PolicyError::new(
+                        &label,
+                        PolicyErrorKind::Unreadable {
+                            path,
+                            error: Arc::new(error),
+                        },
+                    )
+                })?;
+                host.load(&label, &bytes)?
+            }
+        };
+        loaded.validate_settings(&entry.settings, host.limits())?;
+        Ok(loaded)
+    }
+}
+
+/// A policy set with its modules loaded.
+#[derive(Debug)]
+pub struct PreparedSet {
+    entries: Vec<PreparedEntry>,
+}
+
+#[derive(Debug)]
+struct PreparedEntry {
+    entry: PolicySetEntry,
+    loaded: Result<LoadedPolicy, PolicyError>,
+}
+
+/// The set's answer, and each policy's part in it.
+#[derive(Debug)]
+pub struct SetReport {
+    pub decision: Decision,
+    pub policies: Vec<PolicyReport>,
+}
+
+/// The overall decision, most severe first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// At least one enforced policy denied the review.
+    Denied,
+    /// No enforced denial, but a policy failed and fails closed.
+    BlockedByError,
+    /// Allowed, with warnings (warn-only violations, fail-open errors, policy warnings).
+    AllowedWithWarnings,
+    Allowed,
+}
+
+/// What one policy of the set did.
+#[derive(Debug)]
+pub struct PolicyReport {
+    /// The module as the set names it.
+    pub source: String,
+    /// The policy's metadata name, once loaded.
+    pub name: Option<String>,
+    pub enforcement: Enforcement,
+    pub on_error: OnError,
+    /// `None` when the policy does not apply to the review's subject.
+    pub outcome: Option<PolicyOutcome>,
+    /// What the outcome does to the decision under `enforcement` and `on-error`.
+    pub effect: Effect,
+    pub logs: Vec<String>,
+    /// A problem with the compilation cache while loading (the module was compiled instead).
+    pub cache_warning: Option<String>,
+}
+
+/// What one policy's outcome does to the set's decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effect {
+    Denies,
+    BlocksByError,
+    Warns,
+    Nothing,
+}
+
+impl PreparedSet {
+    /// Evaluates every applicable policy under the host's limits.
+    pub fn evaluate(&self, review: &Review) -> SetReport {
+        self.report(review, None)
+    }
+
+    /// Evaluates every applicable policy under `limits`.
+    pub fn evaluate_with_limits(&self, review: &Review, limits: &Limits) -> SetReport {
+        self.report(review, Some(limits))
+    }
+
+    /// Each entry of the set with its loaded policy, or why it could not be loaded.
+    pub fn policies(
+        &self,
+    ) -> impl Iterator<Item = (&PolicySetEntry, Result<&LoadedPolicy, &PolicyError>)> {
+        self.entries
+            .iter()
+            .map(|prepared| (&prepared.entry, prepared.loaded.as_ref()))
+    }
+
+    fn report(&self, review: &Review, limits: Option<&Limits>) -> SetReport {
+        let policies: Vec<PolicyReport> = self
+            .entries
+            .iter()
+            .map(|prepared| prepared.evaluate(review, limits))
+            .collect();
+        SetReport {
+            decision: decide(&policies),
+            policies,
+        }
+    }
+}
+
+impl PreparedEntry {
+    fn evaluate(&self, review: &Review, limits: Option<&Limits>) -> PolicyReport {
+        let (name, outcome, logs, cache_warning) = match &self.loaded {
+            Err(error) => (
+                None,
+                Some(PolicyOutcome::Error(error.clone())),
+                Vec::new(),
+                None,
+            ),
+            Ok(policy) => {
+                let cache_warning = policy.cache_problem().map(ToString::to_string);
+                if policy.metadata().applies_to(review.subject) {
+                    let review = Review {
+                        settings: self.entry.settings.clone(),
+                        ..review.clone()
+                    };
+                    let evaluation = match limits {
+                        Some(limits) => policy.evaluate_with_limits(&review, limits),
+                        None => policy.evaluate(&review),
+                    };
+                    (
+                        Some(policy.name().to_owned()),
+                        Some(evaluation.outcome),
+                        evaluation.logs,
+                        cache_warning,
+                    )
+                } else {
+                    (
+                        Some(policy.name().to_owned()),
+                        None,
+                        Vec::new(),
+                        cache_warning,
+                    )
+                }
+            }
+        };
+        PolicyReport {
+            source: self.entry.module.to_string(),
+            name,
+            enforcement: self.entry.enforcement,
+            on_error: self.entry.on_error,
+            effect: effect(
+                outcome.as_ref(),
+                self.entry.enforcement,
+                self.entry.on_error,
+            ),
+            outcome,
+            logs,
+            cache_warning,
+        }
+    }
+}
+
+fn effect(outcome: Option<&PolicyOutcome>, enforcement: Enforcement, on_error: OnError) -> Effect {
+    match (outcome, enforcement, on_error) {
+        (None, _, _) => Effect::Nothing,
+        (Some(PolicyOutcome::Allowed { warnings }), _, _) if warnings.is_empty() => Effect::Nothing,
+        (Some(PolicyOutcome::Allowed { .. }), _, _) => Effect::Warns,
+        (Some(PolicyOutcome::Denied { .. }), Enforcement::Deny, _) => Effect::Denies,
+        (Some(PolicyOutcome::Denied { .. }), Enforcement::Warn, _) => Effect::Warns,
+        (Some(PolicyOutcome::Error(_)), Enforcement::Deny, OnError::Deny) => Effect::BlocksByError,
+        (Some(PolicyOutcome::Error(_)), _, _) => Effect::Warns,
+    }
+}
+
+fn decide(policies: &[PolicyReport]) -> Decision {
+    let any = |wanted: Effect| policies.iter().any(|policy| policy.effect == wanted);
+    if any(Effect::Denies) {
+        Decision::Denied
+    } else if any(Effect::BlocksByError) {
+        Decision::BlockedByError
+    } else if any(Effect::Warns) {
+        Decision::AllowedWithWarnings
+    } else {
+        Decision::Allowed
+    }
+}

@@ -1,0 +1,157 @@
+//! The built-in policies, as embedded by build.rs, through the real engine: each loads under
+//! its own name and answers every fixture in `policies/<name>/fixtures/` as recorded there.
+
+use crate::common::{host, review};
+use acr_policy::{BUILTIN_POLICIES, PolicyHost, PolicyOutcome, PolicySet};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use wasm_guest::{Review, Verdict};
+
+/// One host for these tests, so each built-in policy is compiled once (slow in debug builds).
+fn shared_host() -> &'static PolicyHost {
+    static HOST: OnceLock<PolicyHost> = OnceLock::new();
+    HOST.get_or_init(host)
+}
+
+/// `policies/<name>/fixtures/<case>.json`: a review and the verdict it must get.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Fixture {
+    review: Review,
+    verdict: Verdict,
+}
+
+fn fixtures_of(name: &str) -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../policies")
+        .join(name)
+        .join("fixtures");
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|error| panic!("{}: {error}", dir.display()))
+        .map(|entry| entry.expect("fixture entry").path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
+        .collect();
+    paths.sort();
+    paths
+}
+
+fn verdict_of(outcome: PolicyOutcome) -> Verdict {
+    match outcome {
+        PolicyOutcome::Allowed { warnings } => Verdict {
+            allowed: true,
+            violations: Vec::new(),
+            warnings,
+        },
+        PolicyOutcome::Denied {
+            violations,
+            warnings,
+        } => Verdict {
+            allowed: false,
+            violations,
+            warnings,
+        },
+        PolicyOutcome::Error(error) => panic!("{error}"),
+    }
+}
+
+#[test]
+fn trust_distribution_policy_is_built_in() {
+    let names: Vec<&str> = BUILTIN_POLICIES
+        .iter()
+        .map(|builtin| builtin.name)
+        .collect();
+    assert!(
+        names.contains(&"trust-distribution-requires-ca"),
+        "{names:?}"
+    );
+}
+
+#[test]
+fn every_builtin_answers_its_fixtures() {
+    let host = shared_host();
+    for builtin in BUILTIN_POLICIES {
+        let policy = host
+            .load(&format!("builtin:{}", builtin.name), builtin.wasm)
+            .unwrap_or_else(|error| panic!("{error}"));
+        assert_eq!(
+            policy.name(),
+            builtin.name,
+            "metadata name is the crate name"
+        );
+        let fixtures = fixtures_of(builtin.name);
+        assert!(!fixtures.is_empty(), "{} has no fixtures", builtin.name);
+        let mut seen = (false, false);
+        for path in fixtures {
+            let text = std::fs::read_to_string(&path).expect("fixture reads");
+            let fixture: Fixture = serde_json::from_str(&text)
+                .unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+            let verdict = verdict_of(policy.evaluate(&fixture.review).outcome);
+            assert_eq!(verdict, fixture.verdict, "{}", path.display());
+            if verdict.allowed {
+                seen.0 = true;
+            } else {
+                seen.1 = true;
+            }
+        }
+        assert_eq!(
+            seen,
+            (true, true),
+            "{} needs allow and deny fixtures",
+            builtin.name
+        );
+    }
+}
+
+#[test]
+fn builtin_refuses_a_review_of_another_api_version_by_trapping() {
+    let host = shared_host();
+    let builtin = BUILTIN_POLICIES
+        .iter()
+        .find(|builtin| builtin.name == "trust-distribution-requires-ca")
+        .expect("built in");
+    let policy = host
+        .load("builtin:trust-distribution-requires-ca", builtin.wasm)
+        .expect("loads");
+    let mut review = review();
+    review.api_version = "acr.policy/v2".to_owned();
+    let evaluation = policy.evaluate(&review);
+    let PolicyOutcome::Error(error) = evaluation.outcome else {
+        panic!("expected an error, got {:?}", evaluation.outcome);
+    };
+    let expected_log =
+        "review apiVersion is `acr.policy/v2`, this policy understands `acr.policy/v1`";
+    assert_eq!(evaluation.logs, vec![expected_log]);
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "policy `trust-distribution-requires-ca` trapped: wasm trap: wasm `unreachable` \
+             instruction executed (its last log line: {expected_log}) during acr_evaluate"
+        )
+    );
+}
+
+#[test]
+fn builtin_settings_are_validated_by_the_module() {
+    let set = PolicySet::from_text(
+        "policies:\n  - module: builtin:trust-distribution-requires-ca\n    settings: { strict: true }\n",
+        PathBuf::new(),
+    )
+    .expect("parses");
+    let report = set
+        .prepare(shared_host(), BUILTIN_POLICIES)
+        .evaluate(&review());
+    match &report.policies[0].outcome {
+        Some(PolicyOutcome::Error(error)) => assert_eq!(
+            error.to_string(),
+            "policy `trust-distribution-requires-ca` refused its settings: this policy takes no \
+             settings during acr_validate_settings"
+        ),
+        other => panic!("expected an error, got {other:?}"),
+    }
+
+    let defaults = PolicySet::all_builtins(BUILTIN_POLICIES)
+        .prepare(shared_host(), BUILTIN_POLICIES)
+        .evaluate(&review());
+    assert_eq!(defaults.decision, acr_policy::Decision::Allowed);
+}

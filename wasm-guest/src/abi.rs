@@ -1,0 +1,208 @@
+//! The ABI v1 glue behind [`export_policy!`](crate::export_policy): linear-memory buffers,
+//! verdict packing, the `acr.log` import, and its native stand-in for `cargo test`.
+//!
+//! This is the only file of the SDK holding unsafe code.
+#![allow(unsafe_code)]
+
+use crate::review::{REVIEW_API_VERSION, Review};
+use crate::verdict::{SettingsValidation, Verdict};
+use serde_json::Value;
+
+/// Copies the metadata JSON into the fixed-size array the custom section static needs.
+///
+/// `N` must be the byte length of `text`; the export macro passes exactly that.
+pub const fn metadata_section<const N: usize>(text: &str) -> [u8; N] {
+    let bytes = text.as_bytes();
+    assert!(
+        bytes.len() == N,
+        "metadata section length differs from the metadata text"
+    );
+    let mut section = [0u8; N];
+    let mut index = 0;
+    while index < N {
+        section[index] = bytes[index];
+        index += 1;
+    }
+    section
+}
+
+/// Decodes a review, runs `policy` and encodes its verdict: the target-independent part of
+/// `acr_evaluate`. A review that does not decode ends the call with a trap after logging why.
+pub fn evaluate_json(input: &[u8], policy: fn(&Review) -> Verdict) -> Vec<u8> {
+    let review: Review = match serde_json::from_slice(input) {
+        Ok(review) => review,
+        Err(error) => abort_with(&format!("review is not ABI v1 review JSON: {error}")),
+    };
+    if review.api_version != REVIEW_API_VERSION {
+        abort_with(&format!(
+            "review apiVersion is `{}`, this policy understands `{REVIEW_API_VERSION}`",
+            review.api_version
+        ));
+    }
+    serde_json::to_vec(&policy(&review)).expect("a verdict always serialises to JSON")
+}
+
+/// Decodes settings, runs `validate` and encodes the answer: the target-independent part of
+/// `acr_validate_settings`.
+pub fn validate_settings_json(input: &[u8], validate: fn(&Value) -> Result<(), String>) -> Vec<u8> {
+    let answer = match serde_json::from_slice::<Value>(input) {
+        Ok(settings) => SettingsValidation::from_result(validate(&settings)),
+        Err(error) => {
+            SettingsValidation::from_result(Err(format!("settings are not JSON: {error}")))
+        }
+    };
+    serde_json::to_vec(&answer).expect("a settings validation always serialises to JSON")
+}
+
+fn abort_with(reason: &str) -> ! {
+    log(reason);
+    panic!("{reason}");
+}
+
+#[cfg(target_arch = "wasm32")]
+mod linear_memory {
+    //! Buffers shared with the host through linear memory (wasm32 only).
+
+    /// `acr_alloc`: a zeroed buffer of `len` bytes whose ownership passes to the host until
+    /// it hands the same pointer and length back to an `acr_*` export.
+    pub fn alloc(len: i32) -> i32 {
+        let len = usize::try_from(len).expect("acr_alloc length is not negative");
+        let buffer = vec![0u8; len].into_boxed_slice();
+        Box::into_raw(buffer).cast::<u8>() as usize as i32
+    }
+
+    /// Takes back a buffer made by [`alloc`].
+    pub fn take_input(ptr: i32, len: i32) -> Box<[u8]> {
+        let len = usize::try_from(len).expect("input length is not negative");
+        let ptr = ptr as u32 as usize as *mut u8;
+        // SAFETY: the ABI obliges the host to pass back exactly the pointer `acr_alloc(len)`
+        // returned with the same `len`, once; so this is the boxed slice `alloc` leaked, with
+        // its original layout, and nothing else owns it.
+        unsafe { Box::from_raw(core::ptr::slice_from_raw_parts_mut(ptr, len)) }
+    }
+
+    /// Leaks `output` and packs its address and length as `(ptr << 32) | len`. The instance is
+    /// discarded after the call, so the leak lasts only as long as the host needs the bytes.
+    pub fn leak_output(output: Vec<u8>) -> i64 {
+        let output = output.into_boxed_slice();
+        let len = output.len() as u64;
+        let ptr = Box::into_raw(output).cast::<u8>() as usize as u64;
+        ((ptr << 32) | len) as i64
+    }
+
+    #[link(wasm_import_module = "acr")]
+    unsafe extern "C" {
+        #[link_name = "log"]
+        fn host_log(ptr: i32, len: i32);
+    }
+
+    pub fn log(message: &str) {
+        // SAFETY: `acr.log` only reads `len` bytes at `ptr`, which `message` keeps alive and
+        // initialised for the duration of the call.
+        unsafe { host_log(message.as_ptr() as usize as i32, message.len() as i32) }
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+pub use linear_memory::{alloc, log};
+
+/// `acr_evaluate`: the review at `ptr`/`len` in, the packed verdict out.
+#[cfg(target_arch = "wasm32")]
+pub fn evaluate(ptr: i32, len: i32, policy: fn(&Review) -> Verdict) -> i64 {
+    let input = linear_memory::take_input(ptr, len);
+    linear_memory::leak_output(evaluate_json(&input, policy))
+}
+
+/// `acr_validate_settings`: the settings at `ptr`/`len` in, the packed answer out.
+#[cfg(target_arch = "wasm32")]
+pub fn validate_settings(ptr: i32, len: i32, validate: fn(&Value) -> Result<(), String>) -> i64 {
+    let input = linear_memory::take_input(ptr, len);
+    linear_memory::leak_output(validate_settings_json(&input, validate))
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+mod native_log {
+    //! Stands in for the host's `acr.log` when a policy runs natively under `cargo test`.
+
+    use std::cell::RefCell;
+
+    thread_local! {
+        static LOGGED: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+    }
+
+    /// Keeps `message` for [`take_logged`] instead of sending it to a host.
+    pub fn log(message: &str) {
+        LOGGED.with(|logged| logged.borrow_mut().push(message.to_owned()));
+    }
+
+    /// The messages this thread logged since the last call, oldest first.
+    pub fn take_logged() -> Vec<String> {
+        LOGGED.with(|logged| logged.borrow_mut().drain(..).collect())
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+pub use native_log::{log, take_logged};
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+    use crate::verdict::{accept, reject};
+
+    fn deny_everything(review: &Review) -> Verdict {
+        log(&format!("reviewing {:?}", review.subject));
+        reject("NO", "never", None)
+    }
+
+    #[test]
+    fn metadata_section_copies_the_text() {
+        const TEXT: &str = r#"{"name":"x"}"#;
+        const SECTION: [u8; TEXT.len()] = metadata_section(TEXT);
+        assert_eq!(&SECTION, TEXT.as_bytes());
+    }
+
+    #[test]
+    fn evaluate_json_round_trips_review_and_verdict() {
+        let review =
+            br#"{"apiVersion":"acr.policy/v1","operation":"create","subject":"pull-secret"}"#;
+        let verdict: Verdict =
+            serde_json::from_slice(&evaluate_json(review, deny_everything)).expect("verdict JSON");
+        assert_eq!(verdict, reject("NO", "never", None));
+        assert_eq!(take_logged(), vec!["reviewing PullSecret"]);
+        assert!(take_logged().is_empty());
+    }
+
+    #[test]
+    fn evaluate_json_refuses_other_api_versions() {
+        let review =
+            br#"{"apiVersion":"acr.policy/v2","operation":"create","subject":"pull-secret"}"#;
+        let panic = std::panic::catch_unwind(|| evaluate_json(review, |_| accept()))
+            .expect_err("a v2 review aborts");
+        let message = panic
+            .downcast_ref::<String>()
+            .expect("formatted panic message");
+        assert_eq!(
+            message,
+            "review apiVersion is `acr.policy/v2`, this policy understands `acr.policy/v1`"
+        );
+        assert_eq!(take_logged(), vec![message.clone()]);
+    }
+
+    #[test]
+    fn validate_settings_json_answers_for_bad_json_too() {
+        let valid = validate_settings_json(b"{}", |_| Ok(()));
+        assert_eq!(valid, br#"{"valid":true}"#);
+        let refused = validate_settings_json(b"{}", |_| Err("minimumDays is required".into()));
+        assert_eq!(
+            refused,
+            br#"{"valid":false,"message":"minimumDays is required"}"#
+        );
+        let not_json = validate_settings_json(b"{", |_| Ok(()));
+        assert!(
+            String::from_utf8_lossy(&not_json)
+                .starts_with(r#"{"valid":false,"message":"settings are not JSON: "#),
+            "{}",
+            String::from_utf8_lossy(&not_json)
+        );
+    }
+}
