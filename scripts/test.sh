@@ -7,12 +7,14 @@ cd "$(dirname "$0")/.."
 say() { printf '==> %s\n' "$*" >&2; }
 
 # Debian packages for the real peers the tests run: openssl and curl read our certificates,
-# docker-registry serves them.
+# docker-registry serves them; python3 with venv runs kubernetes-validate and the Azure CLI.
 install_debian_packages() {
     local missing=()
     command -v openssl >/dev/null || missing+=(openssl)
     command -v curl >/dev/null || missing+=(curl)
     [ -x /usr/bin/docker-registry ] || missing+=(docker-registry)
+    command -v python3 >/dev/null || missing+=(python3)
+    python3 -m venv --help >/dev/null 2>&1 || missing+=(python3-venv)
     if [ ${#missing[@]} -eq 0 ]; then
         return
     fi

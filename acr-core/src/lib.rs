@@ -2,6 +2,7 @@
 //! certificate tooling and safe file output. No command-line parsing, no printing.
 
 pub mod fsio;
+pub mod plan;
 pub mod secret;
 pub mod settings;
 pub mod tls;

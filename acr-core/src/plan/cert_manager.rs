@@ -1,0 +1,104 @@
+//! The cert-manager objects (cert-manager.io/v1, written as JSON, no typed CRDs): a self-signed
+//! Issuer makes a CA, a CA Issuer signs the serving certificate for the service IP.
+
+use super::labels::object_labels;
+use super::{Component, PlannedObject, REGISTRY_NAME, RenderContext, TLS_SECRET_NAME};
+use serde_json::{Value, json};
+
+/// cert-manager's API group and version.
+pub const CERT_MANAGER_API_VERSION: &str = "cert-manager.io/v1";
+/// The self-signed Issuer that signs only the CA.
+pub const SELF_SIGNED_ISSUER_NAME: &str = "connected-registry-selfsigned";
+/// The CA Certificate, and the Secret cert-manager keeps the CA and its key in.
+pub const CA_CERTIFICATE_NAME: &str = "connected-registry-ca";
+/// The Issuer signing with the CA.
+pub const CA_ISSUER_NAME: &str = "connected-registry-ca-issuer";
+/// The serving Certificate; its Secret is [`TLS_SECRET_NAME`].
+pub const SERVING_CERTIFICATE_NAME: &str = "connected-registry-tls";
+
+/// The CA lives ten years; the DaemonSet follows it when it is renewed.
+const CA_DURATION: &str = "87600h";
+/// The serving certificate lives 90 days and is renewed 30 days before it ends.
+const SERVING_DURATION: &str = "2160h";
+const SERVING_RENEW_BEFORE: &str = "720h";
+
+pub(super) fn issuer_chain(context: &RenderContext) -> Vec<PlannedObject> {
+    let namespace = &context.options.namespace;
+    let private_key = json!({
+        "algorithm": "ECDSA",
+        "size": 256,
+        "rotationPolicy": "Always",
+    });
+    vec![
+        custom_object(
+            context,
+            "Issuer",
+            SELF_SIGNED_ISSUER_NAME,
+            json!({ "selfSigned": {} }),
+        ),
+        custom_object(
+            context,
+            "Certificate",
+            CA_CERTIFICATE_NAME,
+            json!({
+                "isCA": true,
+                "commonName": format!("{} connected registry CA", context.instance),
+                "secretName": CA_CERTIFICATE_NAME,
+                "duration": CA_DURATION,
+                "privateKey": private_key,
+                "issuerRef": issuer_ref(SELF_SIGNED_ISSUER_NAME),
+                "secretTemplate": { "labels": object_labels(&context.instance, Component::Tls) },
+            }),
+        ),
+        custom_object(
+            context,
+            "Issuer",
+            CA_ISSUER_NAME,
+            json!({ "ca": { "secretName": CA_CERTIFICATE_NAME } }),
+        ),
+        custom_object(
+            context,
+            "Certificate",
+            SERVING_CERTIFICATE_NAME,
+            json!({
+                "secretName": TLS_SECRET_NAME,
+                "ipAddresses": [context.service_ip().to_string()],
+                "dnsNames": [
+                    format!("{REGISTRY_NAME}.{namespace}.svc"),
+                    format!("{REGISTRY_NAME}.{namespace}.svc.cluster.local"),
+                ],
+                "duration": SERVING_DURATION,
+                "renewBefore": SERVING_RENEW_BEFORE,
+                "usages": ["server auth", "digital signature"],
+                "privateKey": private_key,
+                "issuerRef": issuer_ref(CA_ISSUER_NAME),
+                "secretTemplate": { "labels": object_labels(&context.instance, Component::Tls) },
+            }),
+        ),
+    ]
+}
+
+fn issuer_ref(name: &str) -> Value {
+    json!({ "name": name, "kind": "Issuer", "group": "cert-manager.io" })
+}
+
+fn custom_object(context: &RenderContext, kind: &str, name: &str, spec: Value) -> PlannedObject {
+    let namespace = context.options.namespace.clone();
+    PlannedObject {
+        api_version: CERT_MANAGER_API_VERSION.to_owned(),
+        kind: kind.to_owned(),
+        name: name.to_owned(),
+        namespace: Some(namespace.clone()),
+        manifest: json!({
+            "apiVersion": CERT_MANAGER_API_VERSION,
+            "kind": kind,
+            "metadata": {
+                "name": name,
+                "namespace": namespace,
+                "labels": object_labels(&context.instance, Component::Tls),
+            },
+            "spec": spec,
+        }),
+        holds_secret: false,
+    }
+}
