@@ -1,22 +1,15 @@
 #!/usr/bin/env bash
-# The README's first command: builds kubectl-acr and runs it on a built-in example, with no
-# cluster and no Azure account: a CA and serving certificate for a registry service IP, inspected
-# and verified.
+# The README's first command: builds kubectl-acr and runs the main job on a built-in example, with
+# no cluster and no Azure account: `deploy --dry-run=client` prints the policy verdicts (stderr) and
+# the manifests a deploy of a connected registry on service IP 192.100.100.1 would apply (stdout):
+# cert-manager installed, trust distribution on.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 cargo build --quiet --release -p kubectl-acr --locked
 bin=target/release/kubectl-acr
-out=$(mktemp -d "${TMPDIR:-/tmp}/kubectl-acr-demo.XXXXXX")
-service_ip=192.100.100.1
 
-echo "\$ kubectl acr cert generate --ip $service_ip --out-dir $out"
-"$bin" cert generate --ip "$service_ip" --out-dir "$out"
-echo
-echo "\$ kubectl acr cert inspect $out/tls.crt"
-"$bin" cert inspect "$out/tls.crt"
-echo
-echo "\$ kubectl acr cert verify --cert $out/tls.crt --key $out/tls.key --ca $out/ca.crt --ip $service_ip"
-"$bin" cert verify --cert "$out/tls.crt" --key "$out/tls.key" --ca "$out/ca.crt" --ip "$service_ip"
-echo
-echo "The files are in $out (keys are 0600)."
+args=(--config service.clusterIP=192.100.100.1
+      --config-protected-file examples/protected-settings.json)
+echo "\$ kubectl acr deploy --dry-run=client ${args[*]}" >&2
+"$bin" deploy --dry-run=client "${args[@]}"

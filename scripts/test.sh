@@ -6,13 +6,15 @@ cd "$(dirname "$0")/.."
 
 say() { printf '==> %s\n' "$*" >&2; }
 
-# Debian packages for the real peers the tests run: openssl and curl read our certificates,
-# docker-registry serves them; python3 with venv runs kubernetes-validate and the Azure CLI.
+# Debian packages for the real peers the tests run: openssl and curl read our certificates;
+# docker-registry serves them and policy modules, which skopeo reads back as an independent OCI
+# client; python3 with venv runs kubernetes-validate and the Azure CLI.
 install_debian_packages() {
     local missing=()
     command -v openssl >/dev/null || missing+=(openssl)
     command -v curl >/dev/null || missing+=(curl)
     [ -x /usr/bin/docker-registry ] || missing+=(docker-registry)
+    command -v skopeo >/dev/null || missing+=(skopeo)
     command -v python3 >/dev/null || missing+=(python3)
     python3 -m venv --help >/dev/null 2>&1 || missing+=(python3-venv)
     if [ ${#missing[@]} -eq 0 ]; then
@@ -52,3 +54,6 @@ if cargo nextest --version >/dev/null 2>&1; then
 else
     cargo test --workspace --locked --no-fail-fast
 fi
+
+say "the az extension inside a real Azure CLI"
+scripts/az-extension-test.sh

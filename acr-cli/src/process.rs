@@ -12,6 +12,8 @@ pub enum Status {
     CheckFailed,
     /// Exit 3: denied by policy.
     Denied,
+    /// Exit 124: gave up waiting at `--timeout` (as `timeout(1)` does).
+    TimedOut,
 }
 
 impl Status {
@@ -20,6 +22,7 @@ impl Status {
             Status::Success => 0,
             Status::CheckFailed => 1,
             Status::Denied => 3,
+            Status::TimedOut => 124,
         }
     }
 }

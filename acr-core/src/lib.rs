@@ -1,8 +1,11 @@
 //! Core logic shared by `kubectl acr` and `az acr-ext`: the Arc extension settings model,
-//! certificate tooling and safe file output. No command-line parsing, no printing.
+//! certificate tooling, deployment plans, policy checks and safe file output. No command-line
+//! parsing, no printing.
 
+pub mod cluster;
 pub mod fsio;
 pub mod plan;
+pub mod policy;
 pub mod secret;
 pub mod settings;
 pub mod tls;

@@ -1,6 +1,7 @@
 //! Why a policy could not be loaded or did not produce a verdict; each message names the
 //! policy and, for sandbox limits, the limit.
 
+use crate::sources::SourceError;
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -106,13 +107,9 @@ impl fmt::Display for Limit {
 /// What went wrong; the text follows "policy `NAME` ".
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum PolicyErrorKind {
-    #[error("cannot be read from {}: {error}", path.display())]
-    Unreadable {
-        path: PathBuf,
-        error: Arc<std::io::Error>,
-    },
-    #[error("is not a built-in policy (built-in policies: {})", known.join(", "))]
-    UnknownBuiltin { known: Vec<String> },
+    /// The module could not be obtained from its source.
+    #[error(transparent)]
+    Source(SourceError),
     #[error("is not a WebAssembly module: {reason}")]
     Malformed { reason: String },
     #[error("has no `acr.policy.metadata` custom section")]

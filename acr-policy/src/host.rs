@@ -7,12 +7,23 @@ use crate::error::{AbiCall, CacheProblem, HostError, PolicyError, PolicyErrorKin
 use crate::inspect::{check_abi_types, read_metadata_and_check_imports};
 use crate::limits::Limits;
 use crate::policy::{LoadedPolicy, ModuleOrigin};
-use crate::sandbox::{SandboxSpec, SandboxState, policy_linker};
+use crate::sandbox::{MAX_TABLE_ELEMENTS, MAX_TABLES, SandboxSpec, SandboxState, policy_linker};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 use wasm_guest::ABI_VERSION;
-use wasmtime::{Config, Engine, Linker, Module};
+use wasmtime::{
+    Config, Enabled, Engine, InstanceAllocationStrategy, Linker, Module, PoolingAllocationConfig,
+};
+
+/// Evaluations one host can run at the same time: each needs a slot of the instance pool.
+/// Another evaluation beyond this fails with an error (`PolicyErrorKind::Host`).
+pub const MAX_CONCURRENT_EVALUATIONS: u32 = 64;
+
+/// Linear memory a pool slot keeps mapped between evaluations, zeroed with `memset` (only the
+/// pages written, where the kernel can say which) instead of being unmapped and faulted in
+/// again: most of an evaluation's cost otherwise.
+const MEMORY_KEPT_RESIDENT: usize = 4 << 20;
 
 /// How to build a [`PolicyHost`].
 #[derive(Debug, Clone, Default)]
@@ -47,6 +58,7 @@ impl PolicyHost {
     pub fn new(config: HostConfig) -> Result<Self, HostError> {
         let mut engine_config = Config::new();
         engine_config
+            .allocation_strategy(InstanceAllocationStrategy::Pooling(instance_pool()))
             .epoch_interruption(true)
             .consume_fuel(config.fuel_metering);
         let engine = Engine::new(&engine_config).map_err(|error| HostError::Engine {
@@ -181,4 +193,23 @@ impl PolicyHost {
         compiled.insert(hash, module.clone());
         Ok((module, ModuleOrigin::Compiled, cache_problem))
     }
+}
+
+/// The pool every evaluation's instance comes from: a fresh store still gets fresh memory and
+/// tables, but from a slot reused without new mappings. Slots are as large as a 32-bit memory,
+/// so the store's resource limiter, not the pool, enforces [`Limits::memory_bytes`].
+fn instance_pool() -> PoolingAllocationConfig {
+    let slots = MAX_CONCURRENT_EVALUATIONS;
+    let tables_per_instance = MAX_TABLES as u32;
+    let mut pool = PoolingAllocationConfig::new();
+    pool.total_core_instances(slots)
+        .total_memories(slots)
+        .total_tables(slots * tables_per_instance)
+        .total_component_instances(0)
+        .max_memories_per_module(1)
+        .max_tables_per_module(tables_per_instance)
+        .table_elements(MAX_TABLE_ELEMENTS)
+        .linear_memory_keep_resident(MEMORY_KEPT_RESIDENT)
+        .pagemap_scan(Enabled::Auto);
+    pool
 }

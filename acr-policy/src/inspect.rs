@@ -3,7 +3,7 @@
 
 use crate::error::PolicyErrorKind;
 use wasm_guest::{METADATA_SECTION, Metadata};
-use wasmtime::wasmparser::{Parser, Payload};
+use wasmtime::wasmparser::{ExternalKind, Parser, Payload, TypeRef};
 use wasmtime::{ExternType, FuncType, Module, ValType};
 
 /// The module and field of the one import a policy may have.
@@ -50,6 +50,57 @@ pub fn read_metadata_and_check_imports(bytes: &[u8]) -> Result<Metadata, PolicyE
         reason: format!("the `{METADATA_SECTION}` section is not UTF-8: {error}"),
     })?;
     Metadata::from_json(text).map_err(PolicyErrorKind::InvalidMetadata)
+}
+
+/// A module's imports and exports as `policy inspect` lists them, read without compiling.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ModuleInterface {
+    /// `module.name (kind)` for each import.
+    pub imports: Vec<String>,
+    /// `name (kind)` for each export.
+    pub exports: Vec<String>,
+}
+
+/// Lists a module's imports and exports, refusing nothing but unparsable bytes.
+pub fn module_interface(bytes: &[u8]) -> Result<ModuleInterface, PolicyErrorKind> {
+    let malformed = |error: wasmtime::wasmparser::BinaryReaderError| PolicyErrorKind::Malformed {
+        reason: error.to_string(),
+    };
+    let mut interface = ModuleInterface::default();
+    for payload in Parser::new(0).parse_all(bytes) {
+        match payload.map_err(malformed)? {
+            Payload::ImportSection(imports) => {
+                for import in imports.into_imports() {
+                    let import = import.map_err(malformed)?;
+                    let kind = match import.ty {
+                        TypeRef::Func(_) | TypeRef::FuncExact(_) => "function",
+                        TypeRef::Table(_) => "table",
+                        TypeRef::Memory(_) => "memory",
+                        TypeRef::Global(_) => "global",
+                        TypeRef::Tag(_) => "tag",
+                    };
+                    interface
+                        .imports
+                        .push(format!("{}.{} ({kind})", import.module, import.name));
+                }
+            }
+            Payload::ExportSection(exports) => {
+                for export in exports {
+                    let export = export.map_err(malformed)?;
+                    let kind = match export.kind {
+                        ExternalKind::Func | ExternalKind::FuncExact => "function",
+                        ExternalKind::Table => "table",
+                        ExternalKind::Memory => "memory",
+                        ExternalKind::Global => "global",
+                        ExternalKind::Tag => "tag",
+                    };
+                    interface.exports.push(format!("{} ({kind})", export.name));
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(interface)
 }
 
 /// What ABI v1 needs a policy to export, by name.

@@ -29,13 +29,15 @@ mod inspect;
 mod limits;
 mod policy;
 mod sandbox;
+pub mod scaffold;
 mod set;
+pub mod sources;
 
 pub use builtin::BUILTIN_POLICIES;
 pub use epoch::EPOCH_TICK;
 pub use error::{AbiCall, CacheProblem, HostError, Limit, PolicyError, PolicyErrorKind};
 pub use host::{HostConfig, PolicyHost};
-pub use inspect::LOG_IMPORT;
+pub use inspect::{LOG_IMPORT, ModuleInterface, module_interface, read_metadata_and_check_imports};
 pub use limits::Limits;
 pub use policy::{Evaluation, LoadedPolicy, ModuleOrigin, PolicyOutcome};
 pub use set::{

@@ -11,8 +11,8 @@ use wasmtime::{
 
 /// Tables a module may have and elements each may grow to: enough for any compiled
 /// language's indirect calls, small enough not to matter.
-const MAX_TABLES: usize = 4;
-const MAX_TABLE_ELEMENTS: usize = 100_000;
+pub(crate) const MAX_TABLES: usize = 4;
+pub(crate) const MAX_TABLE_ELEMENTS: usize = 100_000;
 
 /// A limit hit inside a host callback, carried through wasmtime's error back to us.
 #[derive(Debug, thiserror::Error)]

@@ -5,11 +5,11 @@ use crate::error::{PolicyError, PolicyErrorKind};
 use crate::host::PolicyHost;
 use crate::limits::Limits;
 use crate::policy::{LoadedPolicy, PolicyOutcome};
+pub use crate::sources::ModuleSource;
+use crate::sources::SourceOptions;
 use serde::Deserialize;
 use serde_json::Value;
-use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use wasm_guest::Review;
 
 /// A policy module compiled into the binary.
@@ -50,52 +50,6 @@ pub struct PolicySetEntry {
     pub enforcement: Enforcement,
     #[serde(default)]
     pub on_error: OnError,
-}
-
-/// Where a policy module comes from.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(try_from = "String")]
-pub enum ModuleSource {
-    /// `builtin:NAME`: compiled into the binary.
-    Builtin(String),
-    /// A `.wasm` file; relative paths start at the set file's directory.
-    File(PathBuf),
-}
-
-impl TryFrom<String> for ModuleSource {
-    type Error = String;
-
-    fn try_from(text: String) -> Result<Self, Self::Error> {
-        if let Some(name) = text.strip_prefix("builtin:") {
-            return Ok(Self::Builtin(name.to_owned()));
-        }
-        match text.split_once(':') {
-            Some((scheme, _)) if is_url_scheme(scheme) => Err(format!(
-                "module source `{text}` has the unsupported scheme `{scheme}:`; use a file path \
-                 or `builtin:NAME`"
-            )),
-            _ => Ok(Self::File(PathBuf::from(text))),
-        }
-    }
-}
-
-/// Whether `prefix` (the text before the first `:`) is a URL scheme rather than a Windows
-/// drive letter or part of a file name.
-fn is_url_scheme(prefix: &str) -> bool {
-    prefix.len() > 1
-        && prefix.starts_with(|c: char| c.is_ascii_alphabetic())
-        && prefix
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
-}
-
-impl fmt::Display for ModuleSource {
-    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Builtin(name) => write!(formatter, "builtin:{name}"),
-            Self::File(path) => write!(formatter, "{}", path.display()),
-        }
-    }
 }
 
 /// What a policy's violations do.
@@ -174,59 +128,55 @@ impl PolicySet {
         }
     }
 
-    /// Loads every module and validates its settings. Failures are kept per entry, to be
-    /// reported (and enforced per `on-error`) when the set is evaluated.
+    /// Loads every module and validates its settings, fetching remote modules with
+    /// [`SourceOptions::from_env`]. Failures are kept per entry, to be reported (and enforced
+    /// per `on-error`) when the set is evaluated.
     pub fn prepare(&self, host: &PolicyHost, builtins: &[Builtin]) -> PreparedSet {
-        let entries = self
-            .policies
-            .iter()
-            .map(|entry| PreparedEntry {
-                loaded: self.load_entry(entry, host, builtins),
-                entry: entry.clone(),
-            })
-            .collect();
-        PreparedSet { entries }
+        self.prepare_with_sources(host, builtins, &SourceOptions::from_env())
     }
 
-    fn load_entry(
+    /// [`Self::prepare`] with the given source options. A folder entry becomes one policy per
+    /// module in it, each reported under its file's path.
+    pub fn prepare_with_sources(
         &self,
-        entry: &PolicySetEntry,
         host: &PolicyHost,
         builtins: &[Builtin],
-    ) -> Result<LoadedPolicy, PolicyError> {
-        let label = entry.module.to_string();
-        let loaded = match &entry.module {
-            ModuleSource::Builtin(name) => {
-                let builtin = builtins
-                    .iter()
-                    .find(|builtin| builtin.name == name)
-                    .ok_or_else(|| {
-                        PolicyError::new(
-                            &label,
-                            PolicyErrorKind::UnknownBuiltin {
-                                known: builtins.iter().map(|b| b.name.to_owned()).collect(),
-                            },
-                        )
-                    })?;
-                host.load(&label, builtin.wasm)?
+        sources: &SourceOptions,
+    ) -> PreparedSet {
+        let mut entries = Vec::new();
+        for entry in &self.policies {
+            match entry.module.fetch(&self.base_dir, builtins, sources) {
+                Ok(modules) => entries.extend(modules.into_iter().map(|module| {
+                    let entry = PolicySetEntry {
+                        module: module.source,
+                        ..entry.clone()
+                    };
+                    PreparedEntry {
+                        loaded: load_entry(&entry, &module.bytes, host),
+                        entry,
+                    }
+                })),
+                Err(error) => entries.push(PreparedEntry {
+                    loaded: Err(PolicyError::new(
+                        &entry.module.to_string(),
+                        PolicyErrorKind::Source(error),
+                    )),
+                    entry: entry.clone(),
+                }),
             }
-            ModuleSource::File(path) => {
-                let path = self.base_dir.join(path);
-                let bytes = std::fs::read(&path).map_err(|error| {
-                    PolicyError::new(
-                        &label,
-                        PolicyErrorKind::Unreadable {
-                            path,
-                            error: Arc::new(error),
-                        },
-                    )
-                })?;
-                host.load(&label, &bytes)?
-            }
-        };
-        loaded.validate_settings(&entry.settings, host.limits())?;
-        Ok(loaded)
+        }
+        PreparedSet { entries }
     }
+}
+
+fn load_entry(
+    entry: &PolicySetEntry,
+    bytes: &[u8],
+    host: &PolicyHost,
+) -> Result<LoadedPolicy, PolicyError> {
+    let loaded = host.load(&entry.module.to_string(), bytes)?;
+    loaded.validate_settings(&entry.settings, host.limits())?;
+    Ok(loaded)
 }
 
 /// A policy set with its modules loaded.

@@ -2,6 +2,7 @@
 
 use acr_cli::commands::cert::CertCommand;
 use acr_cli::commands::config::ConfigViewArgs;
+use acr_cli::commands::policy::{CheckArgs, PolicyCommand, ToolIdentity};
 use acr_cli::commands::version::VersionArgs;
 use acr_cli::{Outcome, OutputFormat};
 
@@ -24,6 +25,9 @@ enum Command {
     /// Connected registry settings.
     #[command(subcommand)]
     ConnectedRegistry(ConnectedRegistryCommand),
+    /// Check settings or a review against the organisation's WebAssembly policies.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
     /// Print the engine's version (the extension checks it).
     Version(VersionArgs),
 }
@@ -32,7 +36,15 @@ enum Command {
 enum ConnectedRegistryCommand {
     /// Print the effective Arc extension settings: defaults, TLS source, secrets redacted.
     ConfigView(ConfigViewArgs),
+    /// Run the policies on connected registry settings, as kubectl acr deploy would.
+    /// Exit 3 when denied.
+    Check(CheckArgs),
 }
+
+const TOOL: ToolIdentity = ToolIdentity {
+    name: env!("CARGO_PKG_NAME"),
+    version: env!("CARGO_PKG_VERSION"),
+};
 
 impl Cli {
     pub fn run(&self) -> anyhow::Result<Outcome> {
@@ -41,6 +53,10 @@ impl Cli {
             Command::ConnectedRegistry(ConnectedRegistryCommand::ConfigView(args)) => {
                 args.run(OutputFormat::Json)
             }
+            Command::ConnectedRegistry(ConnectedRegistryCommand::Check(args)) => {
+                PolicyCommand::Check(args.clone()).run(OutputFormat::Json, TOOL)
+            }
+            Command::Policy(command) => command.run(OutputFormat::Json, TOOL),
             Command::Version(args) => args.run(
                 env!("CARGO_PKG_NAME"),
                 env!("CARGO_PKG_VERSION"),

@@ -2,13 +2,14 @@
 
 use acr_cli::commands::cert::CertCommand;
 use acr_cli::commands::config::ConfigViewArgs;
+use acr_cli::commands::policy::{PolicyCommand, ToolIdentity};
 use acr_cli::commands::version::VersionArgs;
 use acr_cli::{Outcome, OutputFormat};
 use clap::CommandFactory as _;
 
 /// Deploy and check an Azure Container Registry connected registry in Kubernetes.
 ///
-/// Exit codes: 0 ok, 1 error or failed check, 2 usage, 3 denied by policy.
+/// Exit codes: 0 ok, 1 error or failed check, 2 usage, 3 denied by policy, 124 timed out.
 #[derive(Debug, clap::Parser)]
 #[command(name = "kubectl acr", bin_name = "kubectl acr", version)]
 pub struct Cli {
@@ -24,6 +25,17 @@ enum Command {
     /// Generate, inspect and verify certificates.
     #[command(subcommand)]
     Cert(CertCommand),
+    /// Check the policies, then print the manifests a deploy would apply (for Flux, Argo CD).
+    Render(crate::cmd::render::RenderArgs),
+    /// Deploy the connected registry: preflight checks, policies, then server-side apply.
+    Deploy(Box<crate::cmd::deploy::DeployArgs>),
+    /// Show what deploy made: objects, rollout, serving certificate, trust per node.
+    Status(crate::cmd::status::StatusArgs),
+    /// Remove what deploy made; the data volume claim stays unless --delete-data.
+    Delete(crate::cmd::delete::DeleteArgs),
+    /// Check settings against the organisation's WebAssembly policies.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
     /// Print the plugin's version.
     Version(VersionArgs),
     /// Shell completion for kubectl (called by `kubectl_complete-acr`).
@@ -33,6 +45,11 @@ enum Command {
         words: Vec<String>,
     },
 }
+
+const TOOL: ToolIdentity = ToolIdentity {
+    name: env!("CARGO_PKG_NAME"),
+    version: env!("CARGO_PKG_VERSION"),
+};
 
 #[derive(Debug, clap::Subcommand)]
 enum ConfigCommand {
@@ -45,6 +62,11 @@ impl Cli {
         match &self.command {
             Command::Config(ConfigCommand::View(args)) => args.run(OutputFormat::Text),
             Command::Cert(command) => command.run(OutputFormat::Text),
+            Command::Policy(command) => command.run(OutputFormat::Text, TOOL),
+            Command::Render(args) => args.run(TOOL),
+            Command::Deploy(args) => args.run(TOOL),
+            Command::Status(args) => args.run(),
+            Command::Delete(args) => args.run(),
             Command::Version(args) => args.run(
                 env!("CARGO_PKG_NAME"),
                 env!("CARGO_PKG_VERSION"),

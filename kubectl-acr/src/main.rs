@@ -1,6 +1,7 @@
 //! `kubectl-acr`: the kubectl plugin. Parses flags, runs the shared commands, prints.
 
 mod cli;
+mod cmd;
 mod complete;
 
 use clap::Parser as _;

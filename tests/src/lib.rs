@@ -1,6 +1,9 @@
 //! Helpers shared by the integration tests: locating the built binaries and fixtures, running
 //! commands and real peers (openssl, curl, docker-registry) with clear failures when missing.
 
+pub mod fake_api_server;
+pub mod peers;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

@@ -22,8 +22,14 @@ fn assert_golden(name: &str, actual: &str) {
     );
 }
 
+/// Runs `kubectl-acr` with the compiled-policy cache under the target directory, not in $HOME.
 fn kubectl_acr(args: &[&str]) -> Run {
-    run(bin_path("kubectl-acr"), args)
+    std::process::Command::new(bin_path("kubectl-acr"))
+        .args(args)
+        .env("XDG_CACHE_HOME", env!("CARGO_TARGET_TMPDIR"))
+        .output()
+        .expect("run kubectl-acr")
+        .into()
 }
 
 fn path_arg(path: &Path) -> &str {
@@ -298,5 +304,221 @@ fn kubectl_completes_plugin_commands() {
     assert!(
         completions.starts_with("generate\ninspect\nverify\nhelp\n:4\n"),
         "{completions}"
+    );
+}
+
+const CONNECTION: &str = "connectionString=ConnectedRegistryName=edge;SyncTokenName=edge-sync;SyncTokenPassword=s3cret;ParentGatewayEndpoint=contoso.eastus.data.azurecr.io;ParentEndpointProtocol=https";
+
+#[test]
+fn policy_check_denies_with_exit_3_and_every_reason() {
+    let result = kubectl_acr(&[
+        "policy",
+        "check",
+        "--config",
+        "service.clusterIP=10.0.0.1",
+        "--config",
+        "trustDistribution.enabled=false",
+        "--no-policy-cache",
+    ]);
+    assert_eq!(result.code, Some(3), "{result:?}");
+    assert!(
+        result
+            .stdout
+            .contains("DENY  trust-distribution-requires-ca"),
+        "{}",
+        result.stdout
+    );
+    assert!(
+        result.stdout.contains("CONNECTION_STRING_MISSING"),
+        "{}",
+        result.stdout
+    );
+    assert!(
+        result.stdout.ends_with("Decision: denied by 2 policies\n"),
+        "{}",
+        result.stdout
+    );
+    assert_eq!(result.stderr, "error: denied by 2 policies\n");
+}
+
+#[test]
+fn policy_check_allows_a_sound_configuration_and_speaks_sarif() {
+    let allowed = kubectl_acr(&[
+        "policy",
+        "check",
+        "--config",
+        "service.clusterIP=10.0.0.1",
+        "--config-protected",
+        CONNECTION,
+        "-o",
+        "json",
+    ]);
+    assert_eq!(allowed.code, Some(0), "{allowed:?}");
+    let report: serde_json::Value = serde_json::from_str(&allowed.stdout).expect("JSON");
+    assert_eq!(report["decision"], "allowed");
+    assert!(!allowed.stdout.contains("s3cret"));
+
+    let sarif = kubectl_acr(&[
+        "policy",
+        "check",
+        "--config",
+        "service.clusterIP=10.0.0.1",
+        "--config",
+        "trustDistribution.enabled=false",
+        "--config-protected",
+        CONNECTION,
+        "-o",
+        "sarif",
+    ]);
+    assert_eq!(sarif.code, Some(3), "{sarif:?}");
+    let sarif: serde_json::Value = serde_json::from_str(&sarif.stdout).expect("SARIF JSON");
+    assert_eq!(sarif["version"], "2.1.0");
+    let rule_ids: Vec<&str> = sarif["runs"][0]["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|result| result["ruleId"].as_str().expect("ruleId"))
+        .collect();
+    assert_eq!(rule_ids, vec!["TRUST_DISTRIBUTION_WITHOUT_CA"]);
+}
+
+#[test]
+fn policy_check_reads_a_review_file_and_az_engine_exits_3_too() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let review = dir.path().join("review.json");
+    fs::write(
+        &review,
+        r#"{"apiVersion":"acr.policy/v1","operation":"deploy","subject":"connected-registry",
+            "object":{"service.clusterIP":"10.0.0.1","cert-manager.enabled":false,"cert-manager.install":true,
+                      "protected":{}}}"#,
+    )
+    .expect("write review");
+    let result = kubectl_acr(&[
+        "policy",
+        "check",
+        "--input",
+        path_arg(&review),
+        "-o",
+        "junit",
+    ]);
+    assert_eq!(result.code, Some(3), "{result:?}");
+    assert!(
+        result
+            .stdout
+            .contains("<testcase classname=\"policy\" name=\"tls-source-consistency\"><failure"),
+        "{}",
+        result.stdout
+    );
+
+    let az: Run = std::process::Command::new(bin_path("az-acr-ext"))
+        .env("XDG_CACHE_HOME", env!("CARGO_TARGET_TMPDIR"))
+        .args([
+            "connected-registry",
+            "check",
+            "--config",
+            "service.clusterIP=10.0.0.1",
+            "--config",
+            "trustDistribution.enabled=false",
+            "--config-protected",
+            CONNECTION,
+        ])
+        .output()
+        .expect("run az-acr-ext")
+        .into();
+    assert_eq!(az.code, Some(3), "{az:?}");
+    let report: serde_json::Value = serde_json::from_str(&az.stdout).expect("JSON by default");
+    assert_eq!(report["decision"], "denied");
+}
+
+#[test]
+fn render_prints_verdicts_on_stderr_and_manifests_on_stdout() {
+    let result = kubectl_acr(&[
+        "render",
+        "--config",
+        "service.clusterIP=192.100.100.1",
+        "--config-protected",
+        CONNECTION,
+    ]);
+    assert_eq!(result.code, Some(0), "{result:?}");
+    assert!(
+        result
+            .stdout
+            .starts_with("apiVersion: v1\nkind: Namespace\n"),
+        "{}",
+        result.stdout
+    );
+    assert!(
+        result.stdout.contains("kind: Certificate\n"),
+        "{}",
+        result.stdout
+    );
+    assert!(
+        !result.stdout.contains("s3cret"),
+        "secret leaked: {}",
+        result.stdout
+    );
+    assert!(
+        result
+            .stderr
+            .contains("PASS  trust-distribution-requires-ca"),
+        "{}",
+        result.stderr
+    );
+    assert!(
+        result.stderr.ends_with("Decision: allowed\n"),
+        "{}",
+        result.stderr
+    );
+
+    let shown = kubectl_acr(&[
+        "render",
+        "--config",
+        "service.clusterIP=192.100.100.1",
+        "--config-protected",
+        CONNECTION,
+        "--show-secrets",
+        "-o",
+        "json",
+    ]);
+    let list: serde_json::Value = serde_json::from_str(&shown.success()).expect("v1 List");
+    assert_eq!(list["kind"], "List");
+    let secret = list["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|item| item["kind"] == "Secret")
+        .expect("connection secret");
+    let encoded = secret["data"]["ACR_REGISTRY_CONNECTION_STRING"]
+        .as_str()
+        .expect("base64 value");
+    use base64::Engine as _;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .expect("base64");
+    assert!(String::from_utf8_lossy(&decoded).contains("SyncTokenPassword=s3cret"));
+}
+
+#[test]
+fn render_denied_by_policy_prints_no_manifests() {
+    let result = kubectl_acr(&[
+        "render",
+        "--config",
+        "service.clusterIP=192.100.100.1",
+        "--config",
+        "trustDistribution.enabled=false",
+        "--config-protected",
+        CONNECTION,
+    ]);
+    assert_eq!(result.code, Some(3), "{result:?}");
+    assert_eq!(result.stdout, "");
+    assert!(
+        result.stderr.contains("TRUST_DISTRIBUTION_WITHOUT_CA"),
+        "{}",
+        result.stderr
+    );
+    assert!(
+        result.stderr.ends_with("error: denied by 1 policy\n"),
+        "{}",
+        result.stderr
     );
 }

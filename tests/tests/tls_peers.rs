@@ -1,24 +1,20 @@
 //! Certificates from `acr_core::tls` checked by independent readers: `openssl` verifies and
 //! prints them, Debian's `docker-registry` serves them and `curl` connects to it on 127.0.0.1.
 
-use std::fs::{self, File};
-use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::thread::sleep;
-use std::time::{Duration, Instant};
+use std::fs;
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::Path;
 
 use acr_core::fsio::Overwrite;
 use acr_core::tls::{
     CertificateAuthority, GenerateOptions, GeneratedBundle, KeyType, Outcome, VerifyRequest,
     describe, generate, load_certificates, load_private_key, verify, write_bundle,
 };
+use acr_tests::peers::DockerRegistry;
 use acr_tests::{fixture, require_tool, run};
 use time::OffsetDateTime;
 
 const LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
-/// How long docker-registry may take to start listening.
-const REGISTRY_START_TIMEOUT: Duration = Duration::from_secs(20);
 
 fn bundle_for(ips: &[IpAddr], key_type: KeyType) -> GeneratedBundle {
     let mut options = GenerateOptions::new(OffsetDateTime::now_utc());
@@ -161,94 +157,13 @@ fn openssl_verifies_a_leaf_signed_by_an_openssl_made_ca() {
     assert_eq!(verified.trim(), format!("{}: OK", leaf.display()));
 }
 
-/// A running docker-registry, killed when dropped.
-struct Registry {
-    child: Child,
-    address: SocketAddr,
-    log: PathBuf,
+/// Debian's docker-registry serving `dir/tls.crt` and `dir/tls.key`.
+fn start_registry(dir: &Path) -> DockerRegistry {
+    DockerRegistry::start(dir, &dir.join("tls.crt"), &dir.join("tls.key"), "")
 }
 
-impl Registry {
-    /// Serves `dir/tls.crt` and `dir/tls.key` on a free port of 127.0.0.1.
-    fn start(dir: &Path) -> Registry {
-        let binary = Path::new("/usr/bin/docker-registry");
-        assert!(
-            binary.is_file(),
-            "docker-registry is not installed: run scripts/test.sh, which installs what the tests need"
-        );
-        let address = free_loopback_address();
-        let storage = dir.join("storage");
-        fs::create_dir_all(&storage).expect("storage dir");
-        let config = dir.join("config.yml");
-        fs::write(
-            &config,
-            format!(
-                "version: 0.1\nlog:\n  level: info\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: {address}\n  tls:\n    certificate: {}\n    key: {}\n",
-                storage.display(),
-                dir.join("tls.crt").display(),
-                dir.join("tls.key").display(),
-            ),
-        )
-        .expect("write config");
-        let log = dir.join("registry.log");
-        let log_file = File::create(&log).expect("log file");
-        let child = Command::new(binary)
-            .arg("serve")
-            .arg(&config)
-            .stdin(Stdio::null())
-            .stdout(log_file.try_clone().expect("log file"))
-            .stderr(log_file)
-            .spawn()
-            .expect("start docker-registry");
-        let mut registry = Registry {
-            child,
-            address,
-            log,
-        };
-        registry.wait_until_listening();
-        registry
-    }
-
-    fn wait_until_listening(&mut self) {
-        let deadline = Instant::now() + REGISTRY_START_TIMEOUT;
-        while Instant::now() < deadline {
-            if let Some(status) = self.child.try_wait().expect("poll docker-registry") {
-                panic!(
-                    "docker-registry exited with {status} before listening:\n{}",
-                    self.log_text()
-                );
-            }
-            if TcpStream::connect_timeout(&self.address, Duration::from_millis(200)).is_ok() {
-                return;
-            }
-            sleep(Duration::from_millis(100));
-        }
-        panic!(
-            "docker-registry did not listen on {} within {REGISTRY_START_TIMEOUT:?}:\n{}",
-            self.address,
-            self.log_text()
-        );
-    }
-
-    fn log_text(&self) -> String {
-        fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    fn url(&self) -> String {
-        format!("https://{}/v2/", self.address)
-    }
-}
-
-impl Drop for Registry {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_loopback_address() -> SocketAddr {
-    let listener = TcpListener::bind((LOOPBACK, 0)).expect("bind a free port");
-    listener.local_addr().expect("local address")
+fn registry_url(registry: &DockerRegistry) -> String {
+    format!("https://{}/v2/", registry.host())
 }
 
 /// Runs curl against `url` trusting only `ca`; returns (exit code, HTTP status, stderr).
@@ -293,14 +208,14 @@ fn docker_registry_serves_the_generated_certificate_to_curl() {
         let dir = tempfile::tempdir().expect("tempdir");
         let bundle = bundle_for(&[LOOPBACK], key_type);
         write_to(&bundle, dir.path());
-        let registry = Registry::start(dir.path());
+        let registry = start_registry(dir.path());
 
-        let (code, status, stderr) = curl(&dir.path().join("ca.crt"), &registry.url());
+        let (code, status, stderr) = curl(&dir.path().join("ca.crt"), &registry_url(&registry));
         assert_eq!(
             (code, status.as_str()),
             (Some(0), "200"),
             "{key_type}: curl failed: {stderr}\nregistry log:\n{}",
-            registry.log_text()
+            registry.peer.log_text()
         );
         let report = verify_for_loopback(&bundle);
         assert!(report.passed(), "{key_type}:\n{}", report.to_text());
@@ -312,9 +227,9 @@ fn a_certificate_without_the_loopback_ip_is_rejected_by_curl_and_by_verify() {
     let dir = tempfile::tempdir().expect("tempdir");
     let bundle = bundle_for(&["10.9.9.9".parse().expect("ip")], KeyType::EcdsaP256);
     write_to(&bundle, dir.path());
-    let registry = Registry::start(dir.path());
+    let registry = start_registry(dir.path());
 
-    let (code, status, stderr) = curl(&dir.path().join("ca.crt"), &registry.url());
+    let (code, status, stderr) = curl(&dir.path().join("ca.crt"), &registry_url(&registry));
     assert_eq!(
         code,
         Some(60),

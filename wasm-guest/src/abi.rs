@@ -31,10 +31,10 @@ pub const fn metadata_section<const N: usize>(text: &str) -> [u8; N] {
 pub fn evaluate_json(input: &[u8], policy: fn(&Review) -> Verdict) -> Vec<u8> {
     let review: Review = match serde_json::from_slice(input) {
         Ok(review) => review,
-        Err(error) => abort_with(&format!("review is not ABI v1 review JSON: {error}")),
+        Err(error) => fail(&format!("review is not ABI v1 review JSON: {error}")),
     };
     if review.api_version != REVIEW_API_VERSION {
-        abort_with(&format!(
+        fail(&format!(
             "review apiVersion is `{}`, this policy understands `{REVIEW_API_VERSION}`",
             review.api_version
         ));
@@ -54,7 +54,11 @@ pub fn validate_settings_json(input: &[u8], validate: fn(&Value) -> Result<(), S
     serde_json::to_vec(&answer).expect("a settings validation always serialises to JSON")
 }
 
-fn abort_with(reason: &str) -> ! {
+/// Ends the evaluation as an *error*, not a deny: logs `reason` through `acr.log`, then
+/// traps (natively: panics with `reason`). For reviews a policy cannot judge, such as settings
+/// its `acr_validate_settings` would have refused; the host reports the error with the log line
+/// and fails closed unless the policy set says `on-error: allow`.
+pub fn fail(reason: &str) -> ! {
     log(reason);
     panic!("{reason}");
 }
@@ -105,6 +109,112 @@ mod linear_memory {
 
 #[cfg(target_arch = "wasm32")]
 pub use linear_memory::{alloc, log};
+
+#[cfg(target_arch = "wasm32")]
+mod bump_allocator {
+    //! The heap of a policy module (wasm32 only): a bump allocator. The host makes a fresh
+    //! instance for every call, so memory is never reused across calls and freeing is wasted
+    //! work; allocating is a few instructions, and the last allocation can still shrink, grow
+    //! in place or be given back, which keeps a growing `Vec` or `String` compact. A policy
+    //! that allocates and frees in a long loop uses more memory than it would with a general
+    //! allocator, within the host's memory limit.
+
+    use core::alloc::{GlobalAlloc, Layout};
+    use core::arch::wasm32::{memory_grow, memory_size};
+    use core::cell::Cell;
+
+    const PAGE: usize = 64 * 1024;
+    /// Pages asked of the host at least per growth: each growth is a host call.
+    const MIN_GROWTH_PAGES: usize = 8;
+
+    /// `[next, end)` is free; everything below `next` is allocated or lost.
+    pub struct BumpAllocator {
+        next: Cell<usize>,
+        end: Cell<usize>,
+    }
+
+    // SAFETY: wasm32-unknown-unknown modules run single-threaded: the cells are never shared
+    // between threads.
+    unsafe impl Sync for BumpAllocator {}
+
+    #[global_allocator]
+    static HEAP: BumpAllocator = BumpAllocator {
+        next: Cell::new(0),
+        end: Cell::new(0),
+    };
+
+    impl BumpAllocator {
+        /// Starts the heap at the end of the memory the module was instantiated with.
+        fn start_heap(&self) {
+            if self.end.get() == 0 {
+                let memory_end = memory_size(0) * PAGE;
+                self.next.set(memory_end);
+                self.end.set(memory_end);
+            }
+        }
+
+        /// Makes `[start, start + size)` free memory, growing memory if needed.
+        fn reserve(&self, start: usize, size: usize) -> bool {
+            let Some(wanted_end) = start.checked_add(size) else {
+                return false;
+            };
+            if wanted_end <= self.end.get() {
+                return true;
+            }
+            let pages = (wanted_end - self.end.get())
+                .div_ceil(PAGE)
+                .max(MIN_GROWTH_PAGES);
+            if memory_grow(0, pages) == usize::MAX {
+                return false;
+            }
+            self.end.set(self.end.get() + pages * PAGE);
+            true
+        }
+    }
+
+    // SAFETY: every pointer returned lies in linear memory the module owns, past all earlier
+    // allocations still in use, aligned as asked, and is handed out once.
+    unsafe impl GlobalAlloc for BumpAllocator {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            self.start_heap();
+            let start = self.next.get().next_multiple_of(layout.align());
+            if !self.reserve(start, layout.size()) {
+                return core::ptr::null_mut();
+            }
+            self.next.set(start + layout.size());
+            start as *mut u8
+        }
+
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            if ptr as usize + layout.size() == self.next.get() {
+                self.next.set(ptr as usize);
+            }
+        }
+
+        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+            let start = ptr as usize;
+            if start + layout.size() == self.next.get() && self.reserve(start, new_size) {
+                self.next.set(start + new_size);
+                return ptr;
+            }
+            if new_size <= layout.size() {
+                return ptr;
+            }
+            // SAFETY: the caller guarantees `layout` with `new_size` is a valid layout.
+            let new_layout = unsafe { Layout::from_size_align_unchecked(new_size, layout.align()) };
+            // SAFETY: as for `alloc`.
+            let new_ptr = unsafe { self.alloc(new_layout) };
+            if !new_ptr.is_null() {
+                // SAFETY: the old block is valid for its size, smaller than the new one, and the
+                // new block lies past the old one, so they do not overlap.
+                unsafe {
+                    core::ptr::copy_nonoverlapping(ptr, new_ptr, layout.size());
+                }
+            }
+            new_ptr
+        }
+    }
+}
 
 /// `acr_evaluate`: the review at `ptr`/`len` in, the packed verdict out.
 #[cfg(target_arch = "wasm32")]
@@ -186,6 +296,17 @@ mod tests {
             "review apiVersion is `acr.policy/v2`, this policy understands `acr.policy/v1`"
         );
         assert_eq!(take_logged(), vec![message.clone()]);
+    }
+
+    #[test]
+    fn fail_logs_its_reason_and_panics_with_it() {
+        let panic = std::panic::catch_unwind(|| fail("minDaysLeft must be a number"))
+            .expect_err("fail never returns");
+        assert_eq!(
+            panic.downcast_ref::<String>().map(String::as_str),
+            Some("minDaysLeft must be a number")
+        );
+        assert_eq!(take_logged(), vec!["minDaysLeft must be a number"]);
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! SDK for ACR policy modules (WebAssembly, ABI v1, see docs/policy-abi.md): the review and
-//! verdict types the host also uses, the verbs [`accept`] / [`reject`] / [`Verdict::warn`],
-//! [`export_policy!`] which exports the ABI and writes the metadata section, address and
-//! certificate helpers, and a native stand-in for the host so a policy's `cargo test` runs
-//! without WebAssembly.
+//! verdict types the host also uses, the verbs [`accept`] / [`reject`] / [`Verdict::warn`] and
+//! [`fail`] (an error, not a deny), [`export_policy!`] which exports the ABI and writes the
+//! metadata section, address, certificate and settings helpers, and a native stand-in for the
+//! host so a policy's `cargo test` runs without WebAssembly.
 //!
 //! ```
 //! use wasm_guest::{Review, Verdict, accept};
@@ -26,17 +26,19 @@ pub mod abi;
 pub mod metadata;
 pub mod net;
 pub mod review;
+pub mod settings;
 pub mod verdict;
 
-pub use abi::log;
 #[cfg(not(target_arch = "wasm32"))]
 pub use abi::take_logged;
+pub use abi::{fail, log};
 pub use metadata::{ABI_VERSION, METADATA_SECTION, Metadata, MetadataError};
 pub use net::{Cidr, CidrError, dns_name_matches, ip_in_cidr, san_covers_dns, san_covers_ip};
 pub use review::{
     CertificateFacts, CertificateRole, Facts, Operation, PublicKeyFacts, REVIEW_API_VERSION,
     Review, SubjectAltNames, SubjectKind,
 };
+pub use settings::{no_settings, parse_settings};
 pub use verdict::{SettingsValidation, Verdict, Violation, Warning, accept, reject};
 
 /// The JSON library the review's free-form parts (`object`, `settings`) are typed with.

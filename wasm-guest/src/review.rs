@@ -89,6 +89,18 @@ pub enum CertificateRole {
     PlannedServing,
 }
 
+impl CertificateRole {
+    /// The role in words, for messages: `serving certificate`, `CA certificate`, ...
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Serving => "serving certificate",
+            Self::Ca => "CA certificate",
+            Self::Intermediate => "intermediate certificate",
+            Self::PlannedServing => "planned serving certificate",
+        }
+    }
+}
+
 /// One parsed certificate, as the host's certificate inspector reports it, plus its role.
 ///
 /// Every field but `role` has a default, so facts from newer hosts still parse.
@@ -148,6 +160,18 @@ pub struct CertificateFacts {
     pub self_signed: bool,
 }
 
+impl CertificateFacts {
+    /// Names the certificate in messages: its role and, when known, its subject, as in
+    /// ``the serving certificate `CN=connected-registry` ``.
+    pub fn describe(&self) -> String {
+        if self.subject.is_empty() {
+            format!("the {}", self.role.label())
+        } else {
+            format!("the {} `{}`", self.role.label(), self.subject)
+        }
+    }
+}
+
 /// Subject alternative names by type, as text.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -160,6 +184,14 @@ pub struct SubjectAltNames {
     pub uri: Vec<String>,
     #[serde(default)]
     pub email: Vec<String>,
+}
+
+impl SubjectAltNames {
+    /// Whether the certificate names nothing in subjectAltName: a "CN-only" certificate, which
+    /// TLS clients reject because they ignore the common name (RFC 6125 section 6.4.4).
+    pub fn is_empty(&self) -> bool {
+        self.dns.is_empty() && self.ip.is_empty() && self.uri.is_empty() && self.email.is_empty()
+    }
 }
 
 /// The certificate's public key.
@@ -190,6 +222,26 @@ impl Review {
         self.setting(key)
             .and_then(Value::as_bool)
             .unwrap_or(default)
+    }
+
+    /// The setting a certificate of a connected registry came from, for a violation's `field`:
+    /// `tls.crt` (serving and intermediate certificates), `tls.cacrt` (CA certificates), or
+    /// `tls.secret` for both when the review names an existing Secret. `None` for planned
+    /// certificates, which no setting holds, and for other subjects.
+    pub fn certificate_setting(&self, certificate: &CertificateFacts) -> Option<&'static str> {
+        if !matches!(
+            self.subject,
+            SubjectKind::ConnectedRegistry | SubjectKind::ProtectedSettings
+        ) {
+            return None;
+        }
+        let from_secret = self.protected_setting("tls.secret").is_some();
+        match certificate.role {
+            CertificateRole::PlannedServing => None,
+            _ if from_secret => Some("tls.secret"),
+            CertificateRole::Ca => Some("tls.cacrt"),
+            CertificateRole::Serving | CertificateRole::Intermediate => Some("tls.crt"),
+        }
     }
 
     /// A protected setting (under `object.protected`), if present and not `null`.
@@ -292,6 +344,72 @@ mod tests {
             1
         );
         assert_eq!(review.settings["minimumDays"], 30);
+    }
+
+    #[test]
+    fn certificates_are_described_by_role_and_subject() {
+        let serving: CertificateFacts =
+            serde_json::from_value(inspected_certificate()).expect("inspector JSON parses");
+        assert_eq!(
+            serving.describe(),
+            "the serving certificate `CN=connected-registry`"
+        );
+        let planned: CertificateFacts =
+            serde_json::from_value(json!({ "role": "planned-serving" })).expect("parses");
+        assert_eq!(planned.describe(), "the planned serving certificate");
+        assert!(!serving.subject_alt_names.is_empty());
+        assert!(planned.subject_alt_names.is_empty());
+        let email_only = SubjectAltNames {
+            email: vec!["ops@example.com".to_owned()],
+            ..SubjectAltNames::default()
+        };
+        assert!(!email_only.is_empty());
+    }
+
+    #[test]
+    fn certificate_settings_follow_the_tls_source() {
+        let certificate = |role: &str| -> CertificateFacts {
+            serde_json::from_value(json!({ "role": role })).expect("parses")
+        };
+        let review_of = |subject: &str, protected: Value| -> Review {
+            serde_json::from_value(json!({
+                "apiVersion": "acr.policy/v1",
+                "operation": "deploy",
+                "subject": subject,
+                "object": { "protected": protected }
+            }))
+            .expect("review parses")
+        };
+        let own = review_of(
+            "connected-registry",
+            json!({ "tls.crt": "1 certificate (PEM)" }),
+        );
+        assert_eq!(
+            own.certificate_setting(&certificate("serving")),
+            Some("tls.crt")
+        );
+        assert_eq!(
+            own.certificate_setting(&certificate("intermediate")),
+            Some("tls.crt")
+        );
+        assert_eq!(
+            own.certificate_setting(&certificate("ca")),
+            Some("tls.cacrt")
+        );
+        assert_eq!(
+            own.certificate_setting(&certificate("planned-serving")),
+            None
+        );
+        let secret = review_of(
+            "connected-registry",
+            json!({ "tls.secret": "registry-tls" }),
+        );
+        assert_eq!(
+            secret.certificate_setting(&certificate("ca")),
+            Some("tls.secret")
+        );
+        let domain = review_of("custom-domain", json!({}));
+        assert_eq!(domain.certificate_setting(&certificate("serving")), None);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 pub mod cert;
 pub mod config;
+pub mod policy;
 pub mod version;
 
 use anyhow::Context as _;

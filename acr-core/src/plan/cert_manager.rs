@@ -4,6 +4,7 @@
 use super::labels::object_labels;
 use super::{Component, PlannedObject, REGISTRY_NAME, RenderContext, TLS_SECRET_NAME};
 use serde_json::{Value, json};
+use std::net::IpAddr;
 
 /// cert-manager's API group and version.
 pub const CERT_MANAGER_API_VERSION: &str = "cert-manager.io/v1";
@@ -18,15 +19,43 @@ pub const SERVING_CERTIFICATE_NAME: &str = "connected-registry-tls";
 
 /// The CA lives ten years; the DaemonSet follows it when it is renewed.
 const CA_DURATION: &str = "87600h";
-/// The serving certificate lives 90 days and is renewed 30 days before it ends.
-const SERVING_DURATION: &str = "2160h";
+/// The serving certificate is renewed 30 days before it ends.
 const SERVING_RENEW_BEFORE: &str = "720h";
+
+/// The serving certificate cert-manager is asked for, described before it exists, so that
+/// policies can check it like a certificate the user brings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedServingCertificate {
+    pub ip_addresses: Vec<IpAddr>,
+    pub dns_names: Vec<String>,
+    /// cert-manager's key algorithm name and size: ECDSA P-256.
+    pub key_algorithm: &'static str,
+    pub key_bits: u32,
+    pub validity_days: u32,
+}
+
+impl PlannedServingCertificate {
+    /// The certificate for a registry Service on `service_ip` in `namespace`.
+    pub fn new(service_ip: IpAddr, namespace: &str) -> Self {
+        Self {
+            ip_addresses: vec![service_ip],
+            dns_names: vec![
+                format!("{REGISTRY_NAME}.{namespace}.svc"),
+                format!("{REGISTRY_NAME}.{namespace}.svc.cluster.local"),
+            ],
+            key_algorithm: "ECDSA",
+            key_bits: 256,
+            validity_days: 90,
+        }
+    }
+}
 
 pub(super) fn issuer_chain(context: &RenderContext) -> Vec<PlannedObject> {
     let namespace = &context.options.namespace;
+    let serving = PlannedServingCertificate::new(context.service_ip(), namespace);
     let private_key = json!({
-        "algorithm": "ECDSA",
-        "size": 256,
+        "algorithm": serving.key_algorithm,
+        "size": serving.key_bits,
         "rotationPolicy": "Always",
     });
     vec![
@@ -62,12 +91,13 @@ pub(super) fn issuer_chain(context: &RenderContext) -> Vec<PlannedObject> {
             SERVING_CERTIFICATE_NAME,
             json!({
                 "secretName": TLS_SECRET_NAME,
-                "ipAddresses": [context.service_ip().to_string()],
-                "dnsNames": [
-                    format!("{REGISTRY_NAME}.{namespace}.svc"),
-                    format!("{REGISTRY_NAME}.{namespace}.svc.cluster.local"),
-                ],
-                "duration": SERVING_DURATION,
+                "ipAddresses": serving
+                    .ip_addresses
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>(),
+                "dnsNames": serving.dns_names,
+                "duration": format!("{}h", serving.validity_days * 24),
                 "renewBefore": SERVING_RENEW_BEFORE,
                 "usages": ["server auth", "digital signature"],
                 "privateKey": private_key,

@@ -442,6 +442,12 @@ impl PrivateKey {
             && ours.subject_public_key.data == theirs.subject_public_key.data
     }
 
+    /// Whether this is the private half of the public key of the DER certificate `cert_der`.
+    pub fn matches_certificate_der(&self, cert_der: &[u8]) -> Result<bool, TlsError> {
+        let certificate = parse_certificate(cert_der, "the certificate")?;
+        Ok(self.matches_certificate(&certificate))
+    }
+
     /// What kind of key it is, e.g. "ECDSA P-256" or "RSA 4096".
     pub fn description(&self) -> String {
         let spki = self.subject_public_key_info();

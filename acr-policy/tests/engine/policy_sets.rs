@@ -286,27 +286,30 @@ fn set_files_are_checked_strictly() {
     );
 
     let scheme = PolicySet::from_text(
-        "policies:\n  - module: https://example.com/p.wasm\n",
+        "policies:\n  - module: ftp://example.com/p.wasm\n",
         PathBuf::new(),
     )
     .expect_err("unsupported scheme");
     assert!(
         scheme.to_string().contains(
-            "module source `https://example.com/p.wasm` has the unsupported scheme `https:`; use \
-             a file path or `builtin:NAME`"
+            "module source `ftp://example.com/p.wasm` has the unsupported scheme `ftp:`; use a \
+             file or folder path, `builtin:NAME`, `https://HOST/PATH#sha256=HEX` or \
+             `oci://REGISTRY/REPOSITORY@sha256:HEX`"
         ),
         "{scheme}"
     );
 
     assert_eq!(
         ModuleSource::try_from(r"C:\policies\org.wasm".to_owned()),
-        Ok(ModuleSource::File(PathBuf::from(r"C:\policies\org.wasm")))
+        Ok(ModuleSource::Path(PathBuf::from(r"C:\policies\org.wasm")))
     );
     assert_eq!(
-        ModuleSource::try_from("oci://registry.example/policy@sha256:0a".to_owned()),
+        ModuleSource::try_from("oci://registry.example/policy:1.0".to_owned())
+            .map_err(|error| error.to_string()),
         Err(
-            "module source `oci://registry.example/policy@sha256:0a` has the unsupported scheme \
-             `oci:`; use a file path or `builtin:NAME`"
+            "module source `oci://registry.example/policy:1.0` is not pinned by digest: use \
+             `oci://REGISTRY/REPOSITORY@sha256:HEX` with the manifest digest (`policy push` \
+             prints it)"
                 .to_owned()
         )
     );

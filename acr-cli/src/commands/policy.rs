@@ -1,0 +1,412 @@
+//! `policy check` and `policy list`, and the policy flags every changing command takes.
+
+use super::config::SettingsArgs;
+use super::{parse_time, read_input, time_or_now};
+use crate::{Outcome, OutputFormat, Status, render};
+use acr_core::fsio::{self, FileMode, Overwrite};
+use acr_core::policy::sources::{self, OciReference, RegistryCredentials, SourceOptions};
+use acr_core::policy::{
+    CheckReport, DecisionKind, ModuleReport, Operation, PolicyChecker, PolicyConfig, PolicyListing,
+    Review, connected_registry_review, default_cache_dir, inspect_module,
+};
+use anyhow::Context as _;
+use serde::Serialize;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use time::OffsetDateTime;
+
+/// Which policies run: the built-in set, or a policy set file, plus extra modules.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct PolicyArgs {
+    /// A policy set file (YAML or JSON) naming modules, their settings and enforcement;
+    /// without it every built-in policy runs, denying and failing closed.
+    #[arg(long, value_name = "FILE")]
+    pub policy_set: Option<PathBuf>,
+    /// An extra policy module (.wasm) or a folder of them (repeatable); denies and fails closed.
+    #[arg(long = "policy", value_name = "FILE|DIR")]
+    pub policies: Vec<PathBuf>,
+    /// Do not read or write the compiled-policy cache (~/.cache/kubectl-acr/policies).
+    #[arg(long)]
+    pub no_policy_cache: bool,
+}
+
+impl PolicyArgs {
+    /// Starts the engine with the chosen policies.
+    pub fn checker(&self) -> anyhow::Result<PolicyChecker> {
+        let config = PolicyConfig {
+            policy_set: self.policy_set.clone(),
+            extra_modules: self.policies.clone(),
+            cache_dir: if self.no_policy_cache {
+                None
+            } else {
+                default_cache_dir()
+            },
+            ..PolicyConfig::default()
+        };
+        PolicyChecker::new(&config).context("cannot prepare the policies")
+    }
+}
+
+/// How `policy check` prints its report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    Text,
+    Json,
+    Yaml,
+    /// SARIF 2.1.0, for code-scanning uploads.
+    Sarif,
+    /// JUnit XML, for CI test reports.
+    Junit,
+}
+
+/// Policy commands.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum PolicyCommand {
+    /// Run the policies on connected registry settings (as for deploy) or on a review file.
+    /// Exit 3 when denied, 1 when a policy fails and fails closed.
+    Check(CheckArgs),
+    /// List the policies that would run, with their metadata.
+    List(ListArgs),
+    /// Show a module's metadata, imports and exports, and whether it would load.
+    Inspect(InspectArgs),
+    /// Push a policy module to an OCI registry; prints the digest-pinned reference to use.
+    Push(PushArgs),
+    /// Pull a digest-pinned policy module from an OCI registry into a file.
+    Pull(PullArgs),
+}
+
+impl PolicyCommand {
+    pub fn run(&self, default_format: OutputFormat, tool: ToolIdentity) -> anyhow::Result<Outcome> {
+        match self {
+            PolicyCommand::Check(args) => args.run(default_format, tool),
+            PolicyCommand::List(args) => args.run(default_format),
+            PolicyCommand::Inspect(args) => args.run(default_format),
+            PolicyCommand::Push(args) => args.run(default_format),
+            PolicyCommand::Pull(args) => args.run(default_format),
+        }
+    }
+}
+
+/// The calling binary, named in SARIF output.
+#[derive(Debug, Clone, Copy)]
+pub struct ToolIdentity {
+    pub name: &'static str,
+    pub version: &'static str,
+}
+
+/// Arguments of `policy check`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub settings: SettingsArgs,
+    /// Check this admission review (JSON, as docs/policy-abi.md describes) instead of settings.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["config", "config_protected", "config_protected_file"])]
+    pub input: Option<PathBuf>,
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+    /// Evaluate certificate validity at this time instead of now (RFC 3339 or YYYY-MM-DD).
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub at: Option<OffsetDateTime>,
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_enum)]
+    pub output: Option<ReportFormat>,
+}
+
+impl CheckArgs {
+    fn review(&self) -> anyhow::Result<Review> {
+        if let Some(path) = &self.input {
+            let bytes = read_input(path)?;
+            return serde_json::from_slice(&bytes)
+                .with_context(|| format!("{} is not a policy review (JSON)", path.display()));
+        }
+        let settings = self.settings.resolve()?;
+        Ok(connected_registry_review(
+            &settings,
+            Operation::Deploy,
+            time_or_now(self.at),
+        )?)
+    }
+
+    fn run(&self, default_format: OutputFormat, tool: ToolIdentity) -> anyhow::Result<Outcome> {
+        let review = self.review()?;
+        let report = self.policy.checker()?.check(&review);
+        let format = self.output.unwrap_or(match default_format {
+            OutputFormat::Text => ReportFormat::Text,
+            OutputFormat::Json => ReportFormat::Json,
+            OutputFormat::Yaml => ReportFormat::Yaml,
+        });
+        let stdout = render_report(&report, format, tool)?;
+        Ok(outcome_of(&report, stdout))
+    }
+}
+
+/// Prints a check report in `format`.
+pub fn render_report(
+    report: &CheckReport,
+    format: ReportFormat,
+    tool: ToolIdentity,
+) -> anyhow::Result<String> {
+    Ok(match format {
+        ReportFormat::Text => report.to_text(),
+        ReportFormat::Json => render(report, OutputFormat::Json, CheckReport::to_text)?,
+        ReportFormat::Yaml => render(report, OutputFormat::Yaml, CheckReport::to_text)?,
+        ReportFormat::Sarif => {
+            let sarif = report.to_sarif(tool.name, tool.version);
+            render(&sarif, OutputFormat::Json, |_| String::new())?
+        }
+        ReportFormat::Junit => report.to_junit(&format!("{} policy check", tool.name)),
+    })
+}
+
+/// The exit status a check report gives: 3 when denied, 1 when blocked by a policy error.
+pub fn outcome_of(report: &CheckReport, stdout: String) -> Outcome {
+    let status = match report.decision {
+        DecisionKind::Allowed | DecisionKind::AllowedWithWarnings => Status::Success,
+        DecisionKind::Denied => Status::Denied,
+        DecisionKind::BlockedByError => Status::CheckFailed,
+    };
+    Outcome {
+        stdout,
+        stderr: report.refusal(),
+        status,
+    }
+}
+
+/// Arguments of `policy list`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_enum)]
+    pub output: Option<OutputFormat>,
+}
+
+impl ListArgs {
+    fn run(&self, default_format: OutputFormat) -> anyhow::Result<Outcome> {
+        let listing = self.policy.checker()?.list();
+        let stdout = render(&listing, self.output.unwrap_or(default_format), |listing| {
+            listing_text(listing)
+        })?;
+        Ok(Outcome::success(stdout))
+    }
+}
+
+fn listing_text(listing: &[PolicyListing]) -> String {
+    let mut text = String::new();
+    for policy in listing {
+        match &policy.metadata {
+            Some(metadata) => {
+                let subjects: Vec<String> = metadata
+                    .subjects
+                    .iter()
+                    .filter_map(|subject| serde_json::to_value(subject).ok())
+                    .filter_map(|value| value.as_str().map(str::to_owned))
+                    .collect();
+                let _ = writeln!(
+                    text,
+                    "{} {} ({}; enforcement {}, on-error {})\n    {}\n    applies to: {}",
+                    metadata.name,
+                    metadata.version,
+                    policy.source,
+                    policy.enforcement,
+                    policy.on_error,
+                    metadata.description,
+                    subjects.join(", ")
+                );
+            }
+            None => {
+                let _ = writeln!(
+                    text,
+                    "{} (does not load: {})",
+                    policy.source,
+                    policy.error.as_deref().unwrap_or("unknown error")
+                );
+            }
+        }
+    }
+    text
+}
+
+/// Arguments of `policy inspect`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct InspectArgs {
+    /// The policy module (.wasm).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_enum)]
+    pub output: Option<OutputFormat>,
+}
+
+impl InspectArgs {
+    fn run(&self, default_format: OutputFormat) -> anyhow::Result<Outcome> {
+        let bytes = read_input(&self.file)?;
+        let report = inspect_module(&self.file.display().to_string(), &bytes)?;
+        let stdout = render(&report, self.output.unwrap_or(default_format), module_text)?;
+        Ok(if report.loads {
+            Outcome::success(stdout)
+        } else {
+            Outcome {
+                stdout,
+                stderr: Some(format!("error: {} would not load", self.file.display())),
+                status: Status::CheckFailed,
+            }
+        })
+    }
+}
+
+fn module_text(report: &ModuleReport) -> String {
+    let mut text = format!(
+        "Module:   {} ({} bytes, sha256 {})\n",
+        report.source, report.size_bytes, report.sha256
+    );
+    if let Some(metadata) = &report.metadata {
+        let _ = writeln!(
+            text,
+            "Policy:   {} {}\n          {}",
+            metadata.name, metadata.version, metadata.description
+        );
+    }
+    let _ = writeln!(
+        text,
+        "Imports:  {}",
+        list_or_none(&report.interface.imports)
+    );
+    let _ = writeln!(
+        text,
+        "Exports:  {}",
+        list_or_none(&report.interface.exports)
+    );
+    match &report.error {
+        None => text.push_str("Loads:    yes\n"),
+        Some(error) => {
+            let _ = writeln!(text, "Loads:    no: {error}");
+        }
+    }
+    text
+}
+
+fn list_or_none(items: &[String]) -> String {
+    if items.is_empty() {
+        "(none)".to_owned()
+    } else {
+        items.join(", ")
+    }
+}
+
+/// How to reach an OCI registry.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RegistryArgs {
+    /// PEM CA certificates to trust instead of the public roots (a private registry's CA).
+    #[arg(long, value_name = "FILE", env = "ACR_POLICY_CA_FILE")]
+    pub ca_file: Option<PathBuf>,
+    /// User name for the registry (a token name for ACR).
+    #[arg(long, value_name = "NAME", requires = "password_stdin")]
+    pub username: Option<String>,
+    /// Read the registry password from standard input (never from the command line).
+    #[arg(long, requires = "username")]
+    pub password_stdin: bool,
+}
+
+impl RegistryArgs {
+    fn options(&self, reference: &OciReference) -> anyhow::Result<SourceOptions> {
+        let mut options = SourceOptions {
+            ca_file: self.ca_file.clone(),
+            ..SourceOptions::default()
+        };
+        if let Some(username) = &self.username {
+            let password = String::from_utf8(read_input(std::path::Path::new("-"))?)
+                .context("the password on standard input is not UTF-8")?;
+            options.registry_credentials.insert(
+                reference.registry.clone(),
+                RegistryCredentials {
+                    username: username.clone(),
+                    password: password.trim_end_matches(['\r', '\n']).to_owned(),
+                },
+            );
+        }
+        Ok(options)
+    }
+}
+
+/// Arguments of `policy push`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct PushArgs {
+    /// The policy module (.wasm); it must load.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Where to push: oci://REGISTRY[:PORT]/REPOSITORY:TAG.
+    #[arg(value_name = "REFERENCE")]
+    pub reference: OciReference,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_enum)]
+    pub output: Option<OutputFormat>,
+}
+
+#[derive(Debug, Serialize)]
+struct Pushed {
+    digest: String,
+    reference: String,
+}
+
+impl PushArgs {
+    fn run(&self, default_format: OutputFormat) -> anyhow::Result<Outcome> {
+        let bytes = read_input(&self.file)?;
+        let report = inspect_module(&self.file.display().to_string(), &bytes)?;
+        let (Some(metadata), None) = (&report.metadata, &report.error) else {
+            anyhow::bail!(
+                "{} would not load, so it is not pushed: {}",
+                self.file.display(),
+                report.error.as_deref().unwrap_or("no metadata")
+            );
+        };
+        let options = self.registry.options(&self.reference)?;
+        let digest = sources::push(&self.reference, &bytes, metadata, &options)?;
+        let pushed = Pushed {
+            digest: digest.to_string(),
+            reference: self.reference.pinned(digest).to_string(),
+        };
+        let stdout = render(&pushed, self.output.unwrap_or(default_format), |pushed| {
+            format!("{}\n", pushed.reference)
+        })?;
+        Ok(Outcome::success(stdout))
+    }
+}
+
+/// Arguments of `policy pull`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct PullArgs {
+    /// What to pull: oci://REGISTRY[:PORT]/REPOSITORY@sha256:DIGEST (pinned).
+    #[arg(value_name = "REFERENCE")]
+    pub reference: OciReference,
+    /// Where to write the module.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Replace an existing file.
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_enum)]
+    pub output: Option<OutputFormat>,
+}
+
+impl PullArgs {
+    fn run(&self, default_format: OutputFormat) -> anyhow::Result<Outcome> {
+        let options = self.registry.options(&self.reference)?;
+        let bytes = sources::pull(&self.reference, &options)?;
+        let overwrite = if self.force {
+            Overwrite::Replace
+        } else {
+            Overwrite::Refuse
+        };
+        fsio::write_atomic(&self.out, &bytes, FileMode::Public, overwrite)?;
+        let report = inspect_module(&self.reference.to_string(), &bytes)?;
+        let stdout = render(&report, self.output.unwrap_or(default_format), module_text)?;
+        Ok(Outcome::success(stdout))
+    }
+}

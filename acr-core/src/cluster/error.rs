@@ -1,0 +1,186 @@
+//! Why a cluster operation failed: each error names the object and the request, and for answers
+//! from the API server its HTTP status, reason and message.
+
+use super::cert_manager::CertManagerError;
+use std::fmt;
+use std::time::Duration;
+
+/// A failed cluster operation.
+#[derive(Debug, thiserror::Error)]
+pub enum ClusterError {
+    #[error("cannot read the kubeconfig {origin}")]
+    Kubeconfig {
+        origin: String,
+        #[source]
+        source: kube::config::KubeconfigError,
+    },
+    #[error("cannot use the kubeconfig {origin}")]
+    ClientConfig {
+        origin: String,
+        #[source]
+        source: kube::Error,
+    },
+    #[error("cannot start the runtime the Kubernetes client runs on")]
+    Runtime(#[source] std::io::Error),
+    #[error(
+        "{request} ({object}): the API server answered HTTP {code}{}: {message}",
+        reason_text(reason)
+    )]
+    Api {
+        /// `METHOD /path` of the request.
+        request: String,
+        /// The object it was about, as `Kind namespace/name`.
+        object: String,
+        code: u16,
+        reason: String,
+        message: String,
+    },
+    #[error("{request} ({object}) failed")]
+    Request {
+        request: String,
+        object: String,
+        #[source]
+        source: kube::Error,
+    },
+    #[error("the API server's answer to {request} is not a {kind}: {source}")]
+    Answer {
+        request: String,
+        kind: &'static str,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("{object} cannot be applied: {reason}")]
+    InvalidObject { object: String, reason: String },
+    #[error("the cluster is not ready for this deployment, nothing was changed:\n{}", problem_lines(.problems))]
+    Preflight { problems: Vec<PreflightProblem> },
+    #[error(
+        "timed out after {} waiting for: {}",
+        duration_text(*.timeout),
+        .pending.join("; ")
+    )]
+    TimedOut {
+        timeout: Duration,
+        /// What was still not ready, each with its state.
+        pending: Vec<String>,
+    },
+    #[error(transparent)]
+    CertManager(#[from] CertManagerError),
+}
+
+fn reason_text(reason: &str) -> String {
+    if reason.is_empty() {
+        String::new()
+    } else {
+        format!(" {reason}")
+    }
+}
+
+fn problem_lines(problems: &[PreflightProblem]) -> String {
+    problems
+        .iter()
+        .map(|problem| format!("  - {problem}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// `90s`, `5m`, `1m30s`, `2h`: how `--timeout` is written.
+pub(crate) fn duration_text(duration: Duration) -> String {
+    let total = duration.as_secs();
+    let (hours, minutes, seconds) = (total / 3600, total % 3600 / 60, total % 60);
+    let mut text = String::new();
+    if hours > 0 {
+        text.push_str(&format!("{hours}h"));
+    }
+    if minutes > 0 {
+        text.push_str(&format!("{minutes}m"));
+    }
+    if seconds > 0 || text.is_empty() {
+        text.push_str(&format!("{seconds}s"));
+    }
+    text
+}
+
+/// Something in the cluster that stops the deployment before anything is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PreflightProblem {
+    /// A Secret the plan would apply exists and was not made by `kubectl acr deploy`.
+    ForeignSecret { namespace: String, name: String },
+    /// `tls.secret` names a Secret that does not exist.
+    TlsSecretMissing { namespace: String, name: String },
+    /// `tls.secret` is not of type `kubernetes.io/tls`.
+    TlsSecretType {
+        namespace: String,
+        name: String,
+        found: String,
+    },
+    /// `tls.secret` lacks a key the deployment reads.
+    TlsSecretKeyMissing {
+        namespace: String,
+        name: String,
+        key: &'static str,
+        why: &'static str,
+    },
+    /// A certificate or key in `tls.secret` cannot be read.
+    TlsSecretUnreadable {
+        namespace: String,
+        name: String,
+        key: &'static str,
+        reason: String,
+    },
+    /// cert-manager is expected in the cluster (`cert-manager.install=false`) but a CRD is absent.
+    CertManagerCrdMissing { crd: &'static str },
+    /// Another Service already holds `service.clusterIP`.
+    ServiceIpTaken { ip: String, service: String },
+}
+
+impl fmt::Display for PreflightProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PreflightProblem::ForeignSecret { namespace, name } => write!(
+                f,
+                "Secret {namespace}/{name} exists and was not made by kubectl acr (it has no \
+                 app.kubernetes.io/managed-by=kubectl-acr label), so it is not overwritten: \
+                 delete or rename it, or deploy into another namespace (-n)"
+            ),
+            PreflightProblem::TlsSecretMissing { namespace, name } => write!(
+                f,
+                "tls.secret names Secret {namespace}/{name}, which does not exist: create it \
+                 (kubectl create secret tls {name} -n {namespace} --cert=... --key=...) or fix \
+                 the name"
+            ),
+            PreflightProblem::TlsSecretType {
+                namespace,
+                name,
+                found,
+            } => write!(
+                f,
+                "tls.secret {namespace}/{name} has type `{found}`, not kubernetes.io/tls"
+            ),
+            PreflightProblem::TlsSecretKeyMissing {
+                namespace,
+                name,
+                key,
+                why,
+            } => write!(f, "tls.secret {namespace}/{name} has no `{key}`: {why}"),
+            PreflightProblem::TlsSecretUnreadable {
+                namespace,
+                name,
+                key,
+                reason,
+            } => write!(
+                f,
+                "`{key}` of tls.secret {namespace}/{name} cannot be read: {reason}"
+            ),
+            PreflightProblem::CertManagerCrdMissing { crd } => write!(
+                f,
+                "cert-manager.install=false, but the cluster has no CustomResourceDefinition \
+                 {crd}: install cert-manager first, or set cert-manager.install=true"
+            ),
+            PreflightProblem::ServiceIpTaken { ip, service } => write!(
+                f,
+                "service.clusterIP {ip} is already held by Service {service}: choose a free \
+                 address in the cluster's service range"
+            ),
+        }
+    }
+}

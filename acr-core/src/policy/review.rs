@@ -1,0 +1,188 @@
+//! Builds the admission-style review a policy receives from typed settings: the normalised
+//! object with secrets redacted, and certificate facts computed by the host.
+
+use crate::plan::{DEFAULT_NAMESPACE, PlannedServingCertificate};
+use crate::settings::{ConnectedRegistrySettings, EffectiveSettings, TlsSource};
+use crate::tls::{self, CertificateInfo, PrivateKey};
+use acr_policy::Review;
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use wasm_guest::{
+    CertificateFacts, CertificateRole, Facts, Operation, PublicKeyFacts, REVIEW_API_VERSION,
+    SubjectAltNames, SubjectKind,
+};
+
+/// Why a review could not be built from the settings.
+#[derive(Debug, thiserror::Error)]
+pub enum ReviewError {
+    #[error("cannot read the certificates in {setting}")]
+    Certificates {
+        setting: &'static str,
+        #[source]
+        source: tls::TlsError,
+    },
+    #[error("cannot read the private key in tls.key")]
+    PrivateKey {
+        #[source]
+        source: tls::TlsError,
+    },
+    #[error("cannot describe the certificate facts for policies")]
+    Facts(#[from] serde_json::Error),
+}
+
+/// The review of deploying (or checking) a connected registry with `settings`, as of `now`.
+pub fn connected_registry_review(
+    settings: &ConnectedRegistrySettings,
+    operation: Operation,
+    now: OffsetDateTime,
+) -> Result<Review, ReviewError> {
+    Ok(Review {
+        api_version: REVIEW_API_VERSION.to_owned(),
+        operation,
+        subject: SubjectKind::ConnectedRegistry,
+        object: connected_registry_object(settings)?,
+        facts: Facts {
+            certificates: certificate_facts(settings, now)?,
+            cluster: None,
+        },
+        settings: Value::Null,
+    })
+}
+
+/// Public settings at the top level under their Arc names; protected ones under `protected`,
+/// secrets redacted; the TLS source under `tlsSource`.
+fn connected_registry_object(settings: &ConnectedRegistrySettings) -> Result<Value, ReviewError> {
+    let view = EffectiveSettings::new(settings);
+    let mut object = serde_json::to_value(&view.settings)?;
+    if let Value::Object(map) = &mut object {
+        map.insert(
+            "protected".to_owned(),
+            serde_json::to_value(&view.protected)?,
+        );
+        map.insert(
+            "tlsSource".to_owned(),
+            serde_json::to_value(&view.tls_source)?,
+        );
+    }
+    Ok(object)
+}
+
+fn certificate_facts(
+    settings: &ConnectedRegistrySettings,
+    now: OffsetDateTime,
+) -> Result<Vec<CertificateFacts>, ReviewError> {
+    let mut facts = Vec::new();
+    match &settings.tls_source {
+        TlsSource::CertManagerInstall | TlsSource::CertManagerExisting => {
+            let planned =
+                PlannedServingCertificate::new(settings.service_cluster_ip, DEFAULT_NAMESPACE);
+            facts.push(planned_facts(&planned));
+        }
+        TlsSource::BringYourOwnCertificate {
+            cert_pem,
+            key_pem,
+            ca_pem,
+            ..
+        } => {
+            let key = tls::load_private_key(key_pem.expose().as_bytes())
+                .map_err(|source| ReviewError::PrivateKey { source })?;
+            let chain = described("tls.crt", cert_pem, now)?;
+            for (index, (der, info)) in chain.iter().enumerate() {
+                let (role, key_matches) = if index == 0 {
+                    (CertificateRole::Serving, Some(key_matches(&key, der)))
+                } else {
+                    (CertificateRole::Intermediate, None)
+                };
+                facts.push(facts_of(info, role, key_matches)?);
+            }
+            if let Some(ca_pem) = ca_pem {
+                for (_, info) in described("tls.cacrt", ca_pem, now)? {
+                    facts.push(facts_of(&info, CertificateRole::Ca, None)?);
+                }
+            }
+        }
+        TlsSource::ExistingSecret { .. } => {}
+    }
+    Ok(facts)
+}
+
+fn key_matches(key: &PrivateKey, der: &[u8]) -> bool {
+    key.matches_certificate_der(der).unwrap_or(false)
+}
+
+fn described(
+    setting: &'static str,
+    pem_text: &str,
+    now: OffsetDateTime,
+) -> Result<Vec<(Vec<u8>, CertificateInfo)>, ReviewError> {
+    let loaded = tls::load_certificates(pem_text.as_bytes())
+        .map_err(|source| ReviewError::Certificates { setting, source })?;
+    loaded
+        .certificates
+        .into_iter()
+        .map(|certificate| {
+            let info = tls::describe(&certificate.der, now)
+                .map_err(|source| ReviewError::Certificates { setting, source })?;
+            Ok((certificate.der, info))
+        })
+        .collect()
+}
+
+/// The host's certificate description in the shape policies read (the ABI's certificate facts).
+pub fn facts_of(
+    info: &CertificateInfo,
+    role: CertificateRole,
+    key_matches: Option<bool>,
+) -> Result<CertificateFacts, serde_json::Error> {
+    let mut value = serde_json::to_value(info)?;
+    if let Value::Object(map) = &mut value {
+        map.insert("role".to_owned(), serde_json::to_value(role)?);
+        map.insert("keyMatches".to_owned(), json!(key_matches));
+    }
+    serde_json::from_value(value)
+}
+
+fn planned_facts(planned: &PlannedServingCertificate) -> CertificateFacts {
+    let common_name = planned.ip_addresses.first().map(ToString::to_string);
+    CertificateFacts {
+        role: CertificateRole::PlannedServing,
+        key_matches: None,
+        subject: common_name
+            .as_ref()
+            .map(|cn| format!("CN={cn}"))
+            .unwrap_or_default(),
+        issuer: "cert-manager CA Issuer".to_owned(),
+        serial: String::new(),
+        subject_alt_names: SubjectAltNames {
+            dns: planned.dns_names.clone(),
+            ip: planned
+                .ip_addresses
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+            uri: Vec::new(),
+            email: Vec::new(),
+        },
+        common_name,
+        not_before: String::new(),
+        not_after: String::new(),
+        days_left: i64::from(planned.validity_days),
+        expired: false,
+        not_yet_valid: false,
+        public_key: PublicKeyFacts {
+            algorithm: planned.key_algorithm.to_owned(),
+            bits: Some(planned.key_bits),
+            curve: Some(format!("P-{}", planned.key_bits)),
+            description: format!("{} P-{}", planned.key_algorithm, planned.key_bits),
+        },
+        signature_algorithm: "ecdsa-with-SHA256".to_owned(),
+        sha256_fingerprint: String::new(),
+        is_ca: false,
+        path_len: None,
+        key_usage: vec!["digitalSignature".to_owned()],
+        extended_key_usage: vec!["serverAuth".to_owned()],
+        subject_key_id: None,
+        authority_key_id: None,
+        self_signed: false,
+    }
+}

@@ -1,0 +1,252 @@
+//! Unit tests of the policy glue: reviews built from settings, and reports through the real engine
+//! with the built-in policies.
+
+use super::*;
+use crate::settings::{ConnectedRegistrySettings, SettingsInput};
+use base64::Engine as _;
+use time::macros::datetime;
+
+const NOW: time::OffsetDateTime = datetime!(2026-12-01 00:00 UTC);
+const CONNECTION: &str = "ConnectedRegistryName=edge;SyncTokenName=edge-sync;SyncTokenPassword=s3cret;ParentGatewayEndpoint=contoso.eastus.data.azurecr.io;ParentEndpointProtocol=https";
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/tls");
+
+fn settings(config: &[(&str, &str)], protected: &[(&str, String)]) -> ConnectedRegistrySettings {
+    ConnectedRegistrySettings::resolve(&SettingsInput {
+        config: config
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+        protected_file: None,
+        protected: protected
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect(),
+    })
+    .expect("valid settings")
+}
+
+fn fixture_b64(name: &str) -> String {
+    let bytes = std::fs::read(format!("{FIXTURES}/{name}")).expect("fixture");
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+fn byoc(trust: &str, with_ca: bool) -> ConnectedRegistrySettings {
+    let mut protected = vec![
+        ("connectionString", CONNECTION.to_owned()),
+        ("tls.crt", fixture_b64("server.crt")),
+        ("tls.key", fixture_b64("server.key")),
+    ];
+    if with_ca {
+        protected.push(("tls.cacrt", fixture_b64("root-ca.crt")));
+    }
+    settings(
+        &[
+            ("service.clusterIP", "10.0.0.1"),
+            ("cert-manager.enabled", "false"),
+            ("cert-manager.install", "false"),
+            ("trustDistribution.enabled", trust),
+        ],
+        &protected,
+    )
+}
+
+fn checker() -> PolicyChecker {
+    PolicyChecker::new(&PolicyConfig {
+        cache_dir: Some(std::env::temp_dir().join("acr-core-unit-test-policy-cache")),
+        ..PolicyConfig::default()
+    })
+    .expect("engine starts")
+}
+
+#[test]
+fn review_carries_redacted_object_and_certificate_facts() {
+    let review =
+        connected_registry_review(&byoc("true", true), Operation::Deploy, NOW).expect("review");
+    assert_eq!(review.subject, SubjectKind::ConnectedRegistry);
+    assert_eq!(review.object["service.clusterIP"], "10.0.0.1");
+    assert_eq!(review.object["trustDistribution.enabled"], true);
+    assert_eq!(review.object["protected"]["tls.key"], "<redacted>");
+    assert_eq!(
+        review.object["tlsSource"]["kind"],
+        "bring-your-own-certificate"
+    );
+    let json = serde_json::to_string(&review).expect("json");
+    assert!(!json.contains("PRIVATE KEY"), "{json}");
+    assert!(!json.contains("s3cret"), "{json}");
+
+    let roles: Vec<_> = review.facts.certificates.iter().map(|c| c.role).collect();
+    assert_eq!(
+        roles,
+        vec![
+            wasm_guest::CertificateRole::Serving,
+            wasm_guest::CertificateRole::Ca
+        ]
+    );
+    let serving = &review.facts.certificates[0];
+    assert_eq!(serving.key_matches, Some(true));
+    assert!(
+        serving
+            .subject_alt_names
+            .ip
+            .contains(&"10.0.0.1".to_owned())
+    );
+    assert!(serving.days_left > 0);
+}
+
+#[test]
+fn cert_manager_reviews_describe_the_planned_certificate() {
+    let review = connected_registry_review(
+        &settings(
+            &[("service.clusterIP", "192.100.100.1")],
+            &[("connectionString", CONNECTION.to_owned())],
+        ),
+        Operation::Deploy,
+        NOW,
+    )
+    .expect("review");
+    let planned = &review.facts.certificates[0];
+    assert_eq!(planned.role, wasm_guest::CertificateRole::PlannedServing);
+    assert_eq!(
+        planned.subject_alt_names.ip,
+        vec!["192.100.100.1".to_owned()]
+    );
+    assert_eq!(planned.public_key.description, "ECDSA P-256");
+}
+
+#[test]
+fn built_in_policies_allow_a_sound_deployment_and_deny_trust_without_ca() {
+    let checker = checker();
+    let allowed = checker.check(
+        &connected_registry_review(&byoc("true", true), Operation::Deploy, NOW).expect("review"),
+    );
+    assert!(allowed.allowed, "{}", allowed.to_text());
+
+    let denied = checker.check(
+        &connected_registry_review(&byoc("false", false), Operation::Deploy, NOW).expect("review"),
+    );
+    assert_eq!(
+        denied.decision,
+        DecisionKind::Denied,
+        "{}",
+        denied.to_text()
+    );
+    let codes: Vec<&str> = denied
+        .policies
+        .iter()
+        .flat_map(|p| p.violations.iter().map(|v| v.code.as_str()))
+        .collect();
+    assert!(
+        codes.contains(&"TRUST_DISTRIBUTION_WITHOUT_CA"),
+        "{codes:?}"
+    );
+    let text = denied.to_text();
+    assert!(
+        text.contains("DENY  trust-distribution-requires-ca"),
+        "{text}"
+    );
+    assert!(
+        text.contains("TRUST_DISTRIBUTION_WITHOUT_CA [tls.cacrt]"),
+        "{text}"
+    );
+    assert_eq!(
+        denied.refusal().as_deref(),
+        Some("error: denied by 1 policy")
+    );
+}
+
+#[test]
+fn warn_enforcement_turns_a_deny_into_a_warning() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let set = dir.path().join("set.yaml");
+    std::fs::write(
+        &set,
+        "policies:\n  - module: builtin:trust-distribution-requires-ca\n    enforcement: warn\n",
+    )
+    .expect("write set");
+    let checker = PolicyChecker::new(&PolicyConfig {
+        policy_set: Some(set),
+        ..PolicyConfig::default()
+    })
+    .expect("engine");
+    let report = checker.check(
+        &connected_registry_review(&byoc("false", false), Operation::Deploy, NOW).expect("review"),
+    );
+    assert_eq!(report.decision, DecisionKind::AllowedWithWarnings);
+    assert!(report.allowed);
+    assert!(
+        report
+            .to_text()
+            .starts_with("WARN  trust-distribution-requires-ca")
+    );
+    assert_eq!(report.refusal(), None);
+}
+
+#[test]
+fn sarif_and_junit_describe_each_finding() {
+    let report = checker().check(
+        &connected_registry_review(&byoc("false", false), Operation::Deploy, NOW).expect("review"),
+    );
+    let sarif = report.to_sarif("kubectl-acr", "0.1.0");
+    assert_eq!(sarif["version"], "2.1.0");
+    let results = sarif["runs"][0]["results"].as_array().expect("results");
+    let denial = results
+        .iter()
+        .find(|r| r["ruleId"] == "TRUST_DISTRIBUTION_WITHOUT_CA")
+        .expect("denial result");
+    assert_eq!(denial["level"], "error");
+    assert_eq!(
+        denial["locations"][0]["logicalLocations"][0]["fullyQualifiedName"],
+        "tls.cacrt"
+    );
+
+    let junit = report.to_junit("policy check");
+    assert!(junit.starts_with(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites><testsuite name=\"policy check\""
+    ));
+    assert!(junit.contains("failures=\"1\""), "{junit}");
+    assert!(
+        junit.contains("<testcase classname=\"policy\" name=\"trust-distribution-requires-ca\"><failure message=\"TRUST_DISTRIBUTION_WITHOUT_CA\""),
+        "{junit}"
+    );
+}
+
+#[test]
+fn list_names_every_policy_with_metadata() {
+    let listing = checker().list();
+    assert_eq!(listing.len(), BUILTIN_POLICIES.len());
+    let first = listing
+        .iter()
+        .find(|p| p.source == "builtin:trust-distribution-requires-ca")
+        .expect("listed");
+    let metadata = first.metadata.as_ref().expect("loaded");
+    assert_eq!(metadata.name, "trust-distribution-requires-ca");
+    assert_eq!(first.enforcement, "deny");
+    assert_eq!(first.module_sha256.as_ref().map(String::len), Some(64));
+}
+
+#[test]
+fn missing_extra_module_is_reported_per_policy() {
+    let checker = PolicyChecker::new(&PolicyConfig {
+        extra_modules: vec![std::path::PathBuf::from("/nonexistent/org.wasm")],
+        cache_dir: Some(std::env::temp_dir().join("acr-core-unit-test-policy-cache")),
+        ..PolicyConfig::default()
+    })
+    .expect("engine");
+    let report = checker.check(
+        &connected_registry_review(&byoc("true", true), Operation::Deploy, NOW).expect("review"),
+    );
+    assert_eq!(report.decision, DecisionKind::BlockedByError);
+    let broken = report
+        .policies
+        .iter()
+        .find(|p| p.source == "/nonexistent/org.wasm")
+        .expect("reported");
+    assert_eq!(broken.result, ResultKind::Error);
+    assert!(
+        broken
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("/nonexistent/org.wasm")),
+        "{broken:?}"
+    );
+}

@@ -1,0 +1,387 @@
+//! Benchmarks of the policy engine, run with `cargo bench -p acr-policy` (plain timing loops,
+//! medians and 99th percentiles, no assertions on time):
+//!
+//! 1. compile time per built-in policy with no cache, and load time from the disk cache;
+//! 2. warm evaluation per built-in policy of an ~8 KB review, from a typed review (as policy
+//!    sets evaluate) and from review JSON (as `--input review.json` does), and of a minimal
+//!    review, which shows the fixed cost of an evaluation (a fresh instance, copying, verdict);
+//! 3. one rule, the serving certificate covering the service IP, three ways side by side:
+//!    native Rust (the built-in's own code, review JSON in and verdict JSON out), its
+//!    WebAssembly build in the engine, and the same rule in Rego on the `regorus` interpreter.
+//!
+//! Name sections to run only those, for example for a profiler:
+//! `cargo bench -p acr-policy -- evaluation` (sections: `loading`, `evaluation`, `three-ways`).
+
+use acr_policy::{BUILTIN_POLICIES, HostConfig, Limits, LoadedPolicy, PolicyHost, PolicyOutcome};
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+use wasm_guest::Review;
+
+/// The built-in policy's own source, compiled natively here: the same rule, not a rewrite.
+#[path = "../../policies/serving-certificate-covers-service-ip/src/rule.rs"]
+mod serving_certificate_covers_service_ip;
+
+/// Samples per compile and cache-load measurement (each compiles a whole module).
+const LOAD_SAMPLES: usize = 10;
+/// Untimed evaluations before measuring, to settle caches and allocators.
+const WARM_UP: usize = 500;
+/// Timed evaluations per measurement.
+const EVALUATIONS: usize = 5_000;
+
+/// The smallest review a policy accepts: what an evaluation costs besides reading the review.
+const MINIMAL_REVIEW: &[u8] =
+    br#"{"apiVersion":"acr.policy/v1","operation":"create","subject":"pull-secret"}"#;
+
+/// The rule of `serving-certificate-covers-service-ip` for connected registries, in Rego.
+/// IP addresses compare as text, which is enough for the canonical text the host writes.
+const SERVING_IP_REGO: &str = r#"
+package acr.serving_ip
+
+import rego.v1
+
+cert_manager_enabled := object.get(input.object, "cert-manager.enabled", true)
+
+service_ip := input.object["service.clusterIP"]
+
+serving_role := "planned-serving" if cert_manager_enabled
+
+serving_role := "serving" if not cert_manager_enabled
+
+serving contains cert if {
+	some cert in input.facts.certificates
+	cert.role == serving_role
+}
+
+san_count(cert) := count(cert.subjectAltNames.dns) + count(cert.subjectAltNames.ip) + count(cert.subjectAltNames.uri) + count(cert.subjectAltNames.email)
+
+violations contains "NO_SERVING_CERTIFICATE" if count(serving) == 0
+
+violations contains "CN_ONLY_CERTIFICATE" if {
+	some cert in serving
+	san_count(cert) == 0
+}
+
+violations contains "SAN_MISSING_SERVICE_IP" if {
+	some cert in serving
+	san_count(cert) > 0
+	not service_ip in cert.subjectAltNames.ip
+}
+
+allowed := count(violations) == 0
+"#;
+
+fn main() {
+    let review_json = serde_json::to_vec(&review_8k()).expect("review serialises");
+    let review: Review = serde_json::from_slice(&review_json).expect("review parses");
+    println!(
+        "policy engine benchmarks: {} built-in policies, review of {} bytes, {} cores",
+        BUILTIN_POLICIES.len(),
+        review_json.len(),
+        std::thread::available_parallelism().map_or(1, usize::from)
+    );
+
+    let chosen: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|arg| !arg.starts_with("--"))
+        .collect();
+    let runs = |section: &str| chosen.is_empty() || chosen.iter().any(|name| name == section);
+    if runs("loading") {
+        bench_loading();
+    }
+    let host = PolicyHost::new(HostConfig::default()).expect("policy host starts");
+    let policies: Vec<LoadedPolicy> = BUILTIN_POLICIES
+        .iter()
+        .map(|builtin| {
+            host.load(&format!("builtin:{}", builtin.name), builtin.wasm)
+                .unwrap_or_else(|error| panic!("{error}"))
+        })
+        .collect();
+    if runs("evaluation") {
+        bench_warm_evaluation(&policies, &review, &review_json);
+    }
+    if runs("three-ways") {
+        bench_native_wasm_rego(&policies, &review_json);
+    }
+}
+
+/// Median and 99th percentile of `samples`.
+fn percentiles(samples: &mut [Duration]) -> (Duration, Duration) {
+    samples.sort_unstable();
+    let at = |fraction: f64| {
+        let index = ((samples.len() - 1) as f64 * fraction).round() as usize;
+        samples[index]
+    };
+    (at(0.5), at(0.99))
+}
+
+fn micros(duration: Duration) -> String {
+    format!("{:.1} µs", duration.as_secs_f64() * 1e6)
+}
+
+fn millis(duration: Duration) -> String {
+    format!("{:.2} ms", duration.as_secs_f64() * 1e3)
+}
+
+/// Times `run` `EVALUATIONS` times after `WARM_UP` untimed runs.
+fn time_each(mut run: impl FnMut()) -> (Duration, Duration) {
+    for _ in 0..WARM_UP {
+        run();
+    }
+    let mut samples: Vec<Duration> = (0..EVALUATIONS)
+        .map(|_| {
+            let start = Instant::now();
+            run();
+            start.elapsed()
+        })
+        .collect();
+    percentiles(&mut samples)
+}
+
+fn bench_loading() {
+    println!("\n1. loading (median / p99 of {LOAD_SAMPLES} loads, a fresh host for each)");
+    println!(
+        "   {:<40} {:>22} {:>22} {:>8}",
+        "policy", "compile (no cache)", "disk cache hit", "wasm KB"
+    );
+    let cache = tempfile::tempdir().expect("temporary cache directory");
+    let cached_host = || {
+        PolicyHost::new(HostConfig {
+            cache_dir: Some(cache.path().to_owned()),
+            ..HostConfig::default()
+        })
+        .expect("policy host starts")
+    };
+    for builtin in BUILTIN_POLICIES {
+        let source = format!("builtin:{}", builtin.name);
+        let time_load = |host: PolicyHost| {
+            let start = Instant::now();
+            let policy = host.load(&source, builtin.wasm);
+            let elapsed = start.elapsed();
+            policy.unwrap_or_else(|error| panic!("{error}"));
+            elapsed
+        };
+        let mut cold: Vec<Duration> = (0..LOAD_SAMPLES)
+            .map(|_| time_load(PolicyHost::new(HostConfig::default()).expect("host starts")))
+            .collect();
+        time_load(cached_host());
+        let mut cached: Vec<Duration> = (0..LOAD_SAMPLES)
+            .map(|_| time_load(cached_host()))
+            .collect();
+        let (cold_median, cold_p99) = percentiles(&mut cold);
+        let (cached_median, cached_p99) = percentiles(&mut cached);
+        println!(
+            "   {:<40} {:>22} {:>22} {:>8}",
+            builtin.name,
+            format!("{} / {}", millis(cold_median), millis(cold_p99)),
+            format!("{} / {}", millis(cached_median), millis(cached_p99)),
+            builtin.wasm.len() / 1024
+        );
+    }
+}
+
+fn bench_warm_evaluation(policies: &[LoadedPolicy], review: &Review, review_json: &[u8]) {
+    println!(
+        "\n2. warm evaluation of the {} byte review (median / p99 of {EVALUATIONS}); target: \
+         median at most 25 µs",
+        review_json.len()
+    );
+    println!(
+        "   {:<40} {:>22} {:>22} {:>22} {:>8}",
+        "policy", "typed review", "review JSON", "minimal review JSON", "verdict"
+    );
+    for policy in policies {
+        let verdict = match policy.evaluate(review).outcome {
+            PolicyOutcome::Allowed { .. } => "allowed".to_owned(),
+            PolicyOutcome::Denied { violations, .. } => format!("denied {}", violations[0].code),
+            PolicyOutcome::Error(error) => panic!("{error}"),
+        };
+        let (typed_median, typed_p99) = time_each(|| {
+            std::hint::black_box(policy.evaluate(review));
+        });
+        let limits = Limits::default();
+        let (json_median, json_p99) = time_each(|| {
+            std::hint::black_box(policy.evaluate_json(review_json, &limits));
+        });
+        let (minimal_median, minimal_p99) = time_each(|| {
+            std::hint::black_box(policy.evaluate_json(MINIMAL_REVIEW, &limits));
+        });
+        println!(
+            "   {:<40} {:>22} {:>22} {:>22} {:>8}",
+            policy.name(),
+            format!("{} / {}", micros(typed_median), micros(typed_p99)),
+            format!("{} / {}", micros(json_median), micros(json_p99)),
+            format!("{} / {}", micros(minimal_median), micros(minimal_p99)),
+            verdict
+        );
+    }
+}
+
+fn bench_native_wasm_rego(policies: &[LoadedPolicy], review_json: &[u8]) {
+    let rule = "serving-certificate-covers-service-ip";
+    println!(
+        "\n3. one rule three ways ({rule}), review JSON in, verdict out (median / p99 of \
+         {EVALUATIONS})"
+    );
+    let policy = policies
+        .iter()
+        .find(|policy| policy.name() == rule)
+        .expect("the rule is built in");
+    let limits = Limits::default();
+    let review_text = std::str::from_utf8(review_json).expect("review JSON is UTF-8");
+
+    let mut engine = regorus::Engine::new();
+    engine
+        .add_policy("serving_ip.rego".to_owned(), SERVING_IP_REGO.to_owned())
+        .expect("Rego policy parses");
+    let mut rego_allowed = || -> bool {
+        engine
+            .set_input_json(review_text)
+            .expect("review is Rego input");
+        let allowed = engine
+            .eval_rule("data.acr.serving_ip.allowed".to_owned())
+            .expect("rule evaluates");
+        allowed == regorus::Value::from(true)
+    };
+    let native_allowed = || -> bool {
+        let verdict = wasm_guest::abi::evaluate_json(
+            review_json,
+            serving_certificate_covers_service_ip::evaluate,
+        );
+        serde_json::from_slice::<Value>(&verdict).expect("verdict JSON")["allowed"] == true
+    };
+    let wasm_allowed = || match policy.evaluate_json(review_json, &limits).outcome {
+        PolicyOutcome::Allowed { .. } => true,
+        PolicyOutcome::Denied { .. } => false,
+        PolicyOutcome::Error(error) => panic!("{error}"),
+    };
+    let answers = (native_allowed(), wasm_allowed(), rego_allowed());
+    assert_eq!(answers, (true, true, true), "the three agree");
+
+    let (native_median, native_p99) = time_each(|| {
+        std::hint::black_box(native_allowed());
+    });
+    let (wasm_median, wasm_p99) = time_each(|| {
+        std::hint::black_box(wasm_allowed());
+    });
+    let (rego_median, rego_p99) = time_each(|| {
+        std::hint::black_box(rego_allowed());
+    });
+    let ratio = |median: Duration| median.as_secs_f64() / native_median.as_secs_f64();
+    println!(
+        "   {:<40} {:>22} {:>18}",
+        "implementation", "median / p99", "× native"
+    );
+    for (name, median, p99) in [
+        (
+            "native Rust (same crate, natively)",
+            native_median,
+            native_p99,
+        ),
+        (
+            "WebAssembly in the engine (sandboxed)",
+            wasm_median,
+            wasm_p99,
+        ),
+        ("Rego on regorus", rego_median, rego_p99),
+    ] {
+        println!(
+            "   {:<40} {:>22} {:>18}",
+            name,
+            format!("{} / {}", micros(median), micros(p99)),
+            format!("{:.2}", ratio(median))
+        );
+    }
+    println!(
+        "   WebAssembly / Rego: {:.2} (below 1: the sandboxed module is faster)",
+        wasm_median.as_secs_f64() / rego_median.as_secs_f64()
+    );
+}
+
+/// A full certificate fact as the host writes it.
+fn certificate(role: &str, subject: &str, issuer: &str, ips: &[&str], dns: &[&str]) -> Value {
+    let is_ca = role != "serving";
+    json!({
+        "role": role,
+        "keyMatches": if is_ca { Value::Null } else { Value::Bool(true) },
+        "subject": subject,
+        "issuer": issuer,
+        "serial": "4f:2a:11:93:0c:55:e1:7b:2d:9a:01:44:be:61:0f:3c",
+        "subjectAltNames": { "dns": dns, "ip": ips, "uri": [], "email": [] },
+        "commonName": subject.trim_start_matches("CN="),
+        "notBefore": "2026-01-01T00:00:00Z",
+        "notAfter": "2027-01-01T00:00:00Z",
+        "daysLeft": 180,
+        "expired": false,
+        "notYetValid": false,
+        "publicKey": { "algorithm": "RSA", "bits": 4096, "curve": null, "description": "RSA 4096" },
+        "signatureAlgorithm": "sha256WithRSAEncryption",
+        "sha256Fingerprint": "9F:86:D0:81:88:4C:7D:65:9A:2F:EA:A0:C5:5A:D0:15:A3:BF:4F:1B:2B:0B:82:2C:D1:5D:6C:15:B0:F0:0A:08",
+        "isCa": is_ca,
+        "pathLen": if role == "intermediate" { json!(0) } else { Value::Null },
+        "keyUsage": if is_ca { json!(["keyCertSign", "cRLSign"]) } else { json!(["digitalSignature", "keyEncipherment"]) },
+        "extendedKeyUsage": if is_ca { json!([]) } else { json!(["serverAuth"]) },
+        "subjectKeyId": "A1:B2:C3:D4:E5:F6:07:18:29:3A:4B:5C:6D:7E:8F:90:A1:B2:C3:D4",
+        "authorityKeyId": "C3:D4:E5:F6:07:18:29:3A:4B:5C:6D:7E:8F:90:A1:B2:C3:D4:E5:F6",
+        "selfSigned": role == "ca"
+    })
+}
+
+/// A connected registry deployment with its own certificate chain, a connection string and
+/// cluster facts: about 8 KB of JSON that every built-in policy allows.
+fn review_8k() -> Value {
+    let nodes: Vec<Value> = (1..=17)
+        .map(|index| {
+            json!({
+                "name": format!("edge-node-{index}"),
+                "internalIP": format!("10.20.0.{index}"),
+                "containerRuntime": "containerd://1.7.24",
+                "kubeletVersion": "v1.33.1",
+                "labels": {
+                    "kubernetes.io/os": "linux",
+                    "kubernetes.io/arch": "amd64",
+                    "containerd-configured": "true"
+                }
+            })
+        })
+        .collect();
+    json!({
+        "apiVersion": "acr.policy/v1",
+        "operation": "deploy",
+        "subject": "connected-registry",
+        "object": {
+            "service.clusterIP": "192.100.100.1",
+            "pvc.storageClassName": "local-path",
+            "pvc.storageRequest": "500Gi",
+            "cert-manager.enabled": false,
+            "cert-manager.install": false,
+            "trustDistribution.enabled": true,
+            "trustDistribution.skipNodeSelector": false,
+            "protected": {
+                "connectionString": {
+                    "connectedRegistryName": "myconnectedregistry",
+                    "auth": { "kind": "sync-token", "tokenName": "myconnectedregistry-sync-token", "password": "<redacted>" },
+                    "parentGatewayEndpoint": "myregistry.eastus.data.azurecr.io",
+                    "parentEndpointProtocol": "https"
+                },
+                "tls.crt": "3 certificates (PEM)",
+                "tls.key": "<redacted>",
+                "tls.cacrt": "1 certificate (PEM)"
+            }
+        },
+        "facts": {
+            "certificates": [
+                certificate("serving", "CN=connected-registry", "CN=Example Issuing CA 2", &["192.100.100.1"], &["connected-registry.connected-registry.svc", "connected-registry.connected-registry.svc.cluster.local"]),
+                certificate("intermediate", "CN=Example Issuing CA 2", "CN=Example Policy CA", &[], &[]),
+                certificate("intermediate", "CN=Example Policy CA", "CN=Example Root CA", &[], &[]),
+                certificate("ca", "CN=Example Root CA", "CN=Example Root CA", &[], &[])
+            ],
+            "cluster": {
+                "serverVersion": "v1.33.1",
+                "serviceCIDR": "192.100.0.0/16",
+                "certManagerInstalled": false,
+                "nodes": nodes
+            }
+        },
+        "settings": null
+    })
+}

@@ -1,0 +1,690 @@
+//! A minimal client of the OCI distribution API for policy modules, following the Wasm OCI
+//! artifact convention: one layer `application/vnd.wasm.content.layer.v1+wasm`, a config
+//! `application/vnd.wasm.config.v1+json`, in an OCI image manifest.
+//!
+//! Pushing uploads each blob monolithically (POST, then PUT with the digest) and then the
+//! manifest under a tag. Pulling asks for a manifest by digest and checks the digest of the
+//! manifest and of the layer before anything reads them. A registry that answers 401 is
+//! answered once with Basic credentials, or with a token from its Bearer realm.
+
+use super::digest::{InvalidDigest, Sha256Digest};
+use super::http::{agent, percent_encode, read_body, status_error, transport_error};
+use super::reference::OciReference;
+use super::store::ModuleStore;
+use super::{RegistryCredentials, RemoteError, SourceOptions};
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use ureq::http::{HeaderValue, Method, Request, Response, StatusCode, header};
+use ureq::{Agent, Body};
+use wasm_guest::Metadata;
+
+/// The media type of the manifests pushed and pulled.
+pub const OCI_MANIFEST_MEDIA_TYPE: &str = "application/vnd.oci.image.manifest.v1+json";
+/// The media type of the one layer: the policy module.
+pub const WASM_LAYER_MEDIA_TYPE: &str = "application/vnd.wasm.content.layer.v1+wasm";
+/// The media type of the config blob.
+pub const WASM_CONFIG_MEDIA_TYPE: &str = "application/vnd.wasm.config.v1+json";
+
+/// The largest manifest read, as the distribution spec suggests registries accept.
+const MANIFEST_LIMIT: u64 = 4 << 20;
+/// The largest token answer of a Bearer realm read.
+const TOKEN_ANSWER_LIMIT: u64 = 1 << 20;
+/// The header registries name the digest of a stored manifest in.
+const CONTENT_DIGEST_HEADER: &str = "docker-content-digest";
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ImageManifest {
+    schema_version: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    media_type: Option<String>,
+    config: Descriptor,
+    layers: Vec<Descriptor>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    annotations: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Descriptor {
+    media_type: String,
+    digest: String,
+    size: u64,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    annotations: BTreeMap<String, String>,
+}
+
+/// The config blob of the Wasm OCI artifact convention. `created` is fixed, so pushing the same
+/// module with the same metadata always gives the same manifest digest.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct WasmConfig<'a> {
+    created: &'static str,
+    architecture: &'static str,
+    /// The convention's value for plain (core) WebAssembly modules.
+    os: &'static str,
+    layer_digests: [&'a str; 1],
+}
+
+/// Pushes `wasm` to the tag of `reference` as a Wasm OCI artifact whose manifest annotations
+/// carry the policy's name, version and description, and returns the manifest digest that
+/// pins it (see [`OciReference::pinned`]).
+pub fn push(
+    reference: &OciReference,
+    wasm: &[u8],
+    metadata: &Metadata,
+    options: &SourceOptions,
+) -> Result<Sha256Digest, RemoteError> {
+    let Some(tag) = reference
+        .tag
+        .as_deref()
+        .filter(|_| reference.digest.is_none())
+    else {
+        return Err(RemoteError::PushNeedsTag {
+            reference: reference.to_string(),
+        });
+    };
+    let mut session = RegistrySession::new(reference, options)?;
+
+    let layer_digest = Sha256Digest::of(wasm);
+    let layer_digest_text = layer_digest.to_string();
+    let config = serde_json::to_vec(&WasmConfig {
+        created: "1970-01-01T00:00:00Z",
+        architecture: "wasm",
+        os: "wasip1",
+        layer_digests: [&layer_digest_text],
+    })
+    .expect("the config is plain JSON");
+    let config_digest = Sha256Digest::of(&config);
+    session.upload_blob(config_digest, &config)?;
+    session.upload_blob(layer_digest, wasm)?;
+
+    let mut annotations = BTreeMap::from([
+        (
+            "org.opencontainers.image.title".to_owned(),
+            metadata.name.clone(),
+        ),
+        (
+            "org.opencontainers.image.version".to_owned(),
+            metadata.version.clone(),
+        ),
+    ]);
+    if !metadata.description.is_empty() {
+        annotations.insert(
+            "org.opencontainers.image.description".to_owned(),
+            metadata.description.clone(),
+        );
+    }
+    let manifest = ImageManifest {
+        schema_version: 2,
+        media_type: Some(OCI_MANIFEST_MEDIA_TYPE.to_owned()),
+        config: Descriptor {
+            media_type: WASM_CONFIG_MEDIA_TYPE.to_owned(),
+            digest: config_digest.to_string(),
+            size: byte_len(&config),
+            annotations: BTreeMap::new(),
+        },
+        layers: vec![Descriptor {
+            media_type: WASM_LAYER_MEDIA_TYPE.to_owned(),
+            digest: layer_digest_text,
+            size: byte_len(wasm),
+            annotations: BTreeMap::from([(
+                "org.opencontainers.image.title".to_owned(),
+                format!("{}.wasm", metadata.name),
+            )]),
+        }],
+        annotations,
+    };
+    let manifest = serde_json::to_vec(&manifest).expect("the manifest is plain JSON");
+    session.put_manifest(tag, &manifest)
+}
+
+/// Pulls the policy module that `reference` pins by manifest digest, checking the manifest's
+/// digest before reading it and the layer's digest before returning it. With a store
+/// ([`SourceOptions::store_dir`]), what is already there is not downloaded again.
+pub fn pull(reference: &OciReference, options: &SourceOptions) -> Result<Vec<u8>, RemoteError> {
+    let digest = reference.digest.ok_or_else(|| RemoteError::NotPinned {
+        reference: reference.to_string(),
+    })?;
+    let store = options.store_dir.as_deref().map(ModuleStore::new);
+    let stored = |digest| match &store {
+        Some(store) => store.get(digest),
+        None => Ok(None),
+    };
+    let keep = |digest, bytes: &[u8]| match &store {
+        Some(store) => store.put(digest, bytes),
+        None => Ok(()),
+    };
+    let mut session = None;
+
+    let manifest = match stored(digest)? {
+        Some(manifest) => manifest,
+        None => {
+            let manifest = connect(&mut session, reference, options)?.get_manifest(digest)?;
+            keep(digest, &manifest)?;
+            manifest
+        }
+    };
+    let layer = wasm_layer(reference, &manifest, options.max_module_bytes)?;
+    match stored(layer)? {
+        Some(module) => Ok(module),
+        None => {
+            let module = connect(&mut session, reference, options)?.get_layer(layer)?;
+            keep(layer, &module)?;
+            Ok(module)
+        }
+    }
+}
+
+/// The session in `slot`, opened on first use so that a pull served from the store never
+/// touches the network.
+fn connect<'slot, 'a>(
+    slot: &'slot mut Option<RegistrySession<'a>>,
+    reference: &'a OciReference,
+    options: &'a SourceOptions,
+) -> Result<&'slot mut RegistrySession<'a>, RemoteError> {
+    match slot {
+        Some(session) => Ok(session),
+        None => Ok(slot.insert(RegistrySession::new(reference, options)?)),
+    }
+}
+
+/// The digest of the one wasm layer of a (digest-checked) manifest, refused when larger than
+/// `limit`.
+fn wasm_layer(
+    reference: &OciReference,
+    manifest: &[u8],
+    limit: u64,
+) -> Result<Sha256Digest, RemoteError> {
+    let invalid = |reason: String| RemoteError::InvalidManifest {
+        reference: reference.to_string(),
+        reason,
+    };
+    let manifest: ImageManifest =
+        serde_json::from_slice(manifest).map_err(|error| invalid(error.to_string()))?;
+    if manifest.schema_version != 2 {
+        return Err(invalid(format!(
+            "its schemaVersion is {}, not 2",
+            manifest.schema_version
+        )));
+    }
+    if let Some(media_type) = manifest
+        .media_type
+        .as_deref()
+        .filter(|media_type| *media_type != OCI_MANIFEST_MEDIA_TYPE)
+    {
+        return Err(invalid(format!(
+            "it is a `{media_type}`, not an OCI image manifest (`{OCI_MANIFEST_MEDIA_TYPE}`)"
+        )));
+    }
+    let wasm_layers: Vec<&Descriptor> = manifest
+        .layers
+        .iter()
+        .filter(|layer| layer.media_type == WASM_LAYER_MEDIA_TYPE)
+        .collect();
+    let [layer] = wasm_layers.as_slice() else {
+        let found: Vec<&str> = manifest
+            .layers
+            .iter()
+            .map(|layer| layer.media_type.as_str())
+            .collect();
+        return Err(invalid(format!(
+            "a policy artifact has exactly one layer of media type `{WASM_LAYER_MEDIA_TYPE}`, \
+             but its layers are [{}]",
+            found.join(", ")
+        )));
+    };
+    let digest: Sha256Digest = layer
+        .digest
+        .parse()
+        .map_err(|error: InvalidDigest| invalid(format!("its layer digest {error}")))?;
+    if layer.size > limit {
+        return Err(RemoteError::TooLarge {
+            url: format!("{}/blobs/{digest}", reference.api_base()),
+            what: "a policy module",
+            limit,
+        });
+    }
+    Ok(digest)
+}
+
+fn byte_len(bytes: &[u8]) -> u64 {
+    u64::try_from(bytes.len()).expect("a slice length fits in u64")
+}
+
+/// Requests to one repository, with the authorization its registry asked for once found.
+struct RegistrySession<'a> {
+    agent: Agent,
+    reference: &'a OciReference,
+    options: &'a SourceOptions,
+    credentials: Option<&'a RegistryCredentials>,
+    authorization: Option<String>,
+}
+
+/// A request to the registry, which may need sending twice (before and after authorizing).
+struct RegistryRequest<'b> {
+    method: Method,
+    url: String,
+    headers: Vec<(header::HeaderName, &'b str)>,
+    body: Option<&'b [u8]>,
+}
+
+impl<'a> RegistrySession<'a> {
+    fn new(reference: &'a OciReference, options: &'a SourceOptions) -> Result<Self, RemoteError> {
+        Ok(Self {
+            agent: agent(options)?,
+            reference,
+            options,
+            credentials: options.registry_credentials.get(&reference.registry),
+            authorization: None,
+        })
+    }
+
+    fn get_manifest(&mut self, digest: Sha256Digest) -> Result<Vec<u8>, RemoteError> {
+        let url = format!("{}/manifests/{digest}", self.reference.api_base());
+        let mut response = self.send(&RegistryRequest {
+            method: Method::GET,
+            url: url.clone(),
+            headers: vec![(header::ACCEPT, OCI_MANIFEST_MEDIA_TYPE)],
+            body: None,
+        })?;
+        if response.status() != StatusCode::OK {
+            return Err(status_error("GET", &url, &mut response));
+        }
+        let manifest = read_body(&mut response, &url, MANIFEST_LIMIT, "an OCI manifest")?;
+        check_digest(
+            format!("the manifest of {}", self.reference),
+            digest,
+            &manifest,
+        )?;
+        Ok(manifest)
+    }
+
+    fn get_layer(&mut self, digest: Sha256Digest) -> Result<Vec<u8>, RemoteError> {
+        let url = format!("{}/blobs/{digest}", self.reference.api_base());
+        let mut response = self.send(&RegistryRequest {
+            method: Method::GET,
+            url: url.clone(),
+            headers: Vec::new(),
+            body: None,
+        })?;
+        if response.status() != StatusCode::OK {
+            return Err(status_error("GET", &url, &mut response));
+        }
+        let layer = read_body(
+            &mut response,
+            &url,
+            self.options.max_module_bytes,
+            "a policy module",
+        )?;
+        check_digest(
+            format!("the wasm layer of {}", self.reference),
+            digest,
+            &layer,
+        )?;
+        Ok(layer)
+    }
+
+    /// Uploads a blob unless the repository has it: POST for an upload location, then one PUT
+    /// of the whole blob with its digest.
+    fn upload_blob(&mut self, digest: Sha256Digest, bytes: &[u8]) -> Result<(), RemoteError> {
+        let blob_url = format!("{}/blobs/{digest}", self.reference.api_base());
+        let mut existing = self.send(&RegistryRequest {
+            method: Method::HEAD,
+            url: blob_url.clone(),
+            headers: Vec::new(),
+            body: None,
+        })?;
+        match existing.status() {
+            StatusCode::OK => return Ok(()),
+            StatusCode::NOT_FOUND => {}
+            _ => return Err(status_error("HEAD", &blob_url, &mut existing)),
+        }
+
+        let uploads_url = format!("{}/blobs/uploads/", self.reference.api_base());
+        let mut started = self.send(&RegistryRequest {
+            method: Method::POST,
+            url: uploads_url.clone(),
+            headers: Vec::new(),
+            body: Some(&[]),
+        })?;
+        if started.status() != StatusCode::ACCEPTED {
+            return Err(status_error("POST", &uploads_url, &mut started));
+        }
+        let location = started
+            .headers()
+            .get(header::LOCATION)
+            .and_then(|value| value.to_str().ok())
+            .ok_or_else(|| RemoteError::UploadLocation {
+                url: uploads_url.clone(),
+            })?;
+        let separator = if location.contains('?') { '&' } else { '?' };
+        let put_url = format!(
+            "{}{separator}digest={}",
+            self.absolute_url(location),
+            percent_encode(&digest.to_string())
+        );
+        let mut finished = self.send(&RegistryRequest {
+            method: Method::PUT,
+            url: put_url.clone(),
+            headers: vec![(header::CONTENT_TYPE, "application/octet-stream")],
+            body: Some(bytes),
+        })?;
+        if finished.status() != StatusCode::CREATED {
+            return Err(status_error("PUT", &put_url, &mut finished));
+        }
+        Ok(())
+    }
+
+    /// PUTs `manifest` under `tag` and returns its digest, after checking that the registry
+    /// stored it under the same digest when it says which.
+    fn put_manifest(&mut self, tag: &str, manifest: &[u8]) -> Result<Sha256Digest, RemoteError> {
+        let url = format!("{}/manifests/{tag}", self.reference.api_base());
+        let mut response = self.send(&RegistryRequest {
+            method: Method::PUT,
+            url: url.clone(),
+            headers: vec![(header::CONTENT_TYPE, OCI_MANIFEST_MEDIA_TYPE)],
+            body: Some(manifest),
+        })?;
+        if response.status() != StatusCode::CREATED {
+            return Err(status_error("PUT", &url, &mut response));
+        }
+        let digest = Sha256Digest::of(manifest);
+        let stored_as = response
+            .headers()
+            .get(CONTENT_DIGEST_HEADER)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.parse::<Sha256Digest>().ok());
+        match stored_as {
+            Some(stored_as) if stored_as != digest => Err(RemoteError::DigestMismatch {
+                what: format!("the manifest pushed to {}", self.reference),
+                expected: digest,
+                actual: stored_as,
+            }),
+            _ => Ok(digest),
+        }
+    }
+
+    /// A `Location` as an absolute URL: registries may answer with a path.
+    fn absolute_url(&self, location: &str) -> String {
+        if location.starts_with("https://") || location.starts_with("http://") {
+            location.to_owned()
+        } else {
+            format!(
+                "https://{}/{}",
+                self.reference.registry,
+                location.trim_start_matches('/')
+            )
+        }
+    }
+
+    /// Sends `request`; on a 401 challenge, authorizes as the challenge asks and sends it once
+    /// more.
+    fn send(&mut self, request: &RegistryRequest<'_>) -> Result<Response<Body>, RemoteError> {
+        let response = self.send_once(request)?;
+        if response.status() != StatusCode::UNAUTHORIZED {
+            return Ok(response);
+        }
+        let challenge = response
+            .headers()
+            .get(header::WWW_AUTHENTICATE)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let authorization = self.authorize(&challenge)?;
+        let refused_before = self.authorization.as_ref() == Some(&authorization);
+        self.authorization = Some(authorization);
+        let response = if refused_before {
+            response
+        } else {
+            self.send_once(request)?
+        };
+        if response.status() == StatusCode::UNAUTHORIZED {
+            return Err(self.unauthorized(match self.credentials {
+                Some(credentials) => format!(
+                    "it refused the credentials of `{}` for {} {}",
+                    credentials.username, request.method, request.url
+                ),
+                None => format!(
+                    "it refused anonymous access to {} {}",
+                    request.method, request.url
+                ),
+            }));
+        }
+        Ok(response)
+    }
+
+    fn send_once(&self, request: &RegistryRequest<'_>) -> Result<Response<Body>, RemoteError> {
+        let mut builder = Request::builder()
+            .method(request.method.clone())
+            .uri(request.url.as_str());
+        for (name, value) in &request.headers {
+            builder = builder.header(name, *value);
+        }
+        if let Some(authorization) = &self.authorization {
+            builder = builder.header(header::AUTHORIZATION, authorization.as_str());
+        }
+        let transport = |error| transport_error(request.method.as_str(), &request.url, error);
+        match request.body {
+            Some(body) => builder
+                .body(body)
+                .map_err(|error| transport(ureq::Error::Http(error)))
+                .and_then(|built| self.agent.run(built).map_err(transport)),
+            None => builder
+                .body(())
+                .map_err(|error| transport(ureq::Error::Http(error)))
+                .and_then(|built| self.agent.run(built).map_err(transport)),
+        }
+    }
+
+    /// The `Authorization` value that answers `challenge` (a `WWW-Authenticate` value).
+    fn authorize(&self, challenge: &str) -> Result<String, RemoteError> {
+        let (scheme, parameters) = parse_challenge(challenge);
+        match scheme.to_ascii_lowercase().as_str() {
+            "basic" => {
+                let credentials = self.credentials.ok_or_else(|| {
+                    self.unauthorized("it asks for credentials (Basic) and none are configured for it".to_owned())
+                })?;
+                Ok(format!("Basic {}", basic_token(credentials)))
+            }
+            "bearer" => self.bearer_token(&parameters).map(|token| format!("Bearer {token}")),
+            _ => Err(self.unauthorized(format!(
+                "it answered 401 with the challenge `{challenge}`, which is neither Basic nor Bearer"
+            ))),
+        }
+    }
+
+    /// Asks the challenge's realm for a token, with the configured credentials if any.
+    fn bearer_token(&self, parameters: &BTreeMap<String, String>) -> Result<String, RemoteError> {
+        let realm = parameters
+            .get("realm")
+            .ok_or_else(|| self.unauthorized("its Bearer challenge names no realm".to_owned()))?;
+        if !realm.starts_with("https://") {
+            return Err(self.unauthorized(format!(
+                "its Bearer challenge sends to the realm {realm}, which is not https"
+            )));
+        }
+        let query: Vec<String> = ["service", "scope"]
+            .into_iter()
+            .filter_map(|name| {
+                parameters
+                    .get(name)
+                    .map(|value| format!("{name}={}", percent_encode(value)))
+            })
+            .collect();
+        let separator = if realm.contains('?') { '&' } else { '?' };
+        let url = if query.is_empty() {
+            realm.clone()
+        } else {
+            format!("{realm}{separator}{}", query.join("&"))
+        };
+        let mut request = self.agent.get(url.as_str());
+        if let Some(credentials) = self.credentials {
+            request = request.header(
+                header::AUTHORIZATION,
+                format!("Basic {}", basic_token(credentials)),
+            );
+        }
+        let mut response = request
+            .call()
+            .map_err(|error| transport_error("GET", &url, error))?;
+        if response.status() != StatusCode::OK {
+            return Err(status_error("GET", &url, &mut response));
+        }
+        let answer = read_body(&mut response, &url, TOKEN_ANSWER_LIMIT, "a token answer")?;
+        #[derive(Deserialize)]
+        struct TokenAnswer {
+            token: Option<String>,
+            access_token: Option<String>,
+        }
+        let answer: TokenAnswer = serde_json::from_slice(&answer).map_err(|error| {
+            self.unauthorized(format!(
+                "its token realm {url} answered no token JSON: {error}"
+            ))
+        })?;
+        let token = answer
+            .token
+            .or(answer.access_token)
+            .filter(|token| HeaderValue::from_str(&format!("Bearer {token}")).is_ok())
+            .ok_or_else(|| {
+                self.unauthorized(format!("its token realm {url} answered no usable token"))
+            })?;
+        Ok(token)
+    }
+
+    fn unauthorized(&self, reason: String) -> RemoteError {
+        RemoteError::Unauthorized {
+            registry: self.reference.registry.clone(),
+            reason,
+        }
+    }
+}
+
+fn basic_token(credentials: &RegistryCredentials) -> String {
+    base64::engine::general_purpose::STANDARD
+        .encode(format!("{}:{}", credentials.username, credentials.password))
+}
+
+fn check_digest(what: String, expected: Sha256Digest, bytes: &[u8]) -> Result<(), RemoteError> {
+    let actual = Sha256Digest::of(bytes);
+    if actual == expected {
+        Ok(())
+    } else {
+        Err(RemoteError::DigestMismatch {
+            what,
+            expected,
+            actual,
+        })
+    }
+}
+
+/// Splits `Scheme key="value",key=value` into the scheme and its (lowercased) parameter names
+/// and values; commas inside quotes belong to the value.
+fn parse_challenge(challenge: &str) -> (&str, BTreeMap<String, String>) {
+    let challenge = challenge.trim();
+    let (scheme, rest) = challenge
+        .split_once(char::is_whitespace)
+        .unwrap_or((challenge, ""));
+    let mut parameters = BTreeMap::new();
+    let mut rest = rest.trim_start();
+    while let Some((name, after_name)) = rest.split_once('=') {
+        let name = name.trim().to_ascii_lowercase();
+        let (value, after_value) = match after_name.strip_prefix('"') {
+            Some(quoted) => {
+                let end = quoted.find('"').unwrap_or(quoted.len());
+                (&quoted[..end], quoted.get(end + 1..).unwrap_or_default())
+            }
+            None => after_name
+                .split_once(',')
+                .map_or((after_name, ""), |(value, after)| (value, after)),
+        };
+        parameters.insert(name, value.trim().to_owned());
+        rest = after_value
+            .trim_start()
+            .trim_start_matches(',')
+            .trim_start();
+    }
+    (scheme, parameters)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn challenges_are_split_into_scheme_and_parameters() {
+        let (scheme, parameters) = parse_challenge(
+            r#"Bearer realm="https://auth.example/token",service="registry.example",scope="repository:a/b:pull,push""#,
+        );
+        assert_eq!(scheme, "Bearer");
+        assert_eq!(parameters["realm"], "https://auth.example/token");
+        assert_eq!(parameters["service"], "registry.example");
+        assert_eq!(parameters["scope"], "repository:a/b:pull,push");
+
+        let (scheme, parameters) = parse_challenge("Basic Realm=registry, charset=\"UTF-8\"");
+        assert_eq!(scheme, "Basic");
+        assert_eq!(parameters["realm"], "registry");
+        assert_eq!(parameters["charset"], "UTF-8");
+        assert_eq!(parse_challenge("Negotiate").0, "Negotiate");
+    }
+
+    #[test]
+    fn manifests_without_exactly_one_wasm_layer_are_refused() {
+        let reference: OciReference = format!("oci://r/p@{}", Sha256Digest::of(b"m"))
+            .parse()
+            .expect("reference");
+        let manifest = |layers: &str| {
+            format!(
+                r#"{{"schemaVersion":2,"mediaType":"{OCI_MANIFEST_MEDIA_TYPE}","config":{{"mediaType":"{WASM_CONFIG_MEDIA_TYPE}","digest":"{d}","size":2}},"layers":[{layers}]}}"#,
+                d = Sha256Digest::of(b"{}")
+            )
+        };
+        let layer = |media_type: &str, size: u64| {
+            format!(
+                r#"{{"mediaType":"{media_type}","digest":"{}","size":{size}}}"#,
+                Sha256Digest::of(b"wasm")
+            )
+        };
+        let wasm = layer(WASM_LAYER_MEDIA_TYPE, 4);
+        assert_eq!(
+            wasm_layer(&reference, manifest(&wasm).as_bytes(), 4).expect("one layer"),
+            Sha256Digest::of(b"wasm")
+        );
+        let error = |text: String, limit| {
+            wasm_layer(&reference, text.as_bytes(), limit)
+                .expect_err("refused")
+                .to_string()
+        };
+        assert_eq!(
+            error(
+                manifest(&layer("application/vnd.oci.image.layer.v1.tar", 4)),
+                4
+            ),
+            format!(
+                "the OCI manifest of {reference} is not a policy artifact: a policy artifact has \
+                 exactly one layer of media type `{WASM_LAYER_MEDIA_TYPE}`, but its layers are \
+                 [application/vnd.oci.image.layer.v1.tar]"
+            )
+        );
+        assert!(
+            error(manifest(&format!("{wasm},{wasm}")), 4).ends_with(&format!(
+                "but its layers are [{WASM_LAYER_MEDIA_TYPE}, {WASM_LAYER_MEDIA_TYPE}]"
+            ))
+        );
+        assert_eq!(
+            error(manifest(&wasm), 3),
+            format!(
+                "https://r/v2/p/blobs/{} is larger than 3 bytes, the limit for a policy module",
+                Sha256Digest::of(b"wasm")
+            )
+        );
+        assert!(
+            error(
+                manifest(&wasm).replace(OCI_MANIFEST_MEDIA_TYPE, "application/vnd.oci.image.index.v1+json"),
+                4
+            )
+            .ends_with("it is a `application/vnd.oci.image.index.v1+json`, not an OCI image manifest (`application/vnd.oci.image.manifest.v1+json`)")
+        );
+    }
+}

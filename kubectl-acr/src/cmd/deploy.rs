@@ -1,0 +1,276 @@
+//! `deploy`: preflight reads, the policy pre-check with what they found, then server-side apply
+//! of the plan (cert-manager first when it is installed), and optionally the rollout.
+
+use super::render::{ManifestFormat, PlanArgs, RenderArgs};
+use acr_cli::commands::policy::{ReportFormat, ToolIdentity, render_report};
+use acr_cli::{Outcome, Status};
+use acr_core::cluster::{
+    CERT_MANAGER_RELEASE_URL, CertManagerManifests, Cluster, ClusterError, DeployOptions,
+    KubeconfigSelection, Progress,
+};
+use acr_core::plan::{self, SecretDisplay};
+use acr_core::policy::{DecisionKind, Operation, connected_registry_review};
+use acr_core::settings::TlsSource;
+use anyhow::Context as _;
+use std::io::{IsTerminal as _, Write as _};
+use std::path::PathBuf;
+use std::time::Duration;
+use time::OffsetDateTime;
+
+/// `--dry-run` modes, as kubectl has them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DryRun {
+    /// Apply for real.
+    None,
+    /// Send no request at all: check the policies and print the manifests, as `render` does.
+    Client,
+    /// The API server checks every object (admission included) and stores nothing.
+    Server,
+}
+
+/// Which cluster to talk to.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ClusterArgs {
+    /// The kubeconfig file (default: the files listed in KUBECONFIG, else ~/.kube/config).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context (default: the current context).
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+}
+
+impl ClusterArgs {
+    /// Connects as the flags say (no request is sent yet).
+    pub fn connect(&self) -> anyhow::Result<Cluster> {
+        Ok(Cluster::connect(&KubeconfigSelection {
+            kubeconfig: self.kubeconfig.clone(),
+            context: self.context.clone(),
+        })?)
+    }
+}
+
+/// Arguments of `deploy`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DeployArgs {
+    #[command(flatten)]
+    pub plan: PlanArgs,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// none: apply; client: no request, print the manifests; server: the API server checks
+    /// every object and stores nothing.
+    #[arg(long, value_enum, value_name = "MODE", default_value = "none")]
+    pub dry_run: DryRun,
+    /// Print the applied objects as the API server returned them (Secret values redacted
+    /// unless --show-secrets) instead of one line per object.
+    #[arg(short = 'o', long = "output", value_enum)]
+    pub output: Option<ManifestFormat>,
+    /// Print Secret values instead of redacting them.
+    #[arg(long)]
+    pub show_secrets: bool,
+    /// Wait for the registry Deployment and the trust DaemonSet to roll out.
+    #[arg(long)]
+    pub wait: bool,
+    /// How long to wait for cert-manager and, with --wait, the rollout (e.g. 90s, 5m, 1h);
+    /// exit 124 when it runs out.
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
+    pub timeout: Duration,
+    /// cert-manager's release manifests (cert-manager.yaml) for cert-manager.install=true on
+    /// air-gapped clusters; without it the pinned release is downloaded and its SHA-256 checked.
+    #[arg(long, value_name = "FILE")]
+    pub cert_manager_manifests: Option<PathBuf>,
+}
+
+impl DeployArgs {
+    pub fn run(&self, tool: ToolIdentity) -> anyhow::Result<Outcome> {
+        if self.dry_run == DryRun::Client {
+            return RenderArgs {
+                plan: self.plan.clone(),
+                output: self.output.unwrap_or(ManifestFormat::Yaml),
+                show_secrets: self.show_secrets,
+            }
+            .run(tool);
+        }
+        let settings = self.plan.settings.resolve()?;
+        let options = self.plan.options();
+        let planned = plan::render(&settings, &options)?;
+        let checker = self.plan.policy.checker()?;
+        let cert_manager = match &settings.tls_source {
+            TlsSource::CertManagerInstall => Some(self.cert_manager_manifests()?),
+            _ => None,
+        };
+        let cluster = self.cluster.connect()?;
+        let now = OffsetDateTime::now_utc();
+        let preflight = cluster.preflight(&settings, &planned, &options.namespace, now)?;
+        let mut review = connected_registry_review(&settings, Operation::Deploy, now)?;
+        preflight.add_facts_to(&mut review);
+        let report = checker.check(&review);
+        let verdicts = render_report(&report, ReportFormat::Text, tool)?;
+        if !report.allowed {
+            let refusal = report.refusal().unwrap_or_default();
+            return Ok(Outcome {
+                stdout: String::new(),
+                stderr: Some(format!("{verdicts}{refusal}")),
+                status: match report.decision {
+                    DecisionKind::BlockedByError => Status::CheckFailed,
+                    _ => Status::Denied,
+                },
+            });
+        }
+        eprint!("{verdicts}");
+        let deploy_options = DeployOptions {
+            dry_run: self.dry_run == DryRun::Server,
+            cert_manager: cert_manager.as_ref(),
+            wait: self.wait,
+            timeout: self.timeout,
+        };
+        let mut show = progress_printer(self.output.is_none());
+        let deployed = match cluster.deploy(&planned, &preflight, &deploy_options, &mut show) {
+            Ok(deployed) => deployed,
+            Err(error @ ClusterError::TimedOut { .. }) => {
+                return Ok(Outcome {
+                    stdout: String::new(),
+                    stderr: Some(format!("error: {error}")),
+                    status: Status::TimedOut,
+                });
+            }
+            Err(error) => {
+                return Err(error)
+                    .with_context(|| format!("cannot deploy to {}", cluster.server()));
+            }
+        };
+        let display = if self.show_secrets {
+            SecretDisplay::Shown
+        } else {
+            SecretDisplay::Redacted
+        };
+        let stdout = match self.output {
+            None => String::new(),
+            Some(ManifestFormat::Yaml) => deployed.applied.to_yaml(display),
+            Some(ManifestFormat::Json) => {
+                let mut json = serde_json::to_string_pretty(&deployed.applied.to_json(display))?;
+                json.push('\n');
+                json
+            }
+        };
+        let summary = format!(
+            "{} {} objects in namespace {} on {}{}",
+            if deployed.dry_run {
+                "server dry run accepted"
+            } else {
+                "applied"
+            },
+            deployed.applied.objects.len(),
+            options.namespace,
+            cluster.server(),
+            if deployed.not_checked.is_empty() {
+                String::new()
+            } else {
+                format!("; {} not checked", deployed.not_checked.len())
+            }
+        );
+        Ok(Outcome {
+            stdout,
+            stderr: Some(summary),
+            status: Status::Success,
+        })
+    }
+
+    fn cert_manager_manifests(&self) -> anyhow::Result<CertManagerManifests> {
+        match &self.cert_manager_manifests {
+            Some(path) => {
+                let bytes = std::fs::read(path)
+                    .with_context(|| format!("cannot read {}", path.display()))?;
+                Ok(CertManagerManifests::parse(
+                    &path.display().to_string(),
+                    &bytes,
+                )?)
+            }
+            None => CertManagerManifests::download_pinned().with_context(|| {
+                format!(
+                    "cert-manager.install=true needs cert-manager's manifests; on a cluster \
+                     without internet access download {CERT_MANAGER_RELEASE_URL} elsewhere and \
+                     pass it with --cert-manager-manifests FILE"
+                )
+            }),
+        }
+    }
+}
+
+/// The plan options of the flags.
+/// Shows progress: the result of each object on stdout when the output is text (as kubectl
+/// does), which cert-manager manifests are installed always on stderr, everything else on
+/// stderr when it is a terminal.
+pub fn progress_printer(text_output: bool) -> impl FnMut(Progress) {
+    let stderr_is_terminal = std::io::stderr().is_terminal();
+    move |event| {
+        let always_shown = matches!(event, Progress::CertManagerManifests { .. });
+        let result_line = matches!(
+            event,
+            Progress::Applied { .. }
+                | Progress::NotChecked { .. }
+                | Progress::Deleted { .. }
+                | Progress::AlreadyGone { .. }
+                | Progress::Kept { .. }
+        );
+        if result_line && text_output {
+            // A closed pipe (`| head`) is not worth failing over.
+            let _ = writeln!(std::io::stdout().lock(), "{event}");
+        } else if stderr_is_terminal || always_shown {
+            eprintln!("{event}");
+        }
+    }
+}
+
+/// Parses `--timeout`: a sequence of numbers with units h, m or s (`90s`, `5m`, `1h30m`), or `0`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let invalid = || format!("`{text}` is not a duration: use e.g. 90s, 5m or 1h30m");
+    if text == "0" {
+        return Ok(Duration::ZERO);
+    }
+    let mut seconds: u64 = 0;
+    let mut number = String::new();
+    for character in text.chars() {
+        if character.is_ascii_digit() {
+            number.push(character);
+            continue;
+        }
+        let unit = match character {
+            'h' => 3600,
+            'm' => 60,
+            's' => 1,
+            _ => return Err(invalid()),
+        };
+        let value: u64 = number.parse().map_err(|_| invalid())?;
+        seconds = value
+            .checked_mul(unit)
+            .and_then(|part| seconds.checked_add(part))
+            .ok_or_else(invalid)?;
+        number.clear();
+    }
+    if !number.is_empty() || text.is_empty() {
+        return Err(invalid());
+    }
+    Ok(Duration::from_secs(seconds))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_durations_as_kubectl_writes_them() {
+        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
+        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("0"), Ok(Duration::ZERO));
+        for wrong in ["", "5", "m", "5x", "1.5m", "-1s"] {
+            assert_eq!(
+                parse_duration(wrong),
+                Err(format!(
+                    "`{wrong}` is not a duration: use e.g. 90s, 5m or 1h30m"
+                )),
+                "{wrong}"
+            );
+        }
+    }
+}

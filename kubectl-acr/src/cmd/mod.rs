@@ -1,0 +1,7 @@
+//! The kubectl-only commands: rendering, and with a cluster deploying, showing and deleting the
+//! connected registry.
+
+pub mod delete;
+pub mod deploy;
+pub mod render;
+pub mod status;

@@ -1,0 +1,109 @@
+//! Real peer processes for tests: any server started on a free loopback port and killed when
+//! dropped, and Debian's docker-registry serving TLS from a temporary directory.
+
+use crate::require_tool;
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// How long a peer may take to start listening.
+const START_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// A free TCP port on 127.0.0.1.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// A peer process listening on 127.0.0.1, killed when dropped.
+#[derive(Debug)]
+pub struct Peer {
+    child: Child,
+    pub port: u16,
+    log: PathBuf,
+}
+
+impl Peer {
+    /// Starts `command` (already told to listen on `port`), sending its output to `log`, and
+    /// waits until it accepts connections; fails the test with the log when it exits or never
+    /// listens.
+    pub fn start(mut command: Command, port: u16, log: PathBuf) -> Self {
+        let log_file = std::fs::File::create(&log).expect("log file");
+        command
+            .stdin(Stdio::null())
+            .stdout(log_file.try_clone().expect("log file"))
+            .stderr(log_file);
+        let child = command.spawn().expect("peer starts");
+        let mut peer = Self { child, port, log };
+        let deadline = Instant::now() + START_TIMEOUT;
+        while Instant::now() < deadline {
+            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return peer;
+            }
+            if let Some(status) = peer.child.try_wait().expect("peer status") {
+                panic!("peer exited with {status}:\n{}", peer.log_text());
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        panic!(
+            "peer did not listen on {port} within {START_TIMEOUT:?}:\n{}",
+            peer.log_text()
+        );
+    }
+
+    /// What the peer wrote so far.
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Debian's docker-registry on 127.0.0.1 over TLS, storing under its working directory.
+#[derive(Debug)]
+pub struct DockerRegistry {
+    pub peer: Peer,
+    /// The registry's storage root.
+    pub storage: PathBuf,
+}
+
+impl DockerRegistry {
+    /// Serves `cert` and `key` (PEM) on a free port; `extra_config` is appended to the registry's
+    /// YAML configuration (an `auth:` section, for example). Files go into `dir`.
+    pub fn start(dir: &Path, cert: &Path, key: &Path, extra_config: &str) -> Self {
+        let binary = require_tool("docker-registry");
+        let port = free_port();
+        let storage = dir.join(format!("registry-{port}"));
+        std::fs::create_dir_all(&storage).expect("registry storage");
+        let config = dir.join(format!("registry-{port}.yml"));
+        std::fs::write(
+            &config,
+            format!(
+                "version: 0.1\nlog:\n  level: info\nstorage:\n  filesystem:\n    \
+                 rootdirectory: {storage}\nhttp:\n  addr: 127.0.0.1:{port}\n  tls:\n    \
+                 certificate: {cert}\n    key: {key}\n{extra_config}",
+                storage = storage.display(),
+                cert = cert.display(),
+                key = key.display(),
+            ),
+        )
+        .expect("write registry config");
+        let mut command = Command::new(binary);
+        command.arg("serve").arg(&config);
+        let peer = Peer::start(command, port, dir.join(format!("registry-{port}.log")));
+        Self { peer, storage }
+    }
+
+    /// `127.0.0.1:PORT`.
+    pub fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.peer.port)
+    }
+}
