@@ -145,3 +145,94 @@ fn inspect_reports_a_module_that_would_not_load() {
         "{report}"
     );
 }
+
+#[test]
+fn policy_new_writes_a_crate_and_policy_test_compares_whole_verdicts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let no_ca = dir.path().join("unused.pem");
+    let sdk = concat!(env!("CARGO_MANIFEST_DIR"), "/../wasm-guest");
+    let crate_dir = dir.path().join("org-rule");
+    let written = kubectl_acr(
+        &[
+            "policy",
+            "new",
+            "org-rule",
+            "--dir",
+            path_arg(&crate_dir),
+            "--sdk-path",
+            sdk,
+        ],
+        &no_ca,
+    )
+    .success();
+    assert!(written.contains("org-rule/Cargo.toml\n"), "{written}");
+    assert!(crate_dir.join("fixtures/deny.json").is_file());
+    let again = kubectl_acr(
+        &[
+            "policy",
+            "new",
+            "org-rule",
+            "--dir",
+            path_arg(&crate_dir),
+            "--sdk-path",
+            sdk,
+        ],
+        &no_ca,
+    );
+    assert_eq!(again.code, Some(1), "never overwrites: {again:?}");
+
+    let fixtures = dir.path().join("minimal/fixtures");
+    std::fs::create_dir_all(&fixtures).expect("fixtures dir");
+    let module = dir.path().join("minimal/minimal.wasm");
+    std::fs::write(&module, wat::parse_file(MINIMAL_WAT).expect("WAT")).expect("write");
+    let review = r#"{"apiVersion":"acr.policy/v1","operation":"deploy","subject":"connected-registry","object":{}}"#;
+    std::fs::write(
+        fixtures.join("allow.json"),
+        format!(
+            r#"{{"review":{review},"verdict":{{"allowed":true,"violations":[],"warnings":[{{"code":"MINIMAL","message":"this policy allows everything"}}]}}}}"#
+        ),
+    )
+    .expect("write fixture");
+    let module_dir = dir.path().join("minimal");
+    let passed = kubectl_acr(
+        &[
+            "policy",
+            "test",
+            path_arg(&module_dir),
+            "--module",
+            path_arg(&module),
+        ],
+        &no_ca,
+    )
+    .success();
+    assert_eq!(passed, "PASS  allow.json\n1 passed, 0 failed\n");
+
+    std::fs::write(
+        fixtures.join("wrong.json"),
+        format!(r#"{{"review":{review},"verdict":{{"allowed":false,"violations":[{{"code":"X","message":"m"}}],"warnings":[]}}}}"#),
+    )
+    .expect("write fixture");
+    let failed = kubectl_acr(
+        &[
+            "policy",
+            "test",
+            path_arg(&module_dir),
+            "--module",
+            path_arg(&module),
+        ],
+        &no_ca,
+    );
+    assert_eq!(failed.code, Some(1), "{failed:?}");
+    assert!(
+        failed
+            .stdout
+            .contains("FAIL  wrong.json\n      expected {\"allowed\":false"),
+        "{}",
+        failed.stdout
+    );
+    assert!(
+        failed.stdout.ends_with("1 passed, 1 failed\n"),
+        "{}",
+        failed.stdout
+    );
+}

@@ -4,10 +4,12 @@ use super::config::SettingsArgs;
 use super::{parse_time, read_input, time_or_now};
 use crate::{Outcome, OutputFormat, Status, render};
 use acr_core::fsio::{self, FileMode, Overwrite};
+use acr_core::policy::scaffold::{self, SdkSource};
 use acr_core::policy::sources::{self, OciReference, RegistryCredentials, SourceOptions};
 use acr_core::policy::{
-    CheckReport, DecisionKind, ModuleReport, Operation, PolicyChecker, PolicyConfig, PolicyListing,
-    Review, connected_registry_review, default_cache_dir, inspect_module,
+    CheckReport, DecisionKind, FixtureReport, ModuleReport, Operation, PolicyChecker, PolicyConfig,
+    PolicyListing, Review, connected_registry_review, default_cache_dir, inspect_module,
+    run_fixtures,
 };
 use anyhow::Context as _;
 use serde::Serialize;
@@ -73,6 +75,10 @@ pub enum PolicyCommand {
     Push(PushArgs),
     /// Pull a digest-pinned policy module from an OCI registry into a file.
     Pull(PullArgs),
+    /// Write a ready-to-build policy crate that uses the wasm-guest SDK.
+    New(NewArgs),
+    /// Run a policy crate's fixtures (review and expected verdict) through the engine.
+    Test(TestArgs),
 }
 
 impl PolicyCommand {
@@ -83,6 +89,8 @@ impl PolicyCommand {
             PolicyCommand::Inspect(args) => args.run(default_format),
             PolicyCommand::Push(args) => args.run(default_format),
             PolicyCommand::Pull(args) => args.run(default_format),
+            PolicyCommand::New(args) => args.run(default_format),
+            PolicyCommand::Test(args) => args.run(default_format),
         }
     }
 }
@@ -408,5 +416,111 @@ impl PullArgs {
         let report = inspect_module(&self.reference.to_string(), &bytes)?;
         let stdout = render(&report, self.output.unwrap_or(default_format), module_text)?;
         Ok(Outcome::success(stdout))
+    }
+}
+
+/// Arguments of `policy new`.
+#[derive(Debug, Clone, clap::Args)]
+#[command(group = clap::ArgGroup::new("sdk").required(true).args(["sdk_path", "sdk_version"]))]
+pub struct NewArgs {
+    /// The policy's name, kebab-case (also its package and metadata name).
+    #[arg(value_name = "NAME")]
+    pub name: String,
+    /// Directory to create the crate in (default: ./NAME).
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// The wasm-guest SDK directory (this repository's wasm-guest/) to depend on by path.
+    #[arg(long, value_name = "DIR")]
+    pub sdk_path: Option<PathBuf>,
+    /// A version requirement for the SDK from a registry instead.
+    #[arg(long, value_name = "VERSION")]
+    pub sdk_version: Option<String>,
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_enum)]
+    pub output: Option<OutputFormat>,
+}
+
+impl NewArgs {
+    fn run(&self, default_format: OutputFormat) -> anyhow::Result<Outcome> {
+        let sdk = match (&self.sdk_path, &self.sdk_version) {
+            (Some(path), _) => SdkSource::Path(
+                std::fs::canonicalize(path)
+                    .with_context(|| format!("cannot find the SDK at {}", path.display()))?,
+            ),
+            (None, Some(version)) => SdkSource::Version(version.clone()),
+            (None, None) => anyhow::bail!("give --sdk-path or --sdk-version"),
+        };
+        let dir = self
+            .dir
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(&self.name));
+        let files = scaffold::new_policy_crate(&self.name, &dir, sdk)?;
+        let stdout = render(&files, self.output.unwrap_or(default_format), |files| {
+            files
+                .iter()
+                .map(|file| format!("{}\n", file.display()))
+                .collect()
+        })?;
+        Ok(Outcome::success(stdout))
+    }
+}
+
+/// Arguments of `policy test`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct TestArgs {
+    /// The policy crate: its fixtures are DIR/fixtures/*.json.
+    #[arg(value_name = "DIR", default_value = ".")]
+    pub dir: PathBuf,
+    /// The module to test (default: DIR/target/wasm32-unknown-unknown/release/<name>.wasm,
+    /// <name> from DIR/metadata.json with `_` for `-`).
+    #[arg(long, value_name = "FILE")]
+    pub module: Option<PathBuf>,
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_enum)]
+    pub output: Option<OutputFormat>,
+}
+
+impl TestArgs {
+    fn module_path(&self) -> anyhow::Result<PathBuf> {
+        if let Some(module) = &self.module {
+            return Ok(module.clone());
+        }
+        let metadata_path = self.dir.join("metadata.json");
+        let metadata: serde_json::Value = serde_json::from_slice(&read_input(&metadata_path)?)
+            .with_context(|| format!("{} is not JSON", metadata_path.display()))?;
+        let name = metadata["name"]
+            .as_str()
+            .with_context(|| format!("{} has no name", metadata_path.display()))?;
+        Ok(self
+            .dir
+            .join("target/wasm32-unknown-unknown/release")
+            .join(format!("{}.wasm", name.replace('-', "_"))))
+    }
+
+    fn run(&self, default_format: OutputFormat) -> anyhow::Result<Outcome> {
+        let module = self.module_path()?;
+        let bytes = read_input(&module).context(
+            "build it first: cargo build --release --target wasm32-unknown-unknown (or pass --module)",
+        )?;
+        let report = run_fixtures(
+            &module.display().to_string(),
+            &bytes,
+            &self.dir.join("fixtures"),
+        )
+        .with_context(|| format!("cannot test {}", module.display()))?;
+        let stdout = render(
+            &report,
+            self.output.unwrap_or(default_format),
+            FixtureReport::to_text,
+        )?;
+        Ok(if report.passed() {
+            Outcome::success(stdout)
+        } else {
+            Outcome {
+                stdout,
+                stderr: Some(format!("error: {} fixtures failed", report.policy)),
+                status: Status::CheckFailed,
+            }
+        })
     }
 }

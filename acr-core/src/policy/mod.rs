@@ -2,10 +2,13 @@
 //! settings, runs the policy set in the sandboxed engine (`acr-policy`), and reports verdicts
 //! as text, JSON, SARIF or JUnit.
 
+mod fixtures;
 mod report;
 mod review;
 
+pub use acr_policy::scaffold;
 pub use acr_policy::{BUILTIN_POLICIES, Limits, ModuleInterface, PolicySet, Review, sources};
+pub use fixtures::{FixtureError, FixtureReport, FixtureResult, run_fixtures};
 pub use report::{CheckReport, DecisionKind, PolicyResult, ResultKind};
 pub use review::{ReviewError, connected_registry_review, facts_of};
 pub use wasm_guest::{Metadata, Operation, SubjectKind};
