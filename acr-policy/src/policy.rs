@@ -64,6 +64,28 @@ pub enum PolicyOutcome {
     Error(PolicyError),
 }
 
+impl PolicyOutcome {
+    /// The verdict the policy answered, or its error.
+    pub fn into_verdict(self) -> Result<Verdict, PolicyError> {
+        match self {
+            PolicyOutcome::Allowed { warnings } => Ok(Verdict {
+                allowed: true,
+                violations: Vec::new(),
+                warnings,
+            }),
+            PolicyOutcome::Denied {
+                violations,
+                warnings,
+            } => Ok(Verdict {
+                allowed: false,
+                violations,
+                warnings,
+            }),
+            PolicyOutcome::Error(error) => Err(error),
+        }
+    }
+}
+
 /// An outcome together with what the policy logged while producing it.
 #[derive(Debug)]
 pub struct Evaluation {

@@ -230,7 +230,7 @@ fn toml_string(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{HostConfig, PolicyHost, PolicyOutcome};
+    use crate::{HostConfig, PolicyHost};
     use std::process::Command;
     use wasm_guest::{Review, Verdict};
 
@@ -416,22 +416,11 @@ mod tests {
             let text = fs::read_to_string(crate_dir.join(format!("fixtures/{case}.json")))
                 .expect("fixture written");
             let fixture: Fixture = serde_json::from_str(&text).expect("fixture parses");
-            let verdict = match policy.evaluate(&fixture.review).outcome {
-                PolicyOutcome::Allowed { warnings } => Verdict {
-                    allowed: true,
-                    violations: Vec::new(),
-                    warnings,
-                },
-                PolicyOutcome::Denied {
-                    violations,
-                    warnings,
-                } => Verdict {
-                    allowed: false,
-                    violations,
-                    warnings,
-                },
-                PolicyOutcome::Error(error) => panic!("{case}: {error}"),
-            };
+            let verdict = policy
+                .evaluate(&fixture.review)
+                .outcome
+                .into_verdict()
+                .unwrap_or_else(|error| panic!("{case}: {error}"));
             assert_eq!(verdict, fixture.verdict, "{case}");
             allowed_and_denied.push(verdict.allowed);
         }

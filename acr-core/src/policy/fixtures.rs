@@ -123,21 +123,9 @@ pub fn run_fixtures(
 }
 
 fn compare(expected: &Verdict, outcome: PolicyOutcome) -> Option<String> {
-    let actual = match outcome {
-        PolicyOutcome::Allowed { warnings } => Verdict {
-            allowed: true,
-            violations: Vec::new(),
-            warnings,
-        },
-        PolicyOutcome::Denied {
-            violations,
-            warnings,
-        } => Verdict {
-            allowed: false,
-            violations,
-            warnings,
-        },
-        PolicyOutcome::Error(error) => return Some(format!("error instead of a verdict: {error}")),
+    let actual = match outcome.into_verdict() {
+        Ok(verdict) => verdict,
+        Err(error) => return Some(format!("error instead of a verdict: {error}")),
     };
     (actual != *expected).then(|| {
         let show = |verdict: &Verdict| serde_json::to_string(verdict).unwrap_or_default();

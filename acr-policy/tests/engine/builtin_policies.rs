@@ -37,22 +37,9 @@ fn fixtures_of(name: &str) -> Vec<PathBuf> {
 }
 
 fn verdict_of(outcome: PolicyOutcome) -> Verdict {
-    match outcome {
-        PolicyOutcome::Allowed { warnings } => Verdict {
-            allowed: true,
-            violations: Vec::new(),
-            warnings,
-        },
-        PolicyOutcome::Denied {
-            violations,
-            warnings,
-        } => Verdict {
-            allowed: false,
-            violations,
-            warnings,
-        },
-        PolicyOutcome::Error(error) => panic!("{error}"),
-    }
+    outcome
+        .into_verdict()
+        .unwrap_or_else(|error| panic!("{error}"))
 }
 
 #[test]
