@@ -2,8 +2,7 @@
 //! under a CA they already trust, so a custom CA must be given (`tls.cacrt`, or a `tls.secret`
 //! whose `ca.crt` the host found).
 
-use wasm_guest::serde_json::Value;
-use wasm_guest::{CertificateRole, Review, Verdict, accept, log, reject};
+use wasm_guest::{CertificateRole, Review, Verdict, accept, log, no_settings, reject};
 
 /// The stable code of this policy's one violation.
 pub const TRUST_DISTRIBUTION_WITHOUT_CA: &str = "TRUST_DISTRIBUTION_WITHOUT_CA";
@@ -43,24 +42,16 @@ fn evaluate(review: &Review) -> Verdict {
     }
 }
 
-fn validate_settings(settings: &Value) -> Result<(), String> {
-    match settings {
-        Value::Null => Ok(()),
-        Value::Object(map) if map.is_empty() => Ok(()),
-        _ => Err("this policy takes no settings".to_owned()),
-    }
-}
-
 wasm_guest::export_policy! {
     metadata: include_str!("../metadata.json"),
     evaluate: evaluate,
-    validate_settings: validate_settings,
+    validate_settings: no_settings,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use wasm_guest::serde_json::{self, json};
+    use wasm_guest::serde_json::{self, Value, json};
 
     fn review(object: Value, certificates: Value) -> Review {
         serde_json::from_value(json!({
@@ -138,10 +129,10 @@ mod tests {
 
     #[test]
     fn settings_must_be_empty() {
-        assert_eq!(validate_settings(&Value::Null), Ok(()));
-        assert_eq!(validate_settings(&json!({})), Ok(()));
+        assert_eq!(no_settings(&Value::Null), Ok(()));
+        assert_eq!(no_settings(&json!({})), Ok(()));
         assert_eq!(
-            validate_settings(&json!({ "strict": true })),
+            no_settings(&json!({ "strict": true })),
             Err("this policy takes no settings".to_owned())
         );
     }
