@@ -22,13 +22,23 @@ validator="$venv/bin/kubernetes-validate"
 
 fail() { printf 'validate-manifests: %s\n' "$*" >&2; exit 1; }
 
-if [ "$("$validator" --version 2>/dev/null)" != "$KUBERNETES_VALIDATE_VERSION" ]; then
+install_validator() {
     command -v python3 >/dev/null || fail "python3 is not installed (Debian: apt-get install python3 python3-venv)"
     if [ ! -x "$venv/bin/pip" ]; then
         python3 -m venv "$venv" >/dev/null || fail "cannot create $venv (Debian: apt-get install python3-venv)"
     fi
     "$venv/bin/pip" install --quiet --disable-pip-version-check \
         "kubernetes-validate==$KUBERNETES_VALIDATE_VERSION" || fail "cannot install kubernetes-validate from PyPI"
+}
+
+# Tests run this script in parallel: one installs while the others wait on the lock.
+if [ "$("$validator" --version 2>/dev/null)" != "$KUBERNETES_VALIDATE_VERSION" ]; then
+    exec 9>"$root/.venv.lock"
+    flock 9
+    if [ "$("$validator" --version 2>/dev/null)" != "$KUBERNETES_VALIDATE_VERSION" ]; then
+        install_validator
+    fi
+    flock -u 9
 fi
 
 shopt -s nullglob
