@@ -18,7 +18,7 @@ const WASM_TARGET: &str = "wasm32-unknown-unknown";
 /// The nested build's release profile: small modules compile faster in the host, and a policy
 /// that panics should trap at once.
 const POLICY_PROFILE: [(&str, &str); 4] = [
-    ("CARGO_PROFILE_RELEASE_OPT_LEVEL", "s"),
+    ("CARGO_PROFILE_RELEASE_OPT_LEVEL", "3"),
     ("CARGO_PROFILE_RELEASE_LTO", "fat"),
     ("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "1"),
     ("CARGO_PROFILE_RELEASE_PANIC", "abort"),

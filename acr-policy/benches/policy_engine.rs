@@ -2,9 +2,11 @@
 //! medians and 99th percentiles, no assertions on time):
 //!
 //! 1. compile time per built-in policy with no cache, and load time from the disk cache;
-//! 2. warm evaluation per built-in policy of an ~8 KB review, from a typed review (as policy
-//!    sets evaluate) and from review JSON (as `--input review.json` does), and of a minimal
+//! 2. warm evaluation per built-in policy of an ~8 KB review, from a typed review (serialised
+//!    for the one policy) and from review JSON (as `--input review.json` does), and of a minimal
 //!    review, which shows the fixed cost of an evaluation (a fresh instance, copying, verdict);
+//!    then the whole built-in set, as `policy check` and `deploy` evaluate it (the review
+//!    serialised once for the set), in total and per policy;
 //! 3. one rule, the serving certificate covering the service IP, three ways side by side:
 //!    native Rust (the built-in's own code, review JSON in and verdict JSON out), its
 //!    WebAssembly build in the engine, and the same rule in Rego on the `regorus` interpreter.
@@ -12,7 +14,9 @@
 //! Name sections to run only those, for example for a profiler:
 //! `cargo bench -p acr-policy -- evaluation` (sections: `loading`, `evaluation`, `three-ways`).
 
-use acr_policy::{BUILTIN_POLICIES, HostConfig, Limits, LoadedPolicy, PolicyHost, PolicyOutcome};
+use acr_policy::{
+    BUILTIN_POLICIES, HostConfig, Limits, LoadedPolicy, PolicyHost, PolicyOutcome, PolicySet,
+};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 use wasm_guest::Review;
@@ -98,6 +102,7 @@ fn main() {
         .collect();
     if runs("evaluation") {
         bench_warm_evaluation(&policies, &review, &review_json);
+        bench_builtin_set(&host, &review);
     }
     if runs("three-ways") {
         bench_native_wasm_rego(&policies, &review_json);
@@ -214,6 +219,32 @@ fn bench_warm_evaluation(policies: &[LoadedPolicy], review: &Review, review_json
             verdict
         );
     }
+}
+
+fn bench_builtin_set(host: &PolicyHost, review: &Review) {
+    let set = PolicySet::all_builtins(BUILTIN_POLICIES).prepare(host, BUILTIN_POLICIES);
+    let report = set.evaluate(review);
+    assert!(
+        report
+            .policies
+            .iter()
+            .all(|policy| matches!(policy.outcome, Some(PolicyOutcome::Allowed { .. }))),
+        "every built-in allows the benchmark review"
+    );
+    let count = report.policies.len() as u32;
+    let (median, p99) = time_each(|| {
+        std::hint::black_box(set.evaluate(review));
+    });
+    println!(
+        "   {:<40} {:>22} {:>22}",
+        "the built-in set, as policy check runs it", "set median / p99", "per policy (median)"
+    );
+    println!(
+        "   {:<40} {:>22} {:>22}",
+        format!("{count} policies, review serialised once"),
+        format!("{} / {}", micros(median), micros(p99)),
+        micros(median / count)
+    );
 }
 
 fn bench_native_wasm_rego(policies: &[LoadedPolicy], review_json: &[u8]) {

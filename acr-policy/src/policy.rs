@@ -139,6 +139,11 @@ impl LoadedPolicy {
         self.evaluate_json(&json, limits)
     }
 
+    /// The limits [`evaluate`](Self::evaluate) applies: the host's.
+    pub fn default_limits(&self) -> &Limits {
+        &self.host.limits
+    }
+
     /// Evaluates review JSON as given (for `--input review.json` and benchmarks); the module
     /// itself decides whether it is a valid review.
     pub fn evaluate_json(&self, review_json: &[u8], limits: &Limits) -> Evaluation {

@@ -258,10 +258,11 @@ impl PreparedSet {
     }
 
     fn report(&self, review: &Review, limits: Option<&Limits>) -> SetReport {
+        let review_json = ReviewJson::new(review);
         let policies: Vec<PolicyReport> = self
             .entries
             .iter()
-            .map(|prepared| prepared.evaluate(review, limits))
+            .map(|prepared| prepared.evaluate(review, &review_json, limits))
             .collect();
         SetReport {
             decision: decide(&policies),
@@ -271,7 +272,12 @@ impl PreparedSet {
 }
 
 impl PreparedEntry {
-    fn evaluate(&self, review: &Review, limits: Option<&Limits>) -> PolicyReport {
+    fn evaluate(
+        &self,
+        review: &Review,
+        review_json: &ReviewJson,
+        limits: Option<&Limits>,
+    ) -> PolicyReport {
         let (name, outcome, logs, cache_warning) = match &self.loaded {
             Err(error) => (
                 None,
@@ -282,14 +288,10 @@ impl PreparedEntry {
             Ok(policy) => {
                 let cache_warning = policy.cache_problem().map(ToString::to_string);
                 if policy.metadata().applies_to(review.subject) {
-                    let review = Review {
-                        settings: self.entry.settings.clone(),
-                        ..review.clone()
-                    };
-                    let evaluation = match limits {
-                        Some(limits) => policy.evaluate_with_limits(&review, limits),
-                        None => policy.evaluate(&review),
-                    };
+                    let evaluation = policy.evaluate_json(
+                        &review_json.with_settings(&self.entry.settings),
+                        limits.unwrap_or(policy.default_limits()),
+                    );
                     (
                         Some(policy.name().to_owned()),
                         Some(evaluation.outcome),
@@ -323,6 +325,40 @@ impl PreparedEntry {
     }
 }
 
+/// A review serialised once for the whole set, without its `settings`: each policy gets its
+/// own settings, and serialising the rest of the review again for every policy would cost more
+/// than some policies take to evaluate.
+struct ReviewJson {
+    /// The review's JSON up to and including `"settings":`; `settings` is a review's last
+    /// member, so a policy's settings and the closing brace complete it.
+    up_to_settings: Vec<u8>,
+}
+
+impl ReviewJson {
+    fn new(review: &Review) -> Self {
+        let mut json = serde_json::to_vec(review).expect("a review always serialises to JSON");
+        let settings =
+            serde_json::to_vec(&review.settings).expect("a JSON value always serialises");
+        let cut = json.len() - settings.len() - 1;
+        assert!(
+            json[..cut].ends_with(br#""settings":"#) && json[cut..].starts_with(&settings),
+            "settings is the last member of a serialised review"
+        );
+        json.truncate(cut);
+        Self {
+            up_to_settings: json,
+        }
+    }
+
+    fn with_settings(&self, settings: &Value) -> Vec<u8> {
+        let mut json = Vec::with_capacity(self.up_to_settings.len() + 64);
+        json.extend_from_slice(&self.up_to_settings);
+        serde_json::to_writer(&mut json, settings).expect("a JSON value always serialises");
+        json.push(b'}');
+        json
+    }
+}
+
 fn effect(outcome: Option<&PolicyOutcome>, enforcement: Enforcement, on_error: OnError) -> Effect {
     match (outcome, enforcement, on_error) {
         (None, _, _) => Effect::Nothing,
@@ -345,5 +381,39 @@ fn decide(policies: &[PolicyReport]) -> Decision {
         Decision::AllowedWithWarnings
     } else {
         Decision::Allowed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn review(settings: Value) -> Review {
+        serde_json::from_value(json!({
+            "apiVersion": "acr.policy/v1",
+            "operation": "deploy",
+            "subject": "connected-registry",
+            "object": { "service.clusterIP": "10.0.0.1", "settings": "not the member" },
+            "facts": { "certificates": [], "cluster": { "nodes": [{ "name": "n1" }] } },
+            "settings": settings
+        }))
+        .expect("a valid review")
+    }
+
+    #[test]
+    fn review_json_with_settings_is_the_review_serialised_with_those_settings() {
+        let shared = ReviewJson::new(&review(json!({ "set": "by the caller" })));
+        for settings in [
+            Value::Null,
+            json!({ "minimumDays": 30, "nested": { "list": [1, 2] } }),
+            json!("text with \"quotes\" and }"),
+        ] {
+            let expected = serde_json::to_vec(&review(settings.clone())).expect("serialises");
+            assert_eq!(
+                String::from_utf8(shared.with_settings(&settings)).expect("UTF-8"),
+                String::from_utf8(expected).expect("UTF-8")
+            );
+        }
     }
 }

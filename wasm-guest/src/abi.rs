@@ -118,14 +118,31 @@ mod bump_allocator {
     //! in place or be given back, which keeps a growing `Vec` or `String` compact. A policy
     //! that allocates and frees in a long loop uses more memory than it would with a general
     //! allocator, within the host's memory limit.
+    //!
+    //! The heap starts in [`ARENA`], a zeroed static that is part of the memory the module is
+    //! instantiated with, and moves to memory grown from the host only once the arena is used
+    //! up. Growing memory costs the host page-protection changes on every evaluation (and again
+    //! when the instance slot is reused), so a typical evaluation should never grow memory.
 
     use core::alloc::{GlobalAlloc, Layout};
     use core::arch::wasm32::{memory_grow, memory_size};
-    use core::cell::Cell;
+    use core::cell::{Cell, UnsafeCell};
 
     const PAGE: usize = 64 * 1024;
     /// Pages asked of the host at least per growth: each growth is a host call.
     const MIN_GROWTH_PAGES: usize = 8;
+    /// The heap a module starts with: enough for reviews far larger than the 8 KB a typical
+    /// deployment review has. Zeroed statics take no space in the module file.
+    const ARENA_BYTES: usize = 1 << 20;
+
+    #[repr(C, align(16))]
+    struct Arena(UnsafeCell<[u8; ARENA_BYTES]>);
+
+    // SAFETY: wasm32-unknown-unknown modules run single-threaded, and only the allocator
+    // hands out parts of the arena, each once.
+    unsafe impl Sync for Arena {}
+
+    static ARENA: Arena = Arena(UnsafeCell::new([0; ARENA_BYTES]));
 
     /// `[next, end)` is free; everything below `next` is allocated or lost.
     pub struct BumpAllocator {
@@ -144,22 +161,26 @@ mod bump_allocator {
     };
 
     impl BumpAllocator {
-        /// Starts the heap at the end of the memory the module was instantiated with.
+        /// Starts the heap in the arena.
         fn start_heap(&self) {
             if self.end.get() == 0 {
-                let memory_end = memory_size(0) * PAGE;
-                self.next.set(memory_end);
-                self.end.set(memory_end);
+                let arena_start = ARENA.0.get() as usize;
+                self.next.set(arena_start);
+                self.end.set(arena_start + ARENA_BYTES);
             }
         }
 
-        /// Makes `[start, start + size)` free memory, growing memory if needed.
-        fn reserve(&self, start: usize, size: usize) -> bool {
+        /// Makes `[start, start + size)` free memory by growing linear memory, which works only
+        /// once the heap has moved to the top of memory: `end` is then the end of memory.
+        fn extend(&self, start: usize, size: usize) -> bool {
             let Some(wanted_end) = start.checked_add(size) else {
                 return false;
             };
             if wanted_end <= self.end.get() {
                 return true;
+            }
+            if self.end.get() != memory_size(0) * PAGE {
+                return false;
             }
             let pages = (wanted_end - self.end.get())
                 .div_ceil(PAGE)
@@ -170,16 +191,31 @@ mod bump_allocator {
             self.end.set(self.end.get() + pages * PAGE);
             true
         }
+
+        /// Moves the heap to the end of linear memory, leaving the rest of the arena unused.
+        fn move_to_memory_end(&self) {
+            let memory_end = memory_size(0) * PAGE;
+            self.next.set(memory_end);
+            self.end.set(memory_end);
+        }
     }
 
-    // SAFETY: every pointer returned lies in linear memory the module owns, past all earlier
-    // allocations still in use, aligned as asked, and is handed out once.
+    // SAFETY: every pointer returned lies in memory the module owns (the arena, or linear
+    // memory past its initial size), past all earlier allocations still in use, aligned as
+    // asked, and is handed out once.
     unsafe impl GlobalAlloc for BumpAllocator {
         unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
             self.start_heap();
-            let start = self.next.get().next_multiple_of(layout.align());
-            if !self.reserve(start, layout.size()) {
-                return core::ptr::null_mut();
+            let mut start = self.next.get().next_multiple_of(layout.align());
+            if !self.extend(start, layout.size()) {
+                if self.end.get() == memory_size(0) * PAGE {
+                    return core::ptr::null_mut();
+                }
+                self.move_to_memory_end();
+                start = self.next.get().next_multiple_of(layout.align());
+                if !self.extend(start, layout.size()) {
+                    return core::ptr::null_mut();
+                }
             }
             self.next.set(start + layout.size());
             start as *mut u8
@@ -193,7 +229,7 @@ mod bump_allocator {
 
         unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
             let start = ptr as usize;
-            if start + layout.size() == self.next.get() && self.reserve(start, new_size) {
+            if start + layout.size() == self.next.get() && self.extend(start, new_size) {
                 self.next.set(start + new_size);
                 return ptr;
             }

@@ -23,6 +23,7 @@
 //! ```
 
 pub mod abi;
+pub mod lazy_json;
 pub mod metadata;
 pub mod net;
 pub mod review;
@@ -32,6 +33,7 @@ pub mod verdict;
 #[cfg(not(target_arch = "wasm32"))]
 pub use abi::take_logged;
 pub use abi::{fail, log};
+pub use lazy_json::LazyJson;
 pub use metadata::{ABI_VERSION, METADATA_SECTION, Metadata, MetadataError};
 pub use net::{Cidr, CidrError, dns_name_matches, ip_in_cidr, san_covers_dns, san_covers_ip};
 pub use review::{

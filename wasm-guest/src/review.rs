@@ -1,6 +1,7 @@
 //! The review a policy receives: what is asked, the normalised object, host-computed facts and
 //! the settings the organisation gave the policy (ABI v1 input JSON).
 
+use crate::lazy_json::LazyJson;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -58,9 +59,10 @@ pub struct Facts {
     /// Every certificate involved, each with its role.
     #[serde(default)]
     pub certificates: Vec<CertificateFacts>,
-    /// What the host knows about the target cluster, when it knows anything.
+    /// What the host knows about the target cluster, when it knows anything; parsed only
+    /// when a policy asks ([`LazyJson::to_value`] or [`LazyJson::parse`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cluster: Option<Value>,
+    pub cluster: Option<LazyJson>,
 }
 
 impl Facts {

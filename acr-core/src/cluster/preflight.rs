@@ -69,7 +69,7 @@ impl Preflight {
             .facts
             .certificates
             .extend(self.certificates.iter().cloned());
-        review.facts.cluster = Some(self.cluster_facts());
+        review.facts.cluster = Some(self.cluster_facts().into());
     }
 }
 

@@ -370,7 +370,7 @@ fn preflight_facts_reach_the_review() {
     preflight.add_facts_to(&mut review);
     assert_eq!(review.facts.certificates.len(), 3);
     assert_eq!(
-        review.facts.cluster,
+        review.facts.cluster.map(|cluster| cluster.to_value()),
         Some(json!({
             "namespace": { "name": "connected-registry", "exists": true, "podSecurityEnforce": "restricted" },
             "serviceIp": { "address": "10.0.0.1", "free": true },

@@ -118,6 +118,40 @@ fn builtin_refuses_a_review_of_another_api_version_by_trapping() {
     );
 }
 
+/// The SDK's heap starts in an arena inside the module's initial memory and moves to grown
+/// memory once that is used up; a review whose decoding needs several times the arena proves
+/// the move keeps earlier allocations intact.
+#[test]
+fn builtin_takes_a_review_larger_than_its_initial_heap() {
+    let host = shared_host();
+    let builtin = BUILTIN_POLICIES
+        .iter()
+        .find(|builtin| builtin.name == "trust-distribution-requires-ca")
+        .expect("built in");
+    let policy = host
+        .load("builtin:trust-distribution-requires-ca", builtin.wasm)
+        .expect("loads");
+    let mut review = review();
+    let labels: Vec<String> = (0..150_000).map(|index| format!("label-{index}")).collect();
+    review.object["extra.labels"] = serde_json::json!(labels);
+    review.object["trustDistribution.enabled"] = serde_json::json!(false);
+    let limits = acr_policy::Limits {
+        max_input_bytes: 8 << 20,
+        memory_bytes: 64 << 20,
+        ..crate::common::test_limits()
+    };
+    let verdict = verdict_of(policy.evaluate_with_limits(&review, &limits).outcome);
+    assert!(!verdict.allowed, "{verdict:?}");
+    assert_eq!(
+        verdict
+            .violations
+            .iter()
+            .map(|violation| violation.code.as_str())
+            .collect::<Vec<_>>(),
+        ["TRUST_DISTRIBUTION_WITHOUT_CA"]
+    );
+}
+
 #[test]
 fn builtin_settings_are_validated_by_the_module() {
     let set = PolicySet::from_text(
