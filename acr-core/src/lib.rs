@@ -2,6 +2,7 @@
 //! certificate tooling, deployment plans, policy checks and safe file output. No command-line
 //! parsing, no printing.
 
+pub mod azure;
 pub mod cluster;
 pub mod fsio;
 pub mod plan;
