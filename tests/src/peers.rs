@@ -1,5 +1,6 @@
 //! Real peer processes for tests: any server started on a free loopback port and killed when
-//! dropped, and Debian's docker-registry serving TLS from a temporary directory.
+//! dropped, Debian's docker-registry serving TLS from a temporary directory, and dnsmasq serving
+//! DNS zone data given on its command line.
 
 use crate::require_tool;
 use std::net::{TcpListener, TcpStream};
@@ -104,6 +105,47 @@ impl DockerRegistry {
 
     /// `127.0.0.1:PORT`.
     pub fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.peer.port)
+    }
+}
+
+/// dnsmasq answering DNS on 127.0.0.1 (UDP and TCP) from the records given on its command line
+/// only: no /etc/hosts, no resolv.conf, no upstream servers.
+#[derive(Debug)]
+pub struct Dnsmasq {
+    pub peer: Peer,
+}
+
+impl Dnsmasq {
+    /// Starts dnsmasq on a free port with `records`, each a dnsmasq option such as
+    /// `--cname=a.example,b.example` or `--host-record=b.example,10.0.0.5`; its log goes into `dir`.
+    pub fn start(dir: &Path, records: &[String]) -> Self {
+        let binary = require_tool("dnsmasq");
+        let port = free_port();
+        let user = std::env::var("USER")
+            .ok()
+            .filter(|user| !user.is_empty())
+            .unwrap_or_else(|| "root".to_owned());
+        let mut command = Command::new(binary);
+        command
+            .args([
+                "--no-daemon",
+                "--conf-file=/dev/null",
+                "--no-resolv",
+                "--no-hosts",
+                "--bind-interfaces",
+                "--listen-address=127.0.0.1",
+                "--log-queries",
+            ])
+            .arg(format!("--port={port}"))
+            .arg(format!("--user={user}"))
+            .args(records);
+        let peer = Peer::start(command, port, dir.join(format!("dnsmasq-{port}.log")));
+        Self { peer }
+    }
+
+    /// `127.0.0.1:PORT`.
+    pub fn server(&self) -> String {
         format!("127.0.0.1:{}", self.peer.port)
     }
 }
