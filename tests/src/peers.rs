@@ -68,7 +68,8 @@ impl Drop for Peer {
     }
 }
 
-/// Debian's docker-registry on 127.0.0.1 over TLS, storing under its working directory.
+/// Debian's docker-registry on 127.0.0.1 (over TLS unless asked not to), storing under its working
+/// directory.
 #[derive(Debug)]
 pub struct DockerRegistry {
     pub peer: Peer,
@@ -80,6 +81,20 @@ impl DockerRegistry {
     /// Serves `cert` and `key` (PEM) on a free port; `extra_config` is appended to the registry's
     /// YAML configuration (an `auth:` section, for example). Files go into `dir`.
     pub fn start(dir: &Path, cert: &Path, key: &Path, extra_config: &str) -> Self {
+        let tls = format!(
+            "  tls:\n    certificate: {}\n    key: {}\n",
+            cert.display(),
+            key.display()
+        );
+        Self::launch(dir, &tls, extra_config)
+    }
+
+    /// Serves plain HTTP (no TLS) on a free port, as a misconfigured registry does.
+    pub fn start_plain_http(dir: &Path) -> Self {
+        Self::launch(dir, "", "")
+    }
+
+    fn launch(dir: &Path, tls_config: &str, extra_config: &str) -> Self {
         let binary = require_tool("docker-registry");
         let port = free_port();
         let storage = dir.join(format!("registry-{port}"));
@@ -89,11 +104,8 @@ impl DockerRegistry {
             &config,
             format!(
                 "version: 0.1\nlog:\n  level: info\nstorage:\n  filesystem:\n    \
-                 rootdirectory: {storage}\nhttp:\n  addr: 127.0.0.1:{port}\n  tls:\n    \
-                 certificate: {cert}\n    key: {key}\n{extra_config}",
+                 rootdirectory: {storage}\nhttp:\n  addr: 127.0.0.1:{port}\n{tls_config}{extra_config}",
                 storage = storage.display(),
-                cert = cert.display(),
-                key = key.display(),
             ),
         )
         .expect("write registry config");
@@ -120,7 +132,13 @@ impl Dnsmasq {
     /// Starts dnsmasq on a free port with `records`, each a dnsmasq option such as
     /// `--cname=a.example,b.example` or `--host-record=b.example,10.0.0.5`; its log goes into `dir`.
     pub fn start(dir: &Path, records: &[String]) -> Self {
-        let binary = require_tool("dnsmasq");
+        // Debian installs it in /usr/sbin, which is not on every user's PATH.
+        let sbin = Path::new("/usr/sbin/dnsmasq");
+        let binary = if sbin.is_file() {
+            sbin.to_path_buf()
+        } else {
+            require_tool("dnsmasq")
+        };
         let port = free_port();
         let user = std::env::var("USER")
             .ok()

@@ -32,7 +32,10 @@ fn correct_records() -> Vec<String> {
             "contoso.eastus.data.azurecr.io",
             "contoso.eastus.data.privatelink.azurecr.io",
         ),
-        host("contoso.eastus.data.privatelink.azurecr.io", "10.1.0.5,fd00::5"),
+        host(
+            "contoso.eastus.data.privatelink.azurecr.io",
+            "10.1.0.5,fd00::5",
+        ),
     ]
 }
 
@@ -80,7 +83,10 @@ fn a_correct_setup_passes_with_its_chains_and_private_addresses() {
         login.chain,
         ["contoso.azurecr.io", "contoso.privatelink.azurecr.io"]
     );
-    assert_eq!(login.addresses, ["10.1.0.4".parse::<std::net::IpAddr>().expect("ip")]);
+    assert_eq!(
+        login.addresses,
+        ["10.1.0.4".parse::<std::net::IpAddr>().expect("ip")]
+    );
     let data = &report.endpoints[1];
     assert_eq!(data.name, "contoso.eastus.data.azurecr.io");
     assert_eq!(
@@ -92,9 +98,7 @@ fn a_correct_setup_passes_with_its_chains_and_private_addresses() {
     );
     let text = report.to_text();
     assert!(
-        text.contains(
-            "PASS  contoso.azurecr.io -> contoso.privatelink.azurecr.io -> 10.1.0.4\n"
-        ),
+        text.contains("PASS  contoso.azurecr.io -> contoso.privatelink.azurecr.io -> 10.1.0.4\n"),
         "{text}"
     );
 }
@@ -110,9 +114,9 @@ fn a_missing_data_endpoint_record_is_named_with_the_record_to_create() {
     assert_eq!(kinds(&report, 1), [ProblemKind::MissingRecord]);
     let problem = &report.endpoints[1].problems[0];
     assert!(
-        problem
-            .message
-            .starts_with("contoso.eastus.data.privatelink.azurecr.io has no address record (NXDOMAIN"),
+        problem.message.starts_with(
+            "contoso.eastus.data.privatelink.azurecr.io has no address record (NXDOMAIN"
+        ),
         "{}",
         problem.message
     );
@@ -150,7 +154,11 @@ fn a_public_answer_through_privatelink_is_named() {
         "contoso.azurecr.io resolves to 20.62.128.5, not a private address (contoso.azurecr.io \
          -> contoso.privatelink.azurecr.io -> eus-acr.cloudapp.example)"
     );
-    assert!(problem.fix.contains("link the private DNS zone"), "{}", problem.fix);
+    assert!(
+        problem.fix.contains("link the private DNS zone"),
+        "{}",
+        problem.fix
+    );
 }
 
 #[test]
@@ -172,9 +180,9 @@ fn no_privatelink_cname_means_public_dns_is_answering() {
          (contoso.azurecr.io): public DNS is answering"
     );
     assert!(
-        problem
-            .fix
-            .starts_with("link the private DNS zone privatelink.azurecr.io to the clients' virtual network"),
+        problem.fix.starts_with(
+            "link the private DNS zone privatelink.azurecr.io to the clients' virtual network"
+        ),
         "{}",
         problem.fix
     );
@@ -243,7 +251,9 @@ fn kubectl_acr_verify_checks_private_endpoint_dns() {
     let bad_name = verify(&broken, "con-toso", &[]);
     assert_eq!(bad_name.code, Some(2), "{bad_name:?}");
     assert!(
-        bad_name.stderr.contains("only letters and digits are allowed"),
+        bad_name
+            .stderr
+            .contains("only letters and digits are allowed"),
         "{}",
         bad_name.stderr
     );

@@ -61,7 +61,11 @@ pub(crate) async fn read(
         _ => format!("{ip}:{port}"),
     };
     let deployment: Option<Deployment> = requests
-        .get(&known("apps/v1", "Deployment"), Some(namespace), REGISTRY_NAME)
+        .get(
+            &known("apps/v1", "Deployment"),
+            Some(namespace),
+            REGISTRY_NAME,
+        )
         .await?;
     let secret_name = deployment
         .as_ref()

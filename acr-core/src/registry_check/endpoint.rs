@@ -38,7 +38,11 @@ impl Endpoint {
             }
             let port = match after {
                 "" => None,
-                _ => Some(after.strip_prefix(':').ok_or_else(|| invalid("expected `:PORT` after `]`"))?),
+                _ => Some(
+                    after
+                        .strip_prefix(':')
+                        .ok_or_else(|| invalid("expected `:PORT` after `]`"))?,
+                ),
             };
             (inner.to_owned(), port)
         } else if trimmed.parse::<std::net::Ipv6Addr>().is_ok() {
@@ -102,11 +106,29 @@ mod tests {
         assert_eq!(parsed("10.0.0.1").to_string(), "10.0.0.1:443");
         assert_eq!(parsed("10.0.0.1:5000").port, 5000);
         assert_eq!(parsed("Registry.Example.COM.").host, "registry.example.com");
-        assert_eq!(parsed("https://contoso.azurecr.io/").to_string(), "contoso.azurecr.io:443");
+        assert_eq!(
+            parsed("https://contoso.azurecr.io/").to_string(),
+            "contoso.azurecr.io:443"
+        );
         assert_eq!(parsed("fd00::1").to_string(), "[fd00::1]:443");
-        assert_eq!(parsed("[fd00::1]:8443").url("/v2/"), "https://[fd00::1]:8443/v2/");
-        assert_eq!(parsed("[fd00::1]").ip(), Some("fd00::1".parse().expect("ip")));
-        for bad in ["", "host:0", "host:http", "[fd00::1", "[nope]:1", "a b", "http://x/v2/", "a..b"] {
+        assert_eq!(
+            parsed("[fd00::1]:8443").url("/v2/"),
+            "https://[fd00::1]:8443/v2/"
+        );
+        assert_eq!(
+            parsed("[fd00::1]").ip(),
+            Some("fd00::1".parse().expect("ip"))
+        );
+        for bad in [
+            "",
+            "host:0",
+            "host:http",
+            "[fd00::1",
+            "[nope]:1",
+            "a b",
+            "http://x/v2/",
+            "a..b",
+        ] {
             assert!(Endpoint::parse(bad).is_err(), "{bad:?}");
         }
     }

@@ -30,7 +30,7 @@ pub(crate) enum Trust {
 impl Trust {
     fn describe(&self) -> &'static str {
         match self {
-            Trust::Cas(_) => "the given CA",
+            Trust::Cas(_) => "the given CA certificates",
             Trust::WebPkiRoots => "the public (webpki) roots",
         }
     }
@@ -212,9 +212,9 @@ fn certificate_problem(
     let top_issuer = chain.last().map_or("(none)", |cert| cert.issuer.as_str());
     match error {
         CertificateError::UnknownIssuer => format!(
-            "unknown issuer: the chain ends at a certificate issued by {top_issuer}, which \
-             {trusted_by} does not include (give the CA that signed it with --ca, or have the \
-             server send its intermediates)"
+            "unknown issuer: the chain ends at a certificate issued by {top_issuer}, which is \
+             not among {trusted_by} (give the CA that signed it with --ca, or have the server \
+             send its intermediates)"
         ),
         CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
             let expired: Vec<&str> = chain
@@ -234,10 +234,11 @@ fn certificate_problem(
         CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
             "not valid yet: a certificate of the chain starts later (check the clocks)".to_owned()
         }
-        CertificateError::BadSignature => {
-            "bad signature: a certificate's signature does not verify with its issuer's key"
-                .to_owned()
-        }
+        CertificateError::BadSignature => format!(
+            "bad signature: {top_issuer} among {trusted_by} has the issuer's name but not its \
+             key, so it is another CA of the same name (regenerated?): give the CA that signed \
+             this certificate with --ca"
+        ),
         CertificateError::InvalidPurpose | CertificateError::InvalidPurposeContext { .. } => {
             "invalid purpose: the certificate is not for TLS servers (extendedKeyUsage lacks \
              serverAuth)"
@@ -257,10 +258,12 @@ fn handshake(
     seen: &Arc<Mutex<Seen>>,
 ) -> Result<String, Error> {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let inner =
-        WebPkiServerVerifier::builder_with_provider(Arc::new(trust.root_store()?), provider.clone())
-            .build()
-            .map_err(|error| Error::General(error.to_string()))?;
+    let inner = WebPkiServerVerifier::builder_with_provider(
+        Arc::new(trust.root_store()?),
+        provider.clone(),
+    )
+    .build()
+    .map_err(|error| Error::General(error.to_string()))?;
     let verifier = RecordingVerifier {
         inner,
         now: UnixTime::since_unix_epoch(Duration::from_secs(
@@ -295,7 +298,12 @@ fn handshake(
                 ));
             }
             Ok(_) => {}
-            Err(error) if matches!(error.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+            Err(error)
+                if matches!(
+                    error.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
                 return Err(Error::General(format!(
                     "no TLS answer within {}s",
                     timeout.as_secs_f64()

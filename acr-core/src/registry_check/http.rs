@@ -59,9 +59,9 @@ pub(crate) fn v2_step(agent: &Agent, endpoint: &Endpoint) -> V2Step {
     let status = response.status();
     let challenge = challenge_of(&response);
     let result = match (status, &challenge) {
-        (StatusCode::OK, _) => {
-            StepResult::pass(format!("GET {url} answered 200: no authentication is needed"))
-        }
+        (StatusCode::OK, _) => StepResult::pass(format!(
+            "GET {url} answered 200: no authentication is needed"
+        )),
         (StatusCode::UNAUTHORIZED, Some(challenge)) => StepResult::pass(format!(
             "GET {url} answered 401: authentication required ({})",
             challenge_text(challenge)
@@ -314,7 +314,10 @@ mod tests {
         }));
         let granted = granted_access(&token).expect("access");
         assert_eq!(granted[0].scope(), "repository:team/app:pull,push");
-        assert_eq!(granted_access(&jwt(&serde_json::json!({"access": []}))), Some(vec![]));
+        assert_eq!(
+            granted_access(&jwt(&serde_json::json!({"access": []}))),
+            Some(vec![])
+        );
         assert_eq!(granted_access(&jwt(&serde_json::json!({"iss": "x"}))), None);
         assert_eq!(granted_access("opaque-token"), None);
         assert_eq!(granted_access("a.!!!.c"), None);
@@ -329,7 +332,10 @@ mod tests {
             scope: Some("repository:a:pull".to_owned()),
         };
         let text = accepted_text(&challenge, "ci", None);
-        assert!(text.ends_with("requested scope repository:a:pull (the token does not list it)"), "{text}");
+        assert!(
+            text.ends_with("requested scope repository:a:pull (the token does not list it)"),
+            "{text}"
+        );
         assert!(text.contains("https://auth.example/token"), "{text}");
         let basic = Challenge {
             scheme: "Basic".to_owned(),

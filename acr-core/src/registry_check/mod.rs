@@ -20,8 +20,8 @@ use crate::tls::{self, SubjectAltNames, TlsError};
 
 pub use endpoint::Endpoint;
 pub use report::{
-    AuthStep, Challenge, GrantedAccess, PresentedCertificate, RegistryReport, ResolveStep,
-    SanStep, StepOutcome, StepResult, TlsStep, V2Step,
+    AuthStep, Challenge, GrantedAccess, PresentedCertificate, RegistryReport, ResolveStep, SanStep,
+    StepOutcome, StepResult, TlsStep, V2Step,
 };
 
 use handshake::Trust;

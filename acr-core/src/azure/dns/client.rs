@@ -72,7 +72,9 @@ fn over_udp(
         (Ipv6Addr::UNSPECIFIED, 0).into()
     };
     let socket = UdpSocket::bind(local).map_err(io("opening a UDP socket for"))?;
-    socket.connect(server).map_err(io("sending a UDP query to"))?;
+    socket
+        .connect(server)
+        .map_err(io("sending a UDP query to"))?;
     socket.send(query).map_err(io("sending a UDP query to"))?;
     let mut buffer = vec![0u8; MAX_MESSAGE];
     loop {
@@ -210,8 +212,8 @@ mod tests {
             |query| vec![answer_to(query, 0x02, [192, 0, 2, 1])],
             |query| answer_to(query, 0, [10, 0, 0, 7]),
         );
-        let answer = query(server, "a.example", RecordType::A, Duration::from_secs(5))
-            .expect("answer");
+        let answer =
+            query(server, "a.example", RecordType::A, Duration::from_secs(5)).expect("answer");
         assert!(!answer.truncated);
         assert_eq!(
             answer.answers[0].data,
@@ -229,8 +231,8 @@ mod tests {
             },
             |_| Vec::new(),
         );
-        let answer = query(server, "a.example", RecordType::A, Duration::from_secs(5))
-            .expect("answer");
+        let answer =
+            query(server, "a.example", RecordType::A, Duration::from_secs(5)).expect("answer");
         assert_eq!(
             answer.answers[0].data,
             super::super::message::RecordData::Address("10.0.0.8".parse().expect("ip"))
@@ -241,8 +243,13 @@ mod tests {
     fn silence_is_a_timeout() {
         let silent = UdpSocket::bind("127.0.0.1:0").expect("bind");
         let server = silent.local_addr().expect("address");
-        let err = query(server, "a.example", RecordType::A, Duration::from_millis(200))
-            .expect_err("no answer");
+        let err = query(
+            server,
+            "a.example",
+            RecordType::A,
+            Duration::from_millis(200),
+        )
+        .expect_err("no answer");
         assert!(matches!(err, DnsError::TimedOut { .. }), "{err}");
         assert!(err.to_string().contains("did not answer within"), "{err}");
     }

@@ -353,7 +353,10 @@ mod tests {
         let query = build_query(0xBEEF, "contoso.azurecr.io.", RecordType::Aaaa).expect("query");
         assert_eq!(&query[..4], &[0xBE, 0xEF, 0x01, 0x00]);
         assert_eq!(&query[4..12], &[0, 1, 0, 0, 0, 0, 0, 0]);
-        assert_eq!(&query[12..], b"\x07contoso\x07azurecr\x02io\x00\x00\x1c\x00\x01");
+        assert_eq!(
+            &query[12..],
+            b"\x07contoso\x07azurecr\x02io\x00\x00\x1c\x00\x01"
+        );
     }
 
     #[test]

@@ -28,7 +28,10 @@ pub enum DnsError {
     #[error("{} names no nameserver: pass --dns-server IP[:PORT]", path.display())]
     NoNameserver { path: PathBuf },
     #[error("the DNS server {server} did not answer within {}s", timeout.as_secs_f64())]
-    TimedOut { server: SocketAddr, timeout: Duration },
+    TimedOut {
+        server: SocketAddr,
+        timeout: Duration,
+    },
     #[error("{action} the DNS server {server} failed")]
     Io {
         action: &'static str,

@@ -22,7 +22,10 @@ pub fn parse_server(text: &str) -> Result<SocketAddr, DnsError> {
     if let Ok(address) = trimmed.parse::<SocketAddr>() {
         return Ok(address);
     }
-    if let Some(inner) = trimmed.strip_prefix('[').and_then(|rest| rest.strip_suffix(']')) {
+    if let Some(inner) = trimmed
+        .strip_prefix('[')
+        .and_then(|rest| rest.strip_suffix(']'))
+    {
         return inner
             .parse::<IpAddr>()
             .map(|ip| SocketAddr::new(ip, DNS_PORT))
@@ -42,7 +45,9 @@ pub fn resolv_conf_server(path: &Path) -> Result<SocketAddr, DnsError> {
     text.lines()
         .filter_map(|line| {
             let mut words = line.split_whitespace();
-            (words.next() == Some("nameserver")).then(|| words.next()).flatten()
+            (words.next() == Some("nameserver"))
+                .then(|| words.next())
+                .flatten()
         })
         .find_map(|address| {
             let address = address.split_once('%').map_or(address, |(ip, _)| ip);
@@ -89,9 +94,6 @@ mod tests {
         );
         std::fs::write(&path, "search example\n").expect("write");
         let err = resolv_conf_server(&path).expect_err("none");
-        assert!(
-            err.to_string().contains("names no nameserver"),
-            "{err}"
-        );
+        assert!(err.to_string().contains("names no nameserver"), "{err}");
     }
 }
