@@ -106,6 +106,18 @@ fn reason(report: &Value, step: &str) -> String {
         .to_owned()
 }
 
+/// `verify --server SERVER [--ca CA] -o json`, expected to fail; returns the registry report.
+fn failing_check(server: &str, ca: Option<&Path>) -> Value {
+    let extra: Vec<&str> = match ca {
+        Some(ca) => vec!["--ca", path_text(ca)],
+        None => Vec::new(),
+    };
+    let (run, json) = verify_json(server, &extra, "");
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert_eq!(json["passed"], false);
+    json["registry"].clone()
+}
+
 #[test]
 fn basic_auth_passes_with_the_right_ca_and_credentials_and_fails_with_wrong_ones() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -201,11 +213,8 @@ fn a_wrong_ca_is_an_unknown_issuer_and_the_chain_is_still_shown() {
         &["--ip", "127.0.0.1", "--org", "Another Org"],
     );
     let registry = registry(dir.path(), &certs, "");
-    let other_ca = other.join("ca.crt");
 
-    let (run, json) = verify_json(&registry.host(), &["--ca", path_text(&other_ca)], "");
-    assert_eq!(run.code, Some(1), "{run:?}");
-    let report = &json["registry"];
+    let report = &failing_check(&registry.host(), Some(&other.join("ca.crt")));
     expect_outcomes(report, ["pass", "fail", "pass", "skipped", "skipped"]);
     assert_eq!(report["tls"]["chainValid"], false);
     assert!(
@@ -243,15 +252,14 @@ fn a_wrong_ca_is_an_unknown_issuer_and_the_chain_is_still_shown() {
              Container Registry connected registry among the given CA certificates has the \
              issuer's name but not its key"
         ),
-        "{json:#}"
+        "{report:#}"
     );
 
     // Without --ca, the public roots do not know a private CA either.
-    let (run, json) = verify_json(&registry.host(), &[], "");
-    assert_eq!(run.code, Some(1), "{run:?}");
+    let report = &failing_check(&registry.host(), None);
     assert!(
-        reason(&json["registry"], "tls").contains("not among the public (webpki) roots"),
-        "{json:#}"
+        reason(report, "tls").contains("not among the public (webpki) roots"),
+        "{report:#}"
     );
 }
 
@@ -264,10 +272,7 @@ fn a_certificate_that_misses_the_address_fails_the_san_step() {
         &["--ip", "10.0.0.1", "--dns", "registry.local"],
     );
     let registry = registry(dir.path(), &certs, "");
-    let ca = certs.join("ca.crt");
-    let (run, json) = verify_json(&registry.host(), &["--ca", path_text(&ca)], "");
-    assert_eq!(run.code, Some(1), "{run:?}");
-    let report = &json["registry"];
+    let report = &failing_check(&registry.host(), Some(&certs.join("ca.crt")));
     expect_outcomes(report, ["pass", "pass", "fail", "skipped", "skipped"]);
     assert_eq!(report["tls"]["chainValid"], true);
     assert_eq!(
@@ -282,9 +287,7 @@ fn a_certificate_that_misses_the_address_fails_the_san_step() {
 fn plain_http_is_named_in_the_tls_step() {
     let dir = tempfile::tempdir().expect("tempdir");
     let registry = DockerRegistry::start_plain_http(dir.path());
-    let (run, json) = verify_json(&registry.host(), &[], "");
-    assert_eq!(run.code, Some(1), "{run:?}");
-    let report = &json["registry"];
+    let report = &failing_check(&registry.host(), None);
     expect_outcomes(report, ["pass", "fail", "skipped", "skipped", "skipped"]);
     assert!(
         reason(report, "tls")
@@ -465,5 +468,18 @@ fn without_server_the_deployed_registry_is_read_from_the_cluster() {
         absent.stderr.contains("Service elsewhere/connected-registry does not exist: deploy the connected registry (kubectl acr deploy), check -n, or give --server"),
         "{}",
         absent.stderr
+    );
+}
+
+#[test]
+fn verify_and_its_flags_complete_through_kubectl() {
+    assert!(
+        kubectl_acr(&["__complete", "ver"], "")
+            .success()
+            .starts_with("verify\n"),
+    );
+    assert_eq!(
+        kubectl_acr(&["__complete", "verify", "--password-"], "").success(),
+        "--password-stdin\n--password-file\n:4\n"
     );
 }

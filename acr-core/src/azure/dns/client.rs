@@ -18,18 +18,25 @@ pub fn query(
     record_type: RecordType,
     timeout: Duration,
 ) -> Result<Response, DnsError> {
-    let deadline = Instant::now() + timeout;
     let id = random_id()?;
-    let query = build_query(id, name, record_type).map_err(|source| DnsError::Malformed {
+    let exchange = Exchange {
         server,
-        name: name.to_owned(),
-        source,
-    })?;
-    let answer = over_udp(server, &query, id, name, record_type, deadline, timeout)?;
+        query: build_query(id, name, record_type).map_err(|source| DnsError::Malformed {
+            server,
+            name: name.to_owned(),
+            source,
+        })?,
+        id,
+        name,
+        record_type,
+        deadline: Instant::now() + timeout,
+        timeout,
+    };
+    let answer = exchange.over_udp()?;
     if !answer.truncated {
         return Ok(answer);
     }
-    over_tcp(server, &query, id, name, record_type, deadline, timeout)
+    exchange.over_tcp()
 }
 
 fn random_id() -> Result<u16, DnsError> {
@@ -38,117 +45,115 @@ fn random_id() -> Result<u16, DnsError> {
     Ok(u16::from_be_bytes(bytes))
 }
 
-/// What is left until `deadline`, or the timeout error once it has passed.
-fn remaining(
-    deadline: Instant,
+/// One question to one server under one deadline.
+struct Exchange<'a> {
     server: SocketAddr,
-    timeout: Duration,
-) -> Result<Duration, DnsError> {
-    deadline
-        .checked_duration_since(Instant::now())
-        .filter(|left| !left.is_zero())
-        .ok_or(DnsError::TimedOut { server, timeout })
-}
-
-fn over_udp(
-    server: SocketAddr,
-    query: &[u8],
+    query: Vec<u8>,
     id: u16,
-    name: &str,
+    name: &'a str,
     record_type: RecordType,
     deadline: Instant,
     timeout: Duration,
-) -> Result<Response, DnsError> {
-    let io = |action: &'static str| {
-        move |source| DnsError::Io {
-            action,
-            server,
-            source,
-        }
-    };
-    let local: SocketAddr = if server.is_ipv4() {
-        (Ipv4Addr::UNSPECIFIED, 0).into()
-    } else {
-        (Ipv6Addr::UNSPECIFIED, 0).into()
-    };
-    let socket = UdpSocket::bind(local).map_err(io("opening a UDP socket for"))?;
-    socket
-        .connect(server)
-        .map_err(io("sending a UDP query to"))?;
-    socket.send(query).map_err(io("sending a UDP query to"))?;
-    let mut buffer = vec![0u8; MAX_MESSAGE];
-    loop {
-        socket
-            .set_read_timeout(Some(remaining(deadline, server, timeout)?))
-            .map_err(io("waiting for the UDP answer of"))?;
-        let received = match socket.recv(&mut buffer) {
-            Ok(received) => received,
-            Err(error) if is_timeout(&error) => return Err(DnsError::TimedOut { server, timeout }),
-            Err(source) => return Err(io("reading the UDP answer of")(source)),
-        };
-        // Anything else arriving on the socket (a late or forged answer) is ignored.
-        if let Ok(answer) = parse_response(&buffer[..received])
-            && answer.answers_query(id, name, record_type)
-        {
-            return Ok(answer);
+}
+
+impl Exchange<'_> {
+    /// What is left until the deadline, or the timeout error once it has passed.
+    fn remaining(&self) -> Result<Duration, DnsError> {
+        self.deadline
+            .checked_duration_since(Instant::now())
+            .filter(|left| !left.is_zero())
+            .ok_or_else(|| self.timed_out())
+    }
+
+    fn timed_out(&self) -> DnsError {
+        DnsError::TimedOut {
+            server: self.server,
+            timeout: self.timeout,
         }
     }
-}
 
-fn over_tcp(
-    server: SocketAddr,
-    query: &[u8],
-    id: u16,
-    name: &str,
-    record_type: RecordType,
-    deadline: Instant,
-    timeout: Duration,
-) -> Result<Response, DnsError> {
-    let io = |action: &'static str| {
-        move |source: std::io::Error| {
+    /// The error for a failed `action`; a timeout is reported as such.
+    fn io(&self, action: &'static str) -> impl Fn(std::io::Error) -> DnsError + '_ {
+        move |source| {
             if is_timeout(&source) {
-                DnsError::TimedOut { server, timeout }
+                self.timed_out()
             } else {
                 DnsError::Io {
                     action,
-                    server,
+                    server: self.server,
                     source,
                 }
             }
         }
-    };
-    let mut stream = TcpStream::connect_timeout(&server, remaining(deadline, server, timeout)?)
-        .map_err(io("connecting over TCP to"))?;
-    let left = remaining(deadline, server, timeout)?;
-    stream
-        .set_read_timeout(Some(left))
-        .and_then(|()| stream.set_write_timeout(Some(left)))
-        .map_err(io("connecting over TCP to"))?;
-    let length = u16::try_from(query.len()).unwrap_or(u16::MAX).to_be_bytes();
-    stream
-        .write_all(&[&length[..], query].concat())
-        .map_err(io("sending a TCP query to"))?;
-    let mut length = [0u8; 2];
-    stream
-        .read_exact(&mut length)
-        .map_err(io("reading the TCP answer of"))?;
-    let mut answer = vec![0u8; usize::from(u16::from_be_bytes(length))];
-    stream
-        .read_exact(&mut answer)
-        .map_err(io("reading the TCP answer of"))?;
-    let malformed = |source| DnsError::Malformed {
-        server,
-        name: name.to_owned(),
-        source,
-    };
-    let answer = parse_response(&answer).map_err(malformed)?;
-    if !answer.answers_query(id, name, record_type) {
-        return Err(DnsError::Mismatched {
-            server,
-            name: name.to_owned(),
-        });
     }
-    Ok(answer)
+
+    fn matches(&self, answer: &Response) -> bool {
+        answer.answers_query(self.id, self.name, self.record_type)
+    }
+
+    fn over_udp(&self) -> Result<Response, DnsError> {
+        let local: SocketAddr = if self.server.is_ipv4() {
+            (Ipv4Addr::UNSPECIFIED, 0).into()
+        } else {
+            (Ipv6Addr::UNSPECIFIED, 0).into()
+        };
+        let socket = UdpSocket::bind(local).map_err(self.io("opening a UDP socket for"))?;
+        socket
+            .connect(self.server)
+            .and_then(|()| socket.send(&self.query))
+            .map_err(self.io("sending a UDP query to"))?;
+        let mut buffer = vec![0u8; MAX_MESSAGE];
+        loop {
+            socket
+                .set_read_timeout(Some(self.remaining()?))
+                .map_err(self.io("waiting for the UDP answer of"))?;
+            let received = socket
+                .recv(&mut buffer)
+                .map_err(self.io("reading the UDP answer of"))?;
+            // Anything else arriving on the socket (a late or forged answer) is ignored.
+            if let Ok(answer) = parse_response(&buffer[..received])
+                && self.matches(&answer)
+            {
+                return Ok(answer);
+            }
+        }
+    }
+
+    fn over_tcp(&self) -> Result<Response, DnsError> {
+        let mut stream = TcpStream::connect_timeout(&self.server, self.remaining()?)
+            .map_err(self.io("connecting over TCP to"))?;
+        let left = self.remaining()?;
+        stream
+            .set_read_timeout(Some(left))
+            .and_then(|()| stream.set_write_timeout(Some(left)))
+            .map_err(self.io("connecting over TCP to"))?;
+        let length = u16::try_from(self.query.len())
+            .unwrap_or(u16::MAX)
+            .to_be_bytes();
+        stream
+            .write_all(&[&length[..], &self.query].concat())
+            .map_err(self.io("sending a TCP query to"))?;
+        let mut length = [0u8; 2];
+        stream
+            .read_exact(&mut length)
+            .map_err(self.io("reading the TCP answer of"))?;
+        let mut answer = vec![0u8; usize::from(u16::from_be_bytes(length))];
+        stream
+            .read_exact(&mut answer)
+            .map_err(self.io("reading the TCP answer of"))?;
+        let answer = parse_response(&answer).map_err(|source| DnsError::Malformed {
+            server: self.server,
+            name: self.name.to_owned(),
+            source,
+        })?;
+        if !self.matches(&answer) {
+            return Err(DnsError::Mismatched {
+                server: self.server,
+                name: self.name.to_owned(),
+            });
+        }
+        Ok(answer)
+    }
 }
 
 fn is_timeout(error: &std::io::Error) -> bool {
