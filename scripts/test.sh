@@ -8,13 +8,15 @@ say() { printf '==> %s\n' "$*" >&2; }
 
 # Debian packages for the real peers the tests run: openssl and curl read our certificates;
 # docker-registry serves them and policy modules, which skopeo reads back as an independent OCI
-# client; python3 with venv runs kubernetes-validate and the Azure CLI.
+# client; dnsmasq serves the zone data of the private-endpoint DNS tests (each test runs its own
+# on 127.0.0.1 and a free port); python3 with venv runs kubernetes-validate and the Azure CLI.
 install_debian_packages() {
     local missing=()
     command -v openssl >/dev/null || missing+=(openssl)
     command -v curl >/dev/null || missing+=(curl)
     [ -x /usr/bin/docker-registry ] || missing+=(docker-registry)
     command -v skopeo >/dev/null || missing+=(skopeo)
+    command -v dnsmasq >/dev/null || [ -x /usr/sbin/dnsmasq ] || missing+=(dnsmasq-base)
     command -v python3 >/dev/null || missing+=(python3)
     python3 -m venv --help >/dev/null 2>&1 || missing+=(python3-venv)
     if [ ${#missing[@]} -eq 0 ]; then

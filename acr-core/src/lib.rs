@@ -2,10 +2,12 @@
 //! certificate tooling, deployment plans, policy checks and safe file output. No command-line
 //! parsing, no printing.
 
+pub mod azure;
 pub mod cluster;
 pub mod fsio;
 pub mod plan;
 pub mod policy;
+pub mod registry_check;
 pub mod secret;
 pub mod settings;
 pub mod tls;

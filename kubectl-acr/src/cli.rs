@@ -31,6 +31,9 @@ enum Command {
     Deploy(Box<crate::cmd::deploy::DeployArgs>),
     /// Show what deploy made: objects, rollout, serving certificate, trust per node.
     Status(crate::cmd::status::StatusArgs),
+    /// Check a registry as an image pull meets it: DNS, TLS chain, names, /v2/, credentials;
+    /// with --private-endpoint, an Azure registry's private-endpoint DNS.
+    Verify(Box<crate::cmd::verify::VerifyArgs>),
     /// Remove what deploy made; the data volume claim stays unless --delete-data.
     Delete(crate::cmd::delete::DeleteArgs),
     /// Check settings against the organisation's WebAssembly policies.
@@ -66,6 +69,7 @@ impl Cli {
             Command::Render(args) => args.run(TOOL),
             Command::Deploy(args) => args.run(TOOL),
             Command::Status(args) => args.run(),
+            Command::Verify(args) => args.run(),
             Command::Delete(args) => args.run(),
             Command::Version(args) => args.run(
                 env!("CARGO_PKG_NAME"),

@@ -1,8 +1,10 @@
 //! Helpers shared by the integration tests: locating the built binaries and fixtures, running
-//! commands and real peers (openssl, curl, docker-registry) with clear failures when missing.
+//! commands and real peers (openssl, curl, docker-registry, dnsmasq, a registry token service)
+//! with clear failures when missing.
 
 pub mod fake_api_server;
 pub mod peers;
+pub mod token_server;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

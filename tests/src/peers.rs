@@ -1,5 +1,6 @@
 //! Real peer processes for tests: any server started on a free loopback port and killed when
-//! dropped, and Debian's docker-registry serving TLS from a temporary directory.
+//! dropped, Debian's docker-registry serving TLS from a temporary directory, and dnsmasq serving
+//! DNS zone data given on its command line.
 
 use crate::require_tool;
 use std::net::{TcpListener, TcpStream};
@@ -67,7 +68,8 @@ impl Drop for Peer {
     }
 }
 
-/// Debian's docker-registry on 127.0.0.1 over TLS, storing under its working directory.
+/// Debian's docker-registry on 127.0.0.1 (over TLS unless asked not to), storing under its working
+/// directory.
 #[derive(Debug)]
 pub struct DockerRegistry {
     pub peer: Peer,
@@ -79,6 +81,20 @@ impl DockerRegistry {
     /// Serves `cert` and `key` (PEM) on a free port; `extra_config` is appended to the registry's
     /// YAML configuration (an `auth:` section, for example). Files go into `dir`.
     pub fn start(dir: &Path, cert: &Path, key: &Path, extra_config: &str) -> Self {
+        let tls = format!(
+            "  tls:\n    certificate: {}\n    key: {}\n",
+            cert.display(),
+            key.display()
+        );
+        Self::launch(dir, &tls, extra_config)
+    }
+
+    /// Serves plain HTTP (no TLS) on a free port, as a misconfigured registry does.
+    pub fn start_plain_http(dir: &Path) -> Self {
+        Self::launch(dir, "", "")
+    }
+
+    fn launch(dir: &Path, tls_config: &str, extra_config: &str) -> Self {
         let binary = require_tool("docker-registry");
         let port = free_port();
         let storage = dir.join(format!("registry-{port}"));
@@ -88,11 +104,8 @@ impl DockerRegistry {
             &config,
             format!(
                 "version: 0.1\nlog:\n  level: info\nstorage:\n  filesystem:\n    \
-                 rootdirectory: {storage}\nhttp:\n  addr: 127.0.0.1:{port}\n  tls:\n    \
-                 certificate: {cert}\n    key: {key}\n{extra_config}",
+                 rootdirectory: {storage}\nhttp:\n  addr: 127.0.0.1:{port}\n{tls_config}{extra_config}",
                 storage = storage.display(),
-                cert = cert.display(),
-                key = key.display(),
             ),
         )
         .expect("write registry config");
@@ -104,6 +117,53 @@ impl DockerRegistry {
 
     /// `127.0.0.1:PORT`.
     pub fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.peer.port)
+    }
+}
+
+/// dnsmasq answering DNS on 127.0.0.1 (UDP and TCP) from the records given on its command line
+/// only: no /etc/hosts, no resolv.conf, no upstream servers.
+#[derive(Debug)]
+pub struct Dnsmasq {
+    pub peer: Peer,
+}
+
+impl Dnsmasq {
+    /// Starts dnsmasq on a free port with `records`, each a dnsmasq option such as
+    /// `--cname=a.example,b.example` or `--host-record=b.example,10.0.0.5`; its log goes into `dir`.
+    pub fn start(dir: &Path, records: &[String]) -> Self {
+        // Debian installs it in /usr/sbin, which is not on every user's PATH.
+        let sbin = Path::new("/usr/sbin/dnsmasq");
+        let binary = if sbin.is_file() {
+            sbin.to_path_buf()
+        } else {
+            require_tool("dnsmasq")
+        };
+        let port = free_port();
+        let user = std::env::var("USER")
+            .ok()
+            .filter(|user| !user.is_empty())
+            .unwrap_or_else(|| "root".to_owned());
+        let mut command = Command::new(binary);
+        command
+            .args([
+                "--no-daemon",
+                "--conf-file=/dev/null",
+                "--no-resolv",
+                "--no-hosts",
+                "--bind-interfaces",
+                "--listen-address=127.0.0.1",
+                "--log-queries",
+            ])
+            .arg(format!("--port={port}"))
+            .arg(format!("--user={user}"))
+            .args(records);
+        let peer = Peer::start(command, port, dir.join(format!("dnsmasq-{port}.log")));
+        Self { peer }
+    }
+
+    /// `127.0.0.1:PORT`.
+    pub fn server(&self) -> String {
         format!("127.0.0.1:{}", self.peer.port)
     }
 }

@@ -5,8 +5,8 @@
 use super::error::ClusterError;
 use super::requests::Requests;
 use super::{
-    DeleteOptions, DeleteReport, DeployOptions, DeployReport, Preflight, Progress, delete, deploy,
-    preflight, status,
+    DeleteOptions, DeleteReport, DeployOptions, DeployReport, Preflight, Progress,
+    RegistryEndpoint, delete, deploy, endpoint, preflight, status,
 };
 use crate::plan::Plan;
 use crate::settings::ConnectedRegistrySettings;
@@ -143,6 +143,12 @@ impl Cluster {
         now: OffsetDateTime,
     ) -> Result<status::ClusterStatus, ClusterError> {
         self.block_on(status::read(&self.requests, namespace, now))
+    }
+
+    /// Where the deployed registry in `namespace` listens (its Service) and the CA of its TLS
+    /// Secret, for checking it as clients will.
+    pub fn registry_endpoint(&self, namespace: &str) -> Result<RegistryEndpoint, ClusterError> {
+        self.block_on(endpoint::read(&self.requests, namespace))
     }
 
     /// Removes what `deploy` made, keeping the data unless asked.

@@ -49,6 +49,8 @@ pub enum ClusterError {
         #[source]
         source: serde_json::Error,
     },
+    #[error("{object} does not exist: {hint}")]
+    Missing { object: String, hint: String },
     #[error("{object} cannot be applied: {reason}")]
     InvalidObject { object: String, reason: String },
     #[error("the cluster is not ready for this deployment, nothing was changed:\n{}", problem_lines(.problems))]

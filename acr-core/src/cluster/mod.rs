@@ -10,6 +10,7 @@ mod cert_manager;
 mod connection;
 mod delete;
 mod deploy;
+mod endpoint;
 mod error;
 mod preflight;
 mod progress;
@@ -27,6 +28,7 @@ pub use cert_manager::{
 pub use connection::{Cluster, KubeconfigSelection};
 pub use delete::{DeleteOptions, DeleteReport, KeptObject};
 pub use deploy::{DeployOptions, DeployReport, NotChecked};
+pub use endpoint::RegistryEndpoint;
 pub use error::{ClusterError, PreflightProblem};
 pub use preflight::Preflight;
 pub use progress::Progress;

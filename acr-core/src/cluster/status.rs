@@ -189,7 +189,7 @@ pub(crate) async fn read(
 }
 
 /// The Secret the registry Deployment mounts as its certificate.
-fn serving_secret_name(deployment: &Deployment) -> Option<String> {
+pub(super) fn serving_secret_name(deployment: &Deployment) -> Option<String> {
     deployment
         .spec
         .as_ref()?

@@ -112,7 +112,7 @@ pub(crate) fn status_error(method: &str, url: &str, response: &mut Response<Body
 
 /// The `errors` of an OCI distribution error answer as `CODE: message` lines joined by `; `,
 /// or the answer's first line of text.
-fn explain_error_body(body: &[u8]) -> String {
+pub fn explain_error_body(body: &[u8]) -> String {
     #[derive(serde::Deserialize)]
     struct ErrorAnswer {
         errors: Vec<ErrorEntry>,
@@ -137,7 +137,7 @@ fn explain_error_body(body: &[u8]) -> String {
 }
 
 /// Percent-encodes everything but RFC 3986's unreserved characters, for query values.
-pub(crate) fn percent_encode(text: &str) -> String {
+pub fn percent_encode(text: &str) -> String {
     let mut encoded = String::with_capacity(text.len());
     for byte in text.bytes() {
         if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {

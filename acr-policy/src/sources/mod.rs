@@ -22,7 +22,11 @@ mod reference;
 mod store;
 
 pub use digest::{InvalidDigest, Sha256Digest};
-pub use oci::{OCI_MANIFEST_MEDIA_TYPE, WASM_CONFIG_MEDIA_TYPE, WASM_LAYER_MEDIA_TYPE, pull, push};
+pub use http::{explain_error_body, percent_encode};
+pub use oci::{
+    OCI_MANIFEST_MEDIA_TYPE, WASM_CONFIG_MEDIA_TYPE, WASM_LAYER_MEDIA_TYPE, parse_challenge, pull,
+    push,
+};
 pub use reference::{InvalidOciReference, OciReference};
 
 use crate::set::Builtin;

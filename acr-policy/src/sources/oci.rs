@@ -581,7 +581,7 @@ fn check_digest(what: String, expected: Sha256Digest, bytes: &[u8]) -> Result<()
 
 /// Splits `Scheme key="value",key=value` into the scheme and its (lowercased) parameter names
 /// and values; commas inside quotes belong to the value.
-fn parse_challenge(challenge: &str) -> (&str, BTreeMap<String, String>) {
+pub fn parse_challenge(challenge: &str) -> (&str, BTreeMap<String, String>) {
     let challenge = challenge.trim();
     let (scheme, rest) = challenge
         .split_once(char::is_whitespace)

@@ -1,0 +1,485 @@
+//! `kubectl acr verify` against Debian's docker-registry on 127.0.0.1 serving certificates from
+//! `kubectl acr cert generate`: it passes with the right CA and credentials (htpasswd Basic, and
+//! the Bearer token flow through a token service whose JWTs docker-registry itself verifies),
+//! and names the failing step precisely for a wrong CA, a certificate that misses the address,
+//! wrong credentials and a registry speaking plain HTTP. From the cluster, it reads the Service
+//! and the TLS Secret's CA through the fake API server.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use acr_tests::fake_api_server::FakeApiServer;
+use acr_tests::peers::DockerRegistry;
+use acr_tests::token_server::{TokenServer, TokenService};
+use acr_tests::{Run, bin_path, fixture};
+use base64::Engine as _;
+use serde_json::{Value, json};
+
+const USER: &str = "verify-user";
+/// The password of `USER` in tests/fixtures/registry/htpasswd.
+const PASSWORD: &str = "verify-password";
+const WRONG_PASSWORD: &str = "not-the-password-4711";
+const SERVICE: &str = "verify-registry";
+const ISSUER: &str = "verify-token-issuer";
+
+fn path_text(path: &Path) -> &str {
+    path.to_str().expect("UTF-8 path")
+}
+
+/// Runs `kubectl-acr ARGS` with `stdin` on standard input.
+fn kubectl_acr(args: &[&str], stdin: &str) -> Run {
+    let mut child = Command::new(bin_path("kubectl-acr"))
+        .args(args)
+        .env("XDG_CACHE_HOME", env!("CARGO_TARGET_TMPDIR"))
+        .env_remove("KUBECONFIG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run kubectl-acr");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write stdin");
+    child.wait_with_output().expect("kubectl-acr output").into()
+}
+
+/// `kubectl acr cert generate` into `dir/name` for the given `--ip`/`--dns` flags.
+fn certificates(dir: &Path, name: &str, names: &[&str]) -> PathBuf {
+    let out = dir.join(name);
+    let mut args = vec!["cert", "generate", "--out-dir", path_text(&out)];
+    args.extend_from_slice(names);
+    kubectl_acr(&args, "").success();
+    out
+}
+
+fn registry(dir: &Path, certs: &Path, auth: &str) -> DockerRegistry {
+    DockerRegistry::start(dir, &certs.join("tls.crt"), &certs.join("tls.key"), auth)
+}
+
+fn htpasswd_auth() -> String {
+    format!(
+        "auth:\n  htpasswd:\n    realm: verify-test\n    path: {}\n",
+        fixture("registry/htpasswd").display()
+    )
+}
+
+/// `verify --server ... -o json` plus `extra`, returning the run and its JSON.
+fn verify_json(server: &str, extra: &[&str], stdin: &str) -> (Run, Value) {
+    let mut args = vec!["verify", "--server", server, "-o", "json"];
+    args.extend_from_slice(extra);
+    let run = kubectl_acr(&args, stdin);
+    let json = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|error| panic!("not JSON ({error}): {run:?}"));
+    (run, json)
+}
+
+fn outcomes(report: &Value) -> Vec<(String, String)> {
+    ["resolve", "tls", "san", "v2", "auth"]
+        .iter()
+        .map(|step| {
+            (
+                (*step).to_owned(),
+                report[*step]["outcome"].as_str().unwrap_or("?").to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn expect_outcomes(report: &Value, expected: [&str; 5]) {
+    let got = outcomes(report);
+    let wanted: Vec<(String, String)> = ["resolve", "tls", "san", "v2", "auth"]
+        .iter()
+        .zip(expected)
+        .map(|(step, outcome)| ((*step).to_owned(), outcome.to_owned()))
+        .collect();
+    assert_eq!(got, wanted, "{report:#}");
+}
+
+fn reason(report: &Value, step: &str) -> String {
+    report[step]["reason"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// `verify --server SERVER [--ca CA] -o json`, expected to fail; returns the registry report.
+fn failing_check(server: &str, ca: Option<&Path>) -> Value {
+    let extra: Vec<&str> = match ca {
+        Some(ca) => vec!["--ca", path_text(ca)],
+        None => Vec::new(),
+    };
+    let (run, json) = verify_json(server, &extra, "");
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert_eq!(json["passed"], false);
+    json["registry"].clone()
+}
+
+#[test]
+fn basic_auth_passes_with_the_right_ca_and_credentials_and_fails_with_wrong_ones() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let certs = certificates(dir.path(), "certs", &["--ip", "127.0.0.1"]);
+    let registry = registry(dir.path(), &certs, &htpasswd_auth());
+    let ca = certs.join("ca.crt");
+    let login = [
+        "--ca",
+        path_text(&ca),
+        "--username",
+        USER,
+        "--password-stdin",
+    ];
+
+    let (run, json) = verify_json(&registry.host(), &login, &format!("{PASSWORD}\n"));
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert_eq!(json["passed"], true);
+    let report = &json["registry"];
+    expect_outcomes(report, ["pass"; 5]);
+    assert_eq!(report["tls"]["chainValid"], true);
+    assert_eq!(report["tls"]["protocol"], "TLSv1.3");
+    assert_eq!(
+        report["tls"]["chain"][0]["subjectAltNames"]["ip"],
+        json!(["127.0.0.1"])
+    );
+    assert_eq!(report["v2"]["status"], 401);
+    assert_eq!(report["v2"]["challenge"]["scheme"], "Basic");
+    assert_eq!(report["v2"]["challenge"]["realm"], "verify-test");
+    assert_eq!(report["auth"]["scheme"], "Basic");
+    assert_eq!(
+        reason(report, "auth"),
+        "the registry accepted the Basic credentials of `verify-user`"
+    );
+
+    let host = registry.host();
+    let mut args = vec!["verify", "--server", &host];
+    args.extend_from_slice(&login);
+    let text = kubectl_acr(&args, PASSWORD).success();
+    for line in [
+        "PASS  resolve  127.0.0.1 is an IP address: nothing to resolve\n",
+        "PASS  tls      TLSv1.3; the presented chain is valid and trusted by the given CA certificates\n",
+        "PASS  san      the certificate's subjectAltNames (IP:127.0.0.1) cover IP 127.0.0.1\n",
+        "PASS  auth     the registry accepted the Basic credentials of `verify-user`\n",
+    ] {
+        assert!(text.contains(line), "no {line:?} in\n{text}");
+    }
+    assert!(
+        text.contains("PASS  v2       GET https://127.0.0.1:")
+            && text.contains(
+                "answered 401: authentication required (Basic challenge, realm verify-test)"
+            ),
+        "{text}"
+    );
+
+    let password_file = dir.path().join("password");
+    std::fs::write(&password_file, format!("{WRONG_PASSWORD}\n")).expect("write");
+    let (run, json) = verify_json(
+        &registry.host(),
+        &[
+            "--ca",
+            path_text(&ca),
+            "--username",
+            USER,
+            "--password-file",
+            path_text(&password_file),
+        ],
+        "",
+    );
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert_eq!(json["passed"], false);
+    expect_outcomes(&json["registry"], ["pass", "pass", "pass", "pass", "fail"]);
+    let refused = reason(&json["registry"], "auth");
+    assert!(
+        refused.starts_with(
+            "the registry refused the Basic credentials of `verify-user`: GET https://127.0.0.1:"
+        ) && refused.ends_with("/v2/ answered 401: UNAUTHORIZED: authentication required"),
+        "{refused}"
+    );
+    assert!(
+        !run.stdout.contains(WRONG_PASSWORD) && !run.stderr.contains(WRONG_PASSWORD),
+        "the password leaked: {run:?}"
+    );
+    assert_eq!(run.stderr.trim(), "verify: a check failed");
+}
+
+#[test]
+fn a_wrong_ca_is_an_unknown_issuer_and_the_chain_is_still_shown() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let certs = certificates(dir.path(), "certs", &["--ip", "127.0.0.1"]);
+    let other = certificates(
+        dir.path(),
+        "other",
+        &["--ip", "127.0.0.1", "--org", "Another Org"],
+    );
+    let registry = registry(dir.path(), &certs, "");
+
+    let report = &failing_check(&registry.host(), Some(&other.join("ca.crt")));
+    expect_outcomes(report, ["pass", "fail", "pass", "skipped", "skipped"]);
+    assert_eq!(report["tls"]["chainValid"], false);
+    assert!(
+        reason(report, "tls").starts_with(
+            "unknown issuer: the chain ends at a certificate issued by CN=Azure Container \
+             Registry connected registry CA"
+        ),
+        "{}",
+        reason(report, "tls")
+    );
+    assert_eq!(
+        report["tls"]["chain"][0]["subject"],
+        "CN=127.0.0.1, O=Azure Container Registry connected registry"
+    );
+    assert_eq!(
+        reason(report, "v2"),
+        "clients refuse this TLS connection (see tls and san)"
+    );
+
+    // A CA generated again has the same name but another key.
+    let again = certificates(dir.path(), "again", &["--ip", "127.0.0.1"]);
+    let (run, json) = verify_json(
+        &registry.host(),
+        &["--ca", path_text(&again.join("ca.crt"))],
+        "",
+    );
+    assert_eq!(run.code, Some(1), "{run:?}");
+    expect_outcomes(
+        &json["registry"],
+        ["pass", "fail", "pass", "skipped", "skipped"],
+    );
+    assert!(
+        reason(&json["registry"], "tls").starts_with(
+            "bad signature: CN=Azure Container Registry connected registry CA, O=Azure \
+             Container Registry connected registry among the given CA certificates has the \
+             issuer's name but not its key"
+        ),
+        "{report:#}"
+    );
+
+    // Without --ca, the public roots do not know a private CA either.
+    let report = &failing_check(&registry.host(), None);
+    assert!(
+        reason(report, "tls").contains("not among the public (webpki) roots"),
+        "{report:#}"
+    );
+}
+
+#[test]
+fn a_certificate_that_misses_the_address_fails_the_san_step() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let certs = certificates(
+        dir.path(),
+        "certs",
+        &["--ip", "10.0.0.1", "--dns", "registry.local"],
+    );
+    let registry = registry(dir.path(), &certs, "");
+    let report = &failing_check(&registry.host(), Some(&certs.join("ca.crt")));
+    expect_outcomes(report, ["pass", "pass", "fail", "skipped", "skipped"]);
+    assert_eq!(report["tls"]["chainValid"], true);
+    assert_eq!(
+        reason(report, "san"),
+        "the certificate's subjectAltNames (DNS:registry.local, IP:10.0.0.1) do not cover IP \
+         127.0.0.1, so clients refuse it: reissue it with --ip 127.0.0.1 (kubectl acr cert \
+         generate), or connect by a name it covers"
+    );
+}
+
+#[test]
+fn plain_http_is_named_in_the_tls_step() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let registry = DockerRegistry::start_plain_http(dir.path());
+    let report = &failing_check(&registry.host(), None);
+    expect_outcomes(report, ["pass", "fail", "skipped", "skipped", "skipped"]);
+    assert!(
+        reason(report, "tls")
+            .starts_with("the server answered in plain HTTP; clients expect TLS on 127.0.0.1:"),
+        "{}",
+        reason(report, "tls")
+    );
+}
+
+#[test]
+fn the_bearer_token_flow_runs_against_docker_registry_token_auth() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let certs = certificates(dir.path(), "certs", &["--ip", "127.0.0.1"]);
+    let read = |name: &str| std::fs::read_to_string(certs.join(name)).expect("generated file");
+    let tokens = TokenServer::start(
+        &read("tls.crt"),
+        &read("tls.key"),
+        TokenService {
+            issuer: ISSUER.to_owned(),
+            username: USER.to_owned(),
+            password: PASSWORD.to_owned(),
+            default_grant: (
+                "registry".to_owned(),
+                "catalog".to_owned(),
+                vec!["*".to_owned()],
+            ),
+        },
+    );
+    // docker-registry verifies each token's signature through its x5c certificate, which the
+    // generated CA (the rootcertbundle) signed, and its issuer, audience and lifetime.
+    let auth = format!(
+        "auth:\n  token:\n    realm: {}\n    service: {SERVICE}\n    issuer: {ISSUER}\n    \
+         rootcertbundle: {}\n",
+        tokens.realm(),
+        certs.join("ca.crt").display()
+    );
+    let registry = registry(dir.path(), &certs, &auth);
+    let ca = certs.join("ca.crt");
+    let login = [
+        "--ca",
+        path_text(&ca),
+        "--username",
+        USER,
+        "--password-stdin",
+    ];
+
+    let (run, json) = verify_json(&registry.host(), &login, PASSWORD);
+    assert_eq!(run.code, Some(0), "{run:?}\n{}", registry.peer.log_text());
+    let report = &json["registry"];
+    expect_outcomes(report, ["pass"; 5]);
+    assert_eq!(report["v2"]["challenge"]["scheme"], "Bearer");
+    assert_eq!(report["v2"]["challenge"]["realm"], tokens.realm());
+    assert_eq!(report["v2"]["challenge"]["service"], SERVICE);
+    assert_eq!(report["auth"]["scheme"], "Bearer");
+    assert_eq!(
+        report["auth"]["granted"],
+        json!([{ "type": "registry", "name": "catalog", "actions": ["*"] }])
+    );
+    assert!(
+        reason(report, "auth")
+            .ends_with("that the registry accepted; the token grants registry:catalog:*"),
+        "{}",
+        reason(report, "auth")
+    );
+    let requests = tokens.requests();
+    assert_eq!(requests.len(), 1, "{requests:?}");
+    assert_eq!(requests[0].target, format!("/token?service={SERVICE}"));
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{USER}:{PASSWORD}"));
+    assert_eq!(
+        requests[0].authorization.as_deref(),
+        Some(format!("Basic {basic}").as_str())
+    );
+
+    let (run, json) = verify_json(&registry.host(), &login, WRONG_PASSWORD);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    expect_outcomes(&json["registry"], ["pass", "pass", "pass", "pass", "fail"]);
+    let refused = reason(&json["registry"], "auth");
+    assert_eq!(
+        refused,
+        format!(
+            "the token service refused the credentials of `verify-user`: GET {}?service={SERVICE} \
+             answered 401: UNAUTHORIZED: invalid username or password",
+            tokens.realm()
+        )
+    );
+    assert!(!run.stdout.contains(WRONG_PASSWORD), "{run:?}");
+}
+
+#[test]
+fn without_server_the_deployed_registry_is_read_from_the_cluster() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let certs = certificates(dir.path(), "certs", &["--ip", "127.0.0.1"]);
+    let registry = registry(dir.path(), &certs, "");
+    let api = FakeApiServer::start();
+    let kubeconfig = api.write_kubeconfig(dir.path());
+    let namespace = "edge-registry";
+    api.insert(json!({
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": { "name": "connected-registry", "namespace": namespace },
+        "spec": {
+            "type": "ClusterIP",
+            "clusterIP": "127.0.0.1",
+            "ports": [{ "name": "https", "port": registry.peer.port, "targetPort": "https" }],
+        },
+    }));
+    let verify = |extra: &[&str]| {
+        let mut args = vec![
+            "verify",
+            "--kubeconfig",
+            path_text(&kubeconfig),
+            "-n",
+            namespace,
+        ];
+        args.extend_from_slice(extra);
+        kubectl_acr(&args, "")
+    };
+
+    let missing_ca = verify(&[]);
+    assert_eq!(missing_ca.code, Some(1), "{missing_ca:?}");
+    assert_eq!(
+        missing_ca.stderr.trim(),
+        "error: Secret edge-registry/connected-registry-tls has no ca.crt to trust the registry \
+         with: give --ca FILE"
+    );
+
+    let ca = std::fs::read_to_string(certs.join("ca.crt")).expect("ca");
+    let b64 = |text: &str| base64::engine::general_purpose::STANDARD.encode(text);
+    api.insert(json!({
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "type": "kubernetes.io/tls",
+        "metadata": { "name": "connected-registry-tls", "namespace": namespace },
+        "data": { "ca.crt": b64(&ca), "tls.crt": b64(&std::fs::read_to_string(certs.join("tls.crt")).expect("crt")) },
+    }));
+    api.take_requests();
+    let run = verify(&["-o", "json"]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    let json: Value = serde_json::from_str(&run.stdout).expect("JSON");
+    assert_eq!(
+        json["source"],
+        format!(
+            "Connected registry: Service edge-registry/connected-registry at 127.0.0.1:{}, CA \
+             from Secret edge-registry/connected-registry-tls (ca.crt)",
+            registry.peer.port
+        )
+    );
+    expect_outcomes(
+        &json["registry"],
+        ["pass", "pass", "pass", "pass", "skipped"],
+    );
+    let lines: Vec<String> = api
+        .requests()
+        .iter()
+        .map(|request| request.line())
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "GET /api/v1/namespaces/edge-registry/services/connected-registry",
+            "GET /apis/apps/v1/namespaces/edge-registry/deployments/connected-registry",
+            "GET /api/v1/namespaces/edge-registry/secrets/connected-registry-tls",
+        ]
+    );
+
+    let absent = kubectl_acr(
+        &[
+            "verify",
+            "--kubeconfig",
+            path_text(&kubeconfig),
+            "-n",
+            "elsewhere",
+        ],
+        "",
+    );
+    assert_eq!(absent.code, Some(1), "{absent:?}");
+    assert!(
+        absent.stderr.contains("Service elsewhere/connected-registry does not exist: deploy the connected registry (kubectl acr deploy), check -n, or give --server"),
+        "{}",
+        absent.stderr
+    );
+}
+
+#[test]
+fn verify_and_its_flags_complete_through_kubectl() {
+    assert!(
+        kubectl_acr(&["__complete", "ver"], "")
+            .success()
+            .starts_with("verify\n"),
+    );
+    assert_eq!(
+        kubectl_acr(&["__complete", "verify", "--password-"], "").success(),
+        "--password-stdin\n--password-file\n:4\n"
+    );
+}
