@@ -13,6 +13,7 @@ mod deploy;
 mod error;
 mod preflight;
 mod progress;
+mod pull_secret;
 mod requests;
 mod resources;
 mod status;
@@ -30,6 +31,9 @@ pub use deploy::{DeployOptions, DeployReport, NotChecked};
 pub use error::{ClusterError, PreflightProblem};
 pub use preflight::Preflight;
 pub use progress::Progress;
+pub use pull_secret::{
+    ObjectChange, PullSecretClusterError, PullSecretPreflight, PullSecretProblem, PullSecretReport,
+};
 pub use status::{
     CertificateStatus, ClusterStatus, NodeTrust, ObjectStatus, RolloutStatus, TrustStatus,
 };
