@@ -80,7 +80,7 @@ pub enum PullSecretClusterError {
         namespace: String,
         name: String,
         #[source]
-        source: ClusterError,
+        source: Box<ClusterError>,
     },
     #[error(transparent)]
     Cluster(#[from] ClusterError),
@@ -249,7 +249,7 @@ pub(crate) async fn create(
                             PullSecretClusterError::ServiceAccountChanged {
                                 namespace: spec.namespace.clone(),
                                 name: account.name.clone(),
-                                source: error,
+                                source: Box::new(error),
                             }
                         }
                         other => other.into(),
