@@ -728,6 +728,18 @@ impl State {
         }
     }
 
+    /// Whether a write is a dry run; `dryRun` may only be `All`.
+    fn dry_run(&mut self, request: &RecordedRequest) -> bool {
+        match request.query_value("dryRun") {
+            None => false,
+            Some("All") => true,
+            Some(other) => {
+                self.violation(request, format!("dryRun={other}, not All"));
+                true
+            }
+        }
+    }
+
     /// The store key of a request naming one object, checking the scope.
     fn object_key(&mut self, request: &RecordedRequest, target: &Target) -> Key {
         if target.resource.namespaced != target.namespace.is_some() {
@@ -839,14 +851,7 @@ impl State {
         if request.query_value("force") != Some("true") {
             self.violation(request, "force=true is missing".to_owned());
         }
-        let dry_run = match request.query_value("dryRun") {
-            None => false,
-            Some("All") => true,
-            Some(other) => {
-                self.violation(request, format!("dryRun={other}, not All"));
-                true
-            }
-        };
+        let dry_run = self.dry_run(request);
         let key = self.object_key(request, target);
         let Some(Value::Object(body)) = &request.body else {
             self.violation(request, "the body is not a JSON object".to_owned());
@@ -1032,14 +1037,7 @@ impl State {
         if request.query_value("fieldManager") != Some(FIELD_MANAGER) {
             self.violation(request, format!("field manager is not {FIELD_MANAGER}"));
         }
-        let dry_run = match request.query_value("dryRun") {
-            None => false,
-            Some("All") => true,
-            Some(other) => {
-                self.violation(request, format!("dryRun={other}, not All"));
-                true
-            }
-        };
+        let dry_run = self.dry_run(request);
         let patch = request.body.clone().unwrap_or_default();
         let precondition = text(&patch, "/metadata/resourceVersion");
         let mut touched = patch.as_object().cloned().unwrap_or_default();

@@ -64,6 +64,33 @@ fn docker_config_of(secret: &Value) -> Value {
     serde_json::from_slice(&STANDARD.decode(data).expect("base64")).expect("JSON")
 }
 
+/// `pull-secret create NAME --server SERVER --username USERNAME`, then `extra`.
+fn create_args<'a>(server: &'a str, username: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "pull-secret",
+        "create",
+        NAME,
+        "--server",
+        server,
+        "--username",
+        username,
+    ];
+    args.extend(extra);
+    args
+}
+
+/// The Secret a client dry run prints with `--show-secrets` (`extra` adds flags).
+fn client_dry_run_secret(server: &str, username: &str, extra: &[&str], stdin: &[u8]) -> Value {
+    let mut args = create_args(
+        server,
+        username,
+        &["--dry-run=client", "--show-secrets", "-o", "json"],
+    );
+    args.extend(extra);
+    let out: Value = serde_json::from_str(&kubectl_acr(&args, stdin).success()).expect("JSON");
+    out["items"][0].clone()
+}
+
 /// A fake API server holding namespace `apps` and its `default` service account (already
 /// pulling with `other`), a kubeconfig for it, and a scratch directory.
 struct Cluster {
@@ -95,20 +122,17 @@ impl Cluster {
     /// Runs `kubectl-acr pull-secret create NAME --server ... --username ... --password-stdin
     /// -n apps --kubeconfig FILE ARGS...` with the password (and a newline) on stdin.
     fn create(&self, args: &[&str]) -> Run {
-        let mut all = vec![
-            "pull-secret",
-            "create",
-            NAME,
-            "--server",
+        let mut all = create_args(
             SERVER,
-            "--username",
             USER,
-            "--password-stdin",
-            "-n",
-            NS,
-            "--kubeconfig",
-            &self.kubeconfig,
-        ];
+            &[
+                "--password-stdin",
+                "-n",
+                NS,
+                "--kubeconfig",
+                &self.kubeconfig,
+            ],
+        );
         all.extend(args);
         kubectl_acr(&all, format!("{PASSWORD}\n").as_bytes())
     }
@@ -388,22 +412,9 @@ fn the_namespace_defaults_to_the_contexts_then_to_default() {
     )
     .expect("kubeconfig");
     let namespace_of = |extra: &[&str]| {
-        let mut args = vec![
-            "pull-secret",
-            "create",
-            NAME,
-            "--server",
-            SERVER,
-            "--username",
-            USER,
-            "--password-stdin",
-            "--dry-run=client",
-            "-o",
-            "json",
-        ];
+        let mut args = vec!["--password-stdin"];
         args.extend(extra);
-        let out: Value = serde_json::from_str(&kubectl_acr(&args, b"pw").success()).expect("JSON");
-        out["items"][0]["metadata"]["namespace"].clone()
+        client_dry_run_secret(SERVER, USER, &args, b"pw")["metadata"]["namespace"].clone()
     };
     let config = path_text(&kubeconfig);
     assert_eq!(namespace_of(&["--kubeconfig", config]), "team-ns");
@@ -475,17 +486,7 @@ fn a_password_on_the_command_line_is_a_usage_error() {
         &["--docker-password", "hunter2"],
         &["--password"],
     ] {
-        let mut args = vec![
-            "pull-secret",
-            "create",
-            NAME,
-            "--server",
-            SERVER,
-            "--username",
-            USER,
-            "--kubeconfig",
-            &cluster.kubeconfig,
-        ];
+        let mut args = create_args(SERVER, USER, &["--kubeconfig", &cluster.kubeconfig]);
         args.extend(flag);
         let run = kubectl_acr(&args, b"");
         assert_eq!(run.code, Some(2), "{flag:?}: {run:?}");
@@ -508,26 +509,10 @@ fn the_password_comes_from_stdin_or_a_file_less_one_line_break() {
     let cluster = Cluster::new();
     let file = cluster.dir.path().join("password");
     std::fs::write(&file, format!("{PASSWORD}\r\n")).expect("password file");
-    let base = [
-        "pull-secret",
-        "create",
-        NAME,
-        "--server",
-        SERVER,
-        "--username",
-        USER,
-        "--dry-run=client",
-        "--show-secrets",
-        "-o",
-        "json",
-        "-n",
-        NS,
-    ];
     let config_of = |extra: &[&str], stdin: &[u8]| {
-        let mut args = base.to_vec();
+        let mut args = vec!["-n", NS];
         args.extend(extra);
-        let out: Value = serde_json::from_str(&kubectl_acr(&args, stdin).success()).expect("JSON");
-        docker_config_of(&out["items"][0])
+        docker_config_of(&client_dry_run_secret(SERVER, USER, &args, stdin))
     };
     assert_eq!(
         config_of(&["--password-file", path_text(&file)], b""),
@@ -537,13 +522,11 @@ fn the_password_comes_from_stdin_or_a_file_less_one_line_break() {
         config_of(&["--password-stdin"], format!("{PASSWORD}\n").as_bytes()),
         expected_config(SERVER, PASSWORD)
     );
-    for (extra, stdin) in [
-        (&["--password-stdin"][..], &b"\n"[..]),
-        (&["--password-stdin"], b""),
-    ] {
-        let mut args = base.to_vec();
-        args.extend(extra);
-        let run = kubectl_acr(&args, stdin);
+    for stdin in [&b"\n"[..], b""] {
+        let run = kubectl_acr(
+            &create_args(SERVER, USER, &["--password-stdin", "--dry-run=client"]),
+            stdin,
+        );
         assert_eq!(run.code, Some(1), "{run:?}");
         assert_eq!(run.stderr, "error: the password from stdin is empty\n");
     }
@@ -663,22 +646,19 @@ fn policies_see_the_review_and_a_denial_writes_nothing() {
     );
 
     let other_user = kubectl_acr(
-        &[
-            "pull-secret",
-            "create",
-            NAME,
-            "--server",
+        &create_args(
             SERVER,
-            "--username",
             "someone-else",
-            "--password-stdin",
-            "-n",
-            NS,
-            "--kubeconfig",
-            &cluster.kubeconfig,
-            "--policy",
-            path_text(&user_seen),
-        ],
+            &[
+                "--password-stdin",
+                "-n",
+                NS,
+                "--kubeconfig",
+                &cluster.kubeconfig,
+                "--policy",
+                path_text(&user_seen),
+            ],
+        ),
         b"pw",
     );
     assert_success(&other_user);
@@ -711,27 +691,12 @@ fn the_secret_is_what_kubectl_create_secret_docker_registry_writes() {
             .output()
             .expect("run kubectl");
         let theirs: Value = serde_json::from_str(&Run::from(theirs).success()).expect("JSON");
-        let ours = kubectl_acr(
-            &[
-                "pull-secret",
-                "create",
-                NAME,
-                "--server",
-                server,
-                "--username",
-                USER,
-                "--password-stdin",
-                "-n",
-                NS,
-                "--dry-run=client",
-                "--show-secrets",
-                "-o",
-                "json",
-            ],
+        let ours = &client_dry_run_secret(
+            server,
+            USER,
+            &["--password-stdin", "-n", NS],
             PASSWORD.as_bytes(),
         );
-        let ours: Value = serde_json::from_str(&ours.success()).expect("JSON");
-        let ours = &ours["items"][0];
         assert_eq!(ours["type"], theirs["type"]);
         assert_eq!(
             ours["data"]
@@ -796,28 +761,18 @@ fn write_oci_layout(dir: &Path) -> String {
 
 /// The `.dockerconfigjson` `pull-secret create` makes for the registry, written as an auth file.
 fn auth_file(dir: &Path, host: &str, password: &str) -> PathBuf {
-    let out = kubectl_acr(
-        &[
-            "pull-secret",
-            "create",
-            NAME,
-            "--server",
-            host,
-            "--username",
-            REGISTRY_USER,
-            "--password-stdin",
-            "-n",
-            NS,
-            "--dry-run=client",
-            "--show-secrets",
-            "-o",
-            "json",
-        ],
-        format!("{password}\n").as_bytes(),
+    let secret = client_dry_run_secret(
+        host,
+        REGISTRY_USER,
+        &["--password-stdin", "-n", NS],
+        format!(
+            "{password}
+"
+        )
+        .as_bytes(),
     );
-    let out: Value = serde_json::from_str(&out.success()).expect("JSON");
     let path = dir.join(format!("auth-{}.json", password.len()));
-    std::fs::write(&path, docker_config_of(&out["items"][0]).to_string()).expect("auth file");
+    std::fs::write(&path, docker_config_of(&secret).to_string()).expect("auth file");
     path
 }
 
