@@ -7,6 +7,7 @@ pub mod cluster;
 pub mod fsio;
 pub mod plan;
 pub mod policy;
+pub mod pull_secret;
 pub mod registry_check;
 pub mod secret;
 pub mod settings;

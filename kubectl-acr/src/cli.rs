@@ -36,6 +36,9 @@ enum Command {
     Verify(Box<crate::cmd::verify::VerifyArgs>),
     /// Remove what deploy made; the data volume claim stays unless --delete-data.
     Delete(crate::cmd::delete::DeleteArgs),
+    /// Let pods pull from a private registry: image pull secrets, checked by policy.
+    #[command(subcommand)]
+    PullSecret(crate::cmd::pull_secret::PullSecretCommand),
     /// Check settings against the organisation's WebAssembly policies.
     #[command(subcommand)]
     Policy(PolicyCommand),
@@ -65,6 +68,7 @@ impl Cli {
         match &self.command {
             Command::Config(ConfigCommand::View(args)) => args.run(OutputFormat::Text),
             Command::Cert(command) => command.run(OutputFormat::Text),
+            Command::PullSecret(command) => command.run(TOOL),
             Command::Policy(command) => command.run(OutputFormat::Text, TOOL),
             Command::Render(args) => args.run(TOOL),
             Command::Deploy(args) => args.run(TOOL),

@@ -19,6 +19,11 @@
 //! limited to what each verb needs, equality-only label selectors, and for every PATCH the
 //! content type `application/apply-patch+yaml`, `fieldManager=kubectl-acr`, `force=true`,
 //! `dryRun` only as `All`, and a body whose apiVersion, kind, name and namespace match the URL.
+//!
+//! The one other PATCH is the JSON merge patch `pull-secret create` sends to a ServiceAccount's
+//! `imagePullSecrets`: it must name `fieldManager=kubectl-acr`, no `force`, touch nothing but
+//! `imagePullSecrets`, and carry the `metadata.resourceVersion` it read, which the server checks
+//! as a real one does (409 Conflict when the object changed since).
 
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
@@ -35,6 +40,8 @@ pub const FIELD_MANAGER: &str = "kubectl-acr";
 pub const TOKEN: &str = "fake-api-server-token";
 /// The content type of server-side apply.
 pub const APPLY_PATCH: &str = "application/apply-patch+yaml";
+/// The content type of a JSON merge patch (RFC 7386).
+pub const MERGE_PATCH: &str = "application/merge-patch+json";
 /// The creation time of every object the server creates.
 const CREATED_AT: &str = "2026-01-01T00:00:00Z";
 
@@ -509,6 +516,7 @@ fn reason_phrase(code: u16) -> &'static str {
         401 => "Unauthorized",
         404 => "Not Found",
         405 => "Method Not Allowed",
+        409 => "Conflict",
         _ => "Error",
     }
 }
@@ -694,6 +702,12 @@ impl State {
         match (request.method.as_str(), &target.name) {
             ("GET", Some(_)) => self.get(&request, &target),
             ("GET", None) => self.list(&request, &target),
+            ("PATCH", Some(_))
+                if request.content_type.as_deref() == Some(MERGE_PATCH)
+                    && target.resource.plural == "serviceaccounts" =>
+            {
+                self.merge_patch(&request, &target)
+            }
             ("PATCH", Some(_)) => self.apply(&request, &target),
             ("DELETE", Some(_)) => self.delete(&request, &target),
             (method, _) => {
@@ -710,6 +724,18 @@ impl State {
         for (key, _) in &request.query {
             if !allowed.contains(&key.as_str()) {
                 self.violation(request, format!("unexpected query parameter `{key}`"));
+            }
+        }
+    }
+
+    /// Whether a write is a dry run; `dryRun` may only be `All`.
+    fn dry_run(&mut self, request: &RecordedRequest) -> bool {
+        match request.query_value("dryRun") {
+            None => false,
+            Some("All") => true,
+            Some(other) => {
+                self.violation(request, format!("dryRun={other}, not All"));
+                true
             }
         }
     }
@@ -825,14 +851,7 @@ impl State {
         if request.query_value("force") != Some("true") {
             self.violation(request, "force=true is missing".to_owned());
         }
-        let dry_run = match request.query_value("dryRun") {
-            None => false,
-            Some("All") => true,
-            Some(other) => {
-                self.violation(request, format!("dryRun={other}, not All"));
-                true
-            }
-        };
+        let dry_run = self.dry_run(request);
         let key = self.object_key(request, target);
         let Some(Value::Object(body)) = &request.body else {
             self.violation(request, "the body is not a JSON object".to_owned());
@@ -1011,6 +1030,57 @@ impl State {
         object
     }
 
+    /// A JSON merge patch of a ServiceAccount's `imagePullSecrets`, guarded by the
+    /// `resourceVersion` it carries.
+    fn merge_patch(&mut self, request: &RecordedRequest, target: &Target) -> Response {
+        self.allow_query(request, &["fieldManager", "dryRun"]);
+        if request.query_value("fieldManager") != Some(FIELD_MANAGER) {
+            self.violation(request, format!("field manager is not {FIELD_MANAGER}"));
+        }
+        let dry_run = self.dry_run(request);
+        let patch = request.body.clone().unwrap_or_default();
+        let precondition = text(&patch, "/metadata/resourceVersion");
+        let mut touched = patch.as_object().cloned().unwrap_or_default();
+        touched.remove("imagePullSecrets");
+        if precondition.is_none()
+            || touched.remove("metadata") != Some(json!({ "resourceVersion": precondition }))
+            || !touched.is_empty()
+        {
+            self.violation(
+                request,
+                format!("the patch {patch} is not imagePullSecrets guarded by resourceVersion"),
+            );
+        }
+        let key = self.object_key(request, target);
+        let Some(old) = self.objects.get(&key).cloned() else {
+            return Self::not_found(target);
+        };
+        if text(&old, "/metadata/resourceVersion") != precondition {
+            return status(
+                409,
+                "Conflict",
+                format!(
+                    "Operation cannot be fulfilled on {} \"{}\": the object has been modified; \
+                     please apply your changes to the latest version and try again",
+                    target.resource.plural, key.name
+                ),
+            );
+        }
+        let mut patched = old.clone();
+        merge(&mut patched, &patch);
+        if patched != old {
+            let resource_version = self.next_resource_version();
+            metadata_of(&mut patched).insert("resourceVersion".to_owned(), json!(resource_version));
+        }
+        if !dry_run {
+            self.objects.insert(key, patched.clone());
+        }
+        Response {
+            code: 200,
+            body: patched,
+        }
+    }
+
     fn delete(&mut self, request: &RecordedRequest, target: &Target) -> Response {
         self.allow_query(request, &[]);
         if let Some(body) = &request.body
@@ -1032,6 +1102,25 @@ impl State {
         Response {
             code: 200,
             body: deleted,
+        }
+    }
+}
+
+/// RFC 7386: objects merge key by key, `null` removes, anything else replaces.
+fn merge(target: &mut Value, patch: &Value) {
+    let Value::Object(patch) = patch else {
+        *target = patch.clone();
+        return;
+    };
+    if !target.is_object() {
+        *target = json!({});
+    }
+    let map = target.as_object_mut().expect("made an object above");
+    for (key, value) in patch {
+        if value.is_null() {
+            map.remove(key);
+        } else {
+            merge(map.entry(key.clone()).or_insert(Value::Null), value);
         }
     }
 }

@@ -6,9 +6,11 @@ use super::error::ClusterError;
 use super::requests::Requests;
 use super::{
     DeleteOptions, DeleteReport, DeployOptions, DeployReport, Preflight, Progress,
-    RegistryEndpoint, delete, deploy, endpoint, preflight, status,
+    PullSecretClusterError, PullSecretPreflight, PullSecretReport, RegistryEndpoint, delete,
+    deploy, endpoint, preflight, pull_secret, status,
 };
 use crate::plan::Plan;
+use crate::pull_secret::PullSecretSpec;
 use crate::settings::ConnectedRegistrySettings;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use std::fmt;
@@ -34,6 +36,22 @@ impl KubeconfigSelection {
                 None => "~/.kube/config".to_owned(),
             },
         }
+    }
+
+    /// The namespace of the selected context (`--context`, else the current one), as kubectl
+    /// uses it when `-n` is not given; `None` when the context sets none.
+    pub fn context_namespace(&self) -> Result<Option<String>, ClusterError> {
+        let kubeconfig = self.read()?;
+        let context = self
+            .context
+            .as_ref()
+            .or(kubeconfig.current_context.as_ref());
+        Ok(kubeconfig
+            .contexts
+            .iter()
+            .find(|named| Some(&named.name) == context)
+            .and_then(|named| named.context.as_ref())
+            .and_then(|context| context.namespace.clone()))
     }
 
     fn read(&self) -> Result<Kubeconfig, ClusterError> {
@@ -158,6 +176,30 @@ impl Cluster {
         progress: &mut dyn FnMut(Progress),
     ) -> Result<DeleteReport, ClusterError> {
         self.block_on(delete::run(&self.requests, options, progress))
+    }
+
+    /// Reads the Secret and the service accounts a pull secret involves and refuses, before
+    /// anything is written, when the Secret is not this tool's or a service account is missing.
+    pub fn pull_secret_preflight(
+        &self,
+        spec: &PullSecretSpec,
+    ) -> Result<PullSecretPreflight, PullSecretClusterError> {
+        self.block_on(pull_secret::preflight(&self.requests, spec))
+    }
+
+    /// Applies the pull secret and adds it to each service account's `imagePullSecrets`.
+    pub fn create_pull_secret(
+        &self,
+        spec: &PullSecretSpec,
+        preflight: &PullSecretPreflight,
+        dry_run: bool,
+    ) -> Result<PullSecretReport, PullSecretClusterError> {
+        self.block_on(pull_secret::create(
+            &self.requests,
+            spec,
+            preflight,
+            dry_run,
+        ))
     }
 
     fn block_on<T>(&self, future: impl Future<Output = T>) -> T {

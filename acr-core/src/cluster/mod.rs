@@ -14,6 +14,7 @@ mod endpoint;
 mod error;
 mod preflight;
 mod progress;
+mod pull_secret;
 mod requests;
 mod resources;
 mod status;
@@ -32,6 +33,9 @@ pub use endpoint::RegistryEndpoint;
 pub use error::{ClusterError, PreflightProblem};
 pub use preflight::Preflight;
 pub use progress::Progress;
+pub use pull_secret::{
+    ObjectChange, PullSecretClusterError, PullSecretPreflight, PullSecretProblem, PullSecretReport,
+};
 pub use status::{
     CertificateStatus, ClusterStatus, NodeTrust, ObjectStatus, RolloutStatus, TrustStatus,
 };

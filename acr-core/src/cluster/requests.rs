@@ -1,4 +1,4 @@
-//! The four requests the cluster flows send (get, list, server-side apply, delete), each turning
+//! The requests the cluster flows send (get, list, server-side apply, merge patch, delete), each turning
 //! a failure into a [`ClusterError`] that names the request and the object.
 
 use super::error::ClusterError;
@@ -101,22 +101,53 @@ impl Requests {
             &object.kind,
             object.namespace.is_some(),
         );
-        let namespace = object.namespace.as_deref();
-        let request = format!("PATCH {}", resource.path(namespace, Some(&object.name)));
         let mut params = PatchParams::apply(FIELD_MANAGER).force();
         params.dry_run = dry_run;
-        let applied = self
-            .api(&resource, namespace)
-            .patch(&object.name, &params, &Patch::Apply(&object.manifest))
+        self.patch(
+            &resource,
+            object.namespace.as_deref(),
+            &object.name,
+            &params,
+            &Patch::Apply(&object.manifest),
+        )
+        .await
+    }
+
+    /// A JSON merge patch (RFC 7386) of one object under [`FIELD_MANAGER`]; returns the object
+    /// as the API server stored it (or would have, in a dry run), without
+    /// `metadata.managedFields`.
+    pub(crate) async fn merge_patch(
+        &self,
+        resource: &ResourceType,
+        namespace: Option<&str>,
+        name: &str,
+        patch: &Value,
+        dry_run: bool,
+    ) -> Result<Value, ClusterError> {
+        let params = PatchParams {
+            field_manager: Some(FIELD_MANAGER.to_owned()),
+            dry_run,
+            ..PatchParams::default()
+        };
+        self.patch(resource, namespace, name, &params, &Patch::Merge(patch))
             .await
-            .map_err(|error| {
-                failed(
-                    request.clone(),
-                    describe(&resource, namespace, &object.name),
-                    error,
-                )
-            })?;
-        let mut value: Value = typed(&request, applied)?;
+    }
+
+    async fn patch(
+        &self,
+        resource: &ResourceType,
+        namespace: Option<&str>,
+        name: &str,
+        params: &PatchParams,
+        patch: &Patch<&Value>,
+    ) -> Result<Value, ClusterError> {
+        let request = format!("PATCH {}", resource.path(namespace, Some(name)));
+        let patched = self
+            .api(resource, namespace)
+            .patch(name, params, patch)
+            .await
+            .map_err(|error| failed(request.clone(), describe(resource, namespace, name), error))?;
+        let mut value: Value = typed(&request, patched)?;
         if let Some(metadata) = value.get_mut("metadata").and_then(Value::as_object_mut) {
             metadata.remove("managedFields");
         }

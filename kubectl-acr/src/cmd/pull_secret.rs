@@ -1,0 +1,290 @@
+//! `pull-secret create`: a `kubernetes.io/dockerconfigjson` Secret for a private registry, added
+//! to service accounts' `imagePullSecrets`, after the policies allowed it.
+
+use super::deploy::{ClusterArgs, DryRun};
+use super::render::ManifestFormat;
+use acr_cli::commands::policy::{
+    PolicyArgs, ReportFormat, ToolIdentity, outcome_of, render_report,
+};
+use acr_cli::{Outcome, Status};
+use acr_core::cluster::KubeconfigSelection;
+use acr_core::plan::{Plan, SecretDisplay};
+use acr_core::policy::CheckReport;
+use acr_core::pull_secret::{
+    DEFAULT_SERVICE_ACCOUNT, PullSecretInput, PullSecretSpec, password_from_input,
+    pull_secret_review,
+};
+use acr_core::secret::SecretString;
+use anyhow::Context as _;
+use clap::builder::TypedValueParser;
+use clap::error::ErrorKind;
+use std::ffi::OsStr;
+use std::io::Read as _;
+use std::path::PathBuf;
+
+/// The namespace kubectl uses when neither `-n` nor the context names one.
+const KUBECTL_DEFAULT_NAMESPACE: &str = "default";
+
+/// Pull secret commands.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum PullSecretCommand {
+    /// Create (or update) a kubernetes.io/dockerconfigjson Secret for a private registry and add
+    /// it to service accounts' imagePullSecrets, after the policies allowed it. The password is
+    /// read from stdin or a file, never from the command line. Re-running with the same input
+    /// changes nothing; a Secret of that name not made by this command is never overwritten.
+    ///
+    /// Example: az acr token create -r contoso -n edge-pull --scope-map _repositories_pull
+    /// --query 'credentials.passwords[0].value' -o tsv | kubectl acr pull-secret create acr-pull
+    /// --server contoso.azurecr.io --username edge-pull --password-stdin -n apps
+    Create(Box<CreateArgs>),
+}
+
+impl PullSecretCommand {
+    pub fn run(&self, tool: ToolIdentity) -> anyhow::Result<Outcome> {
+        match self {
+            PullSecretCommand::Create(args) => args.run(tool),
+        }
+    }
+}
+
+/// Arguments of `pull-secret create`.
+#[derive(Debug, Clone, clap::Args)]
+#[command(group(
+    clap::ArgGroup::new("password_source")
+        .required(true)
+        .args(["password_stdin", "password_file"])
+))]
+pub struct CreateArgs {
+    /// Name of the Secret.
+    #[arg(value_name = "NAME")]
+    pub name: String,
+    /// The registry, as `docker login` names it: HOST or HOST:PORT (e.g. contoso.azurecr.io),
+    /// without https:// or a path.
+    #[arg(long, value_name = "HOST")]
+    pub server: String,
+    /// The registry user: for Azure Container Registry the token name (a token whose scope map
+    /// only allows pull, e.g. _repositories_pull).
+    #[arg(long, value_name = "NAME")]
+    pub username: String,
+    /// Read the password from standard input, to its end; one trailing line break is dropped.
+    #[arg(long)]
+    pub password_stdin: bool,
+    /// Read the password from FILE; one trailing line break is dropped.
+    #[arg(long, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
+    /// Never accepted: a password on the command line ends up in shell history and `ps`.
+    #[arg(
+        long = "password",
+        alias = "docker-password",
+        hide = true,
+        num_args = 0..=1,
+        default_missing_value = "",
+        value_parser = PasswordOnCommandLine
+    )]
+    pub password: Option<String>,
+    /// Namespace of the Secret and the service accounts (default: the kubeconfig context's
+    /// namespace, else `default`).
+    #[arg(short = 'n', long, value_name = "NAMESPACE")]
+    pub namespace: Option<String>,
+    /// A service account to add the Secret to (repeatable); each must exist.
+    #[arg(
+        long = "service-account",
+        value_name = "NAME",
+        default_value = DEFAULT_SERVICE_ACCOUNT,
+        conflicts_with = "no_service_account"
+    )]
+    pub service_accounts: Vec<String>,
+    /// Add the Secret to no service account (pods then name it in spec.imagePullSecrets).
+    #[arg(long)]
+    pub no_service_account: bool,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// none: create; client: no request at all, print the Secret; server: the API server checks
+    /// every write and stores nothing.
+    #[arg(long, value_enum, value_name = "MODE", default_value = "none")]
+    pub dry_run: DryRun,
+    /// Print the Secret and the service accounts (the Secret's data redacted unless
+    /// --show-secrets) instead of one line per object; a client dry run prints YAML by default.
+    #[arg(short = 'o', long = "output", value_enum)]
+    pub output: Option<ManifestFormat>,
+    /// Print the Secret's data instead of redacting it.
+    #[arg(long)]
+    pub show_secrets: bool,
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+}
+
+/// Refuses `--password` (and kubectl's `--docker-password`) without echoing the value.
+#[derive(Debug, Clone, Copy)]
+struct PasswordOnCommandLine;
+
+impl TypedValueParser for PasswordOnCommandLine {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        command: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        _value: &OsStr,
+    ) -> Result<String, clap::Error> {
+        Err(command.clone().error(
+            ErrorKind::ArgumentConflict,
+            "a password is never taken on the command line, where shell history and `ps` would \
+             show it: pipe it in with --password-stdin, or name a file with --password-file FILE",
+        ))
+    }
+}
+
+impl CreateArgs {
+    pub fn run(&self, tool: ToolIdentity) -> anyhow::Result<Outcome> {
+        let client_only = self.dry_run == DryRun::Client;
+        let spec = PullSecretSpec::new(PullSecretInput {
+            password: self.password()?,
+            namespace: self.namespace(client_only)?,
+            name: self.name.clone(),
+            server: self.server.clone(),
+            username: self.username.clone(),
+            service_accounts: if self.no_service_account {
+                Vec::new()
+            } else {
+                self.service_accounts.clone()
+            },
+        })?;
+        let checker = self.policy.checker()?;
+        let display = if self.show_secrets {
+            SecretDisplay::Shown
+        } else {
+            SecretDisplay::Redacted
+        };
+        if client_only {
+            let report = checker.check(&pull_secret_review(&spec, None));
+            let verdicts = match policy_verdicts(&report, tool)? {
+                Ok(verdicts) => verdicts,
+                Err(refused) => return Ok(refused),
+            };
+            let secret = Plan {
+                objects: vec![spec.secret_object()],
+            };
+            let links: String = spec
+                .service_accounts
+                .iter()
+                .map(|account| {
+                    format!(
+                        "\nServiceAccount {}/{account}: {} would be added to imagePullSecrets \
+                         (client dry run: not read)",
+                        spec.namespace, spec.name
+                    )
+                })
+                .collect();
+            return Ok(Outcome {
+                stdout: manifests(
+                    &secret,
+                    self.output.unwrap_or(ManifestFormat::Yaml),
+                    display,
+                )?,
+                stderr: Some(format!("{}{links}", verdicts.trim_end())),
+                status: Status::Success,
+            });
+        }
+        let cluster = self.cluster.connect()?;
+        let preflight = cluster.pull_secret_preflight(&spec)?;
+        let report = checker.check(&pull_secret_review(&spec, Some(preflight.cluster_facts())));
+        match policy_verdicts(&report, tool)? {
+            Ok(verdicts) => eprint!("{verdicts}"),
+            Err(refused) => return Ok(refused),
+        }
+        let created = cluster
+            .create_pull_secret(&spec, &preflight, self.dry_run == DryRun::Server)
+            .with_context(|| format!("cannot create the pull secret on {}", cluster.server()))?;
+        let stdout = match self.output {
+            Some(format) => manifests(&created.objects, format, display)?,
+            None => created
+                .changes
+                .iter()
+                .map(|change| format!("{change}\n"))
+                .collect(),
+        };
+        Ok(Outcome {
+            stdout,
+            stderr: spec.service_accounts.is_empty().then(|| {
+                format!(
+                    "no service account was given the Secret: name {} in a pod's \
+                     spec.imagePullSecrets",
+                    spec.name
+                )
+            }),
+            status: Status::Success,
+        })
+    }
+
+    fn password(&self) -> anyhow::Result<SecretString> {
+        let (bytes, origin) = match &self.password_file {
+            Some(path) => (
+                std::fs::read(path)
+                    .with_context(|| format!("cannot read the password file {}", path.display()))?,
+                path.display().to_string(),
+            ),
+            None => {
+                let mut bytes = Vec::new();
+                std::io::stdin()
+                    .read_to_end(&mut bytes)
+                    .context("cannot read the password from stdin")?;
+                (bytes, "stdin".to_owned())
+            }
+        };
+        Ok(password_from_input(bytes, &origin)?)
+    }
+
+    /// `-n`, else the context's namespace, else `default`; a client dry run without a readable
+    /// kubeconfig uses `default`, as kubectl does.
+    fn namespace(&self, client_only: bool) -> anyhow::Result<String> {
+        if let Some(namespace) = &self.namespace {
+            return Ok(namespace.clone());
+        }
+        let selection = KubeconfigSelection {
+            kubeconfig: self.cluster.kubeconfig.clone(),
+            context: self.cluster.context.clone(),
+        };
+        let namespace = match selection.context_namespace() {
+            Ok(namespace) => namespace,
+            Err(_) if client_only => None,
+            Err(error) => return Err(error.into()),
+        };
+        Ok(namespace.unwrap_or_else(|| KUBECTL_DEFAULT_NAMESPACE.to_owned()))
+    }
+}
+
+/// The policy verdicts text when the request may go ahead (`Ok`), or the refusal to end the
+/// command with (`Err`): every verdict, then exit 3 when denied, 1 when a policy failed closed.
+fn policy_verdicts(
+    report: &CheckReport,
+    tool: ToolIdentity,
+) -> anyhow::Result<Result<String, Outcome>> {
+    let verdicts = render_report(report, ReportFormat::Text, tool)?;
+    if report.allowed {
+        return Ok(Ok(verdicts));
+    }
+    let refused = outcome_of(report, String::new());
+    Ok(Err(Outcome {
+        stderr: Some(format!(
+            "{verdicts}{}",
+            refused.stderr.clone().unwrap_or_default()
+        )),
+        ..refused
+    }))
+}
+
+fn manifests(
+    plan: &Plan,
+    format: ManifestFormat,
+    display: SecretDisplay,
+) -> anyhow::Result<String> {
+    Ok(match format {
+        ManifestFormat::Yaml => plan.to_yaml(display),
+        ManifestFormat::Json => {
+            let mut json = serde_json::to_string_pretty(&plan.to_json(display))?;
+            json.push('\n');
+            json
+        }
+    })
+}
