@@ -15,7 +15,7 @@ use super::PullSecretSpec;
 use crate::policy::Review;
 use serde::Serialize;
 use serde_json::{Value, json};
-use wasm_guest::{Facts, Operation, REVIEW_API_VERSION, SubjectKind};
+use wasm_guest::{Facts, LazyJson, Operation, REVIEW_API_VERSION, SubjectKind};
 
 /// Host name suffixes of Azure Container Registry login servers, per Azure cloud.
 const ACR_SUFFIXES: [&str; 3] = [".azurecr.io", ".azurecr.cn", ".azurecr.us"];
@@ -81,7 +81,7 @@ pub fn pull_secret_review(spec: &PullSecretSpec, cluster: Option<Value>) -> Revi
         object,
         facts: Facts {
             certificates: Vec::new(),
-            cluster,
+            cluster: cluster.map(LazyJson::from),
         },
         settings: Value::Null,
     }
