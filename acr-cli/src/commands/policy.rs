@@ -112,6 +112,10 @@ pub struct CheckArgs {
     pub input: Option<PathBuf>,
     #[command(flatten)]
     pub policy: PolicyArgs,
+    /// Namespace the connected registry would be deployed into; names the DNS names of the
+    /// certificate cert-manager would issue.
+    #[arg(short = 'n', long, value_name = "NAMESPACE", default_value = acr_core::plan::DEFAULT_NAMESPACE, conflicts_with = "input")]
+    pub namespace: String,
     /// Evaluate certificate validity at this time instead of now (RFC 3339 or YYYY-MM-DD).
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     pub at: Option<OffsetDateTime>,
@@ -130,6 +134,7 @@ impl CheckArgs {
         let settings = self.settings.resolve()?;
         Ok(connected_registry_review(
             &settings,
+            &self.namespace,
             Operation::Deploy,
             time_or_now(self.at),
         )?)

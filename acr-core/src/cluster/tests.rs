@@ -362,6 +362,7 @@ fn preflight_facts_reach_the_review() {
     };
     let mut review = connected_registry_review(
         &settings,
+        "connected-registry",
         Operation::Deploy,
         datetime!(2026-03-01 12:00:00 UTC),
     )

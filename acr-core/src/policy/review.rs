@@ -1,7 +1,7 @@
 //! Builds the admission-style review a policy receives from typed settings: the normalised
 //! object with secrets redacted, and certificate facts computed by the host.
 
-use crate::plan::{DEFAULT_NAMESPACE, PlannedServingCertificate};
+use crate::plan::PlannedServingCertificate;
 use crate::settings::{ConnectedRegistrySettings, EffectiveSettings, TlsSource};
 use crate::tls::{self, CertificateInfo, PrivateKey};
 use acr_policy::Review;
@@ -30,9 +30,12 @@ pub enum ReviewError {
     Facts(#[from] serde_json::Error),
 }
 
-/// The review of deploying (or checking) a connected registry with `settings`, as of `now`.
+/// The review of deploying (or checking) a connected registry with `settings` into
+/// `namespace`, as of `now`. The namespace names the planned cert-manager certificate's DNS
+/// names (`connected-registry.<namespace>.svc`).
 pub fn connected_registry_review(
     settings: &ConnectedRegistrySettings,
+    namespace: &str,
     operation: Operation,
     now: OffsetDateTime,
 ) -> Result<Review, ReviewError> {
@@ -42,7 +45,7 @@ pub fn connected_registry_review(
         subject: SubjectKind::ConnectedRegistry,
         object: connected_registry_object(settings)?,
         facts: Facts {
-            certificates: certificate_facts(settings, now)?,
+            certificates: certificate_facts(settings, namespace, now)?,
             cluster: None,
         },
         settings: Value::Null,
@@ -69,13 +72,13 @@ fn connected_registry_object(settings: &ConnectedRegistrySettings) -> Result<Val
 
 fn certificate_facts(
     settings: &ConnectedRegistrySettings,
+    namespace: &str,
     now: OffsetDateTime,
 ) -> Result<Vec<CertificateFacts>, ReviewError> {
     let mut facts = Vec::new();
     match &settings.tls_source {
         TlsSource::CertManagerInstall | TlsSource::CertManagerExisting => {
-            let planned =
-                PlannedServingCertificate::new(settings.service_cluster_ip, DEFAULT_NAMESPACE);
+            let planned = PlannedServingCertificate::new(settings.service_cluster_ip, namespace);
             facts.push(planned_facts(&planned));
         }
         TlsSource::BringYourOwnCertificate {

@@ -2,6 +2,7 @@
 //! with the built-in policies.
 
 use super::*;
+use crate::plan::DEFAULT_NAMESPACE;
 use crate::settings::{ConnectedRegistrySettings, SettingsInput};
 use base64::Engine as _;
 use time::macros::datetime;
@@ -60,8 +61,13 @@ fn checker() -> PolicyChecker {
 
 #[test]
 fn review_carries_redacted_object_and_certificate_facts() {
-    let review =
-        connected_registry_review(&byoc("true", true), Operation::Deploy, NOW).expect("review");
+    let review = connected_registry_review(
+        &byoc("true", true),
+        DEFAULT_NAMESPACE,
+        Operation::Deploy,
+        NOW,
+    )
+    .expect("review");
     assert_eq!(review.subject, SubjectKind::ConnectedRegistry);
     assert_eq!(review.object["service.clusterIP"], "10.0.0.1");
     assert_eq!(review.object["trustDistribution.enabled"], true);
@@ -100,6 +106,7 @@ fn cert_manager_reviews_describe_the_planned_certificate() {
             &[("service.clusterIP", "192.100.100.1")],
             &[("connectionString", CONNECTION.to_owned())],
         ),
+        "edge-registry",
         Operation::Deploy,
         NOW,
     )
@@ -110,6 +117,14 @@ fn cert_manager_reviews_describe_the_planned_certificate() {
         planned.subject_alt_names.ip,
         vec!["192.100.100.1".to_owned()]
     );
+    assert_eq!(
+        planned.subject_alt_names.dns,
+        vec![
+            "connected-registry.edge-registry.svc".to_owned(),
+            "connected-registry.edge-registry.svc.cluster.local".to_owned()
+        ],
+        "the planned names follow the namespace deployed into"
+    );
     assert_eq!(planned.public_key.description, "ECDSA P-256");
 }
 
@@ -117,12 +132,24 @@ fn cert_manager_reviews_describe_the_planned_certificate() {
 fn built_in_policies_allow_a_sound_deployment_and_deny_trust_without_ca() {
     let checker = checker();
     let allowed = checker.check(
-        &connected_registry_review(&byoc("true", true), Operation::Deploy, NOW).expect("review"),
+        &connected_registry_review(
+            &byoc("true", true),
+            DEFAULT_NAMESPACE,
+            Operation::Deploy,
+            NOW,
+        )
+        .expect("review"),
     );
     assert!(allowed.allowed, "{}", allowed.to_text());
 
     let denied = checker.check(
-        &connected_registry_review(&byoc("false", false), Operation::Deploy, NOW).expect("review"),
+        &connected_registry_review(
+            &byoc("false", false),
+            DEFAULT_NAMESPACE,
+            Operation::Deploy,
+            NOW,
+        )
+        .expect("review"),
     );
     assert_eq!(
         denied.decision,
@@ -169,7 +196,13 @@ fn warn_enforcement_turns_a_deny_into_a_warning() {
     })
     .expect("engine");
     let report = checker.check(
-        &connected_registry_review(&byoc("false", false), Operation::Deploy, NOW).expect("review"),
+        &connected_registry_review(
+            &byoc("false", false),
+            DEFAULT_NAMESPACE,
+            Operation::Deploy,
+            NOW,
+        )
+        .expect("review"),
     );
     assert_eq!(report.decision, DecisionKind::AllowedWithWarnings);
     assert!(report.allowed);
@@ -184,7 +217,13 @@ fn warn_enforcement_turns_a_deny_into_a_warning() {
 #[test]
 fn sarif_and_junit_describe_each_finding() {
     let report = checker().check(
-        &connected_registry_review(&byoc("false", false), Operation::Deploy, NOW).expect("review"),
+        &connected_registry_review(
+            &byoc("false", false),
+            DEFAULT_NAMESPACE,
+            Operation::Deploy,
+            NOW,
+        )
+        .expect("review"),
     );
     let sarif = report.to_sarif("kubectl-acr", "0.1.0");
     assert_eq!(sarif["version"], "2.1.0");
@@ -233,7 +272,13 @@ fn missing_extra_module_is_reported_per_policy() {
     })
     .expect("engine");
     let report = checker.check(
-        &connected_registry_review(&byoc("true", true), Operation::Deploy, NOW).expect("review"),
+        &connected_registry_review(
+            &byoc("true", true),
+            DEFAULT_NAMESPACE,
+            Operation::Deploy,
+            NOW,
+        )
+        .expect("review"),
     );
     assert_eq!(report.decision, DecisionKind::BlockedByError);
     let broken = report

@@ -101,7 +101,8 @@ impl DeployArgs {
         let cluster = self.cluster.connect()?;
         let now = OffsetDateTime::now_utc();
         let preflight = cluster.preflight(&settings, &planned, &options.namespace, now)?;
-        let mut review = connected_registry_review(&settings, Operation::Deploy, now)?;
+        let mut review =
+            connected_registry_review(&settings, &options.namespace, Operation::Deploy, now)?;
         preflight.add_facts_to(&mut review);
         let report = checker.check(&review);
         let verdicts = render_report(&report, ReportFormat::Text, tool)?;

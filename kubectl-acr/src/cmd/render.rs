@@ -66,8 +66,12 @@ impl RenderArgs {
     /// Policy verdicts go to stderr, manifests to stdout; a denial prints no manifests.
     pub fn run(&self, tool: ToolIdentity) -> anyhow::Result<Outcome> {
         let settings = self.plan.settings.resolve()?;
-        let review =
-            connected_registry_review(&settings, Operation::Deploy, OffsetDateTime::now_utc())?;
+        let review = connected_registry_review(
+            &settings,
+            &self.plan.namespace,
+            Operation::Deploy,
+            OffsetDateTime::now_utc(),
+        )?;
         let report = self.plan.policy.checker()?.check(&review);
         let verdicts = render_report(&report, ReportFormat::Text, tool)?;
         if !report.allowed {
