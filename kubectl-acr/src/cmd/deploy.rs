@@ -2,6 +2,7 @@
 //! of the plan (cert-manager first when it is installed), and optionally the rollout.
 
 use super::render::{ManifestFormat, PlanArgs, RenderArgs};
+use acr_cli::commands::parse_duration;
 use acr_cli::commands::policy::{ReportFormat, ToolIdentity, render_report};
 use acr_cli::{Outcome, Status};
 use acr_core::cluster::{
@@ -218,60 +219,6 @@ pub fn progress_printer(text_output: bool) -> impl FnMut(Progress) {
             let _ = writeln!(std::io::stdout().lock(), "{event}");
         } else if stderr_is_terminal || always_shown {
             eprintln!("{event}");
-        }
-    }
-}
-
-/// Parses `--timeout`: a sequence of numbers with units h, m or s (`90s`, `5m`, `1h30m`), or `0`.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let invalid = || format!("`{text}` is not a duration: use e.g. 90s, 5m or 1h30m");
-    if text == "0" {
-        return Ok(Duration::ZERO);
-    }
-    let mut seconds: u64 = 0;
-    let mut number = String::new();
-    for character in text.chars() {
-        if character.is_ascii_digit() {
-            number.push(character);
-            continue;
-        }
-        let unit = match character {
-            'h' => 3600,
-            'm' => 60,
-            's' => 1,
-            _ => return Err(invalid()),
-        };
-        let value: u64 = number.parse().map_err(|_| invalid())?;
-        seconds = value
-            .checked_mul(unit)
-            .and_then(|part| seconds.checked_add(part))
-            .ok_or_else(invalid)?;
-        number.clear();
-    }
-    if !number.is_empty() || text.is_empty() {
-        return Err(invalid());
-    }
-    Ok(Duration::from_secs(seconds))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_durations_as_kubectl_writes_them() {
-        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
-        assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
-        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
-        assert_eq!(parse_duration("0"), Ok(Duration::ZERO));
-        for wrong in ["", "5", "m", "5x", "1.5m", "-1s"] {
-            assert_eq!(
-                parse_duration(wrong),
-                Err(format!(
-                    "`{wrong}` is not a duration: use e.g. 90s, 5m or 1h30m"
-                )),
-                "{wrong}"
-            );
         }
     }
 }

@@ -6,11 +6,10 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use acr_cli::commands::read_input;
+use acr_cli::commands::private_endpoint::{dns_server_or_system, parse_dns_server, parse_registry};
+use acr_cli::commands::{parse_duration, read_input};
 use acr_cli::{Outcome, OutputFormat, Status, render};
-use acr_core::azure::{
-    self, PrivateEndpointReport, PrivateEndpointRequest, dns, private_endpoint_check,
-};
+use acr_core::azure::{PrivateEndpointReport, PrivateEndpointRequest, private_endpoint_check};
 use acr_core::plan;
 use acr_core::registry_check::{self, Credentials, RegistryCheckRequest, RegistryReport};
 use acr_core::secret::SecretString;
@@ -18,10 +17,7 @@ use anyhow::{Context as _, bail};
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use super::deploy::{ClusterArgs, parse_duration};
-
-/// Where the DNS server comes from without --dns-server.
-const RESOLV_CONF: &str = "/etc/resolv.conf";
+use super::deploy::ClusterArgs;
 
 /// Arguments of `verify`.
 #[derive(Debug, Clone, clap::Args)]
@@ -73,14 +69,6 @@ pub struct VerifyArgs {
     pub output: OutputFormat,
 }
 
-fn parse_registry(text: &str) -> Result<String, String> {
-    azure::registry_name(text).map_err(|error| error.to_string())
-}
-
-fn parse_dns_server(text: &str) -> Result<SocketAddr, String> {
-    dns::parse_server(text).map_err(|error| error.to_string())
-}
-
 /// What `verify` found.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -130,10 +118,7 @@ impl VerifyArgs {
             report.registry = Some(checked);
         }
         if let Some(registry) = &self.registry {
-            let dns_server = match self.dns_server {
-                Some(server) => server,
-                None => dns::resolv_conf_server(Path::new(RESOLV_CONF))?,
-            };
+            let dns_server = dns_server_or_system(self.dns_server)?;
             let checked = private_endpoint_check(&PrivateEndpointRequest {
                 registry: registry.clone(),
                 regions: self.region.clone(),
