@@ -3,6 +3,7 @@
 //! parsing, no printing.
 
 pub mod cluster;
+pub mod custom_domain;
 pub mod fsio;
 pub mod plan;
 pub mod policy;
