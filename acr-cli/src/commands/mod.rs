@@ -2,7 +2,9 @@
 
 pub mod cert;
 pub mod config;
+pub mod custom_domain;
 pub mod policy;
+pub mod protected_settings;
 pub mod version;
 
 use anyhow::Context as _;
