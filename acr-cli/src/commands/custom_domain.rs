@@ -22,7 +22,7 @@ pub enum CustomDomainCommand {
     /// Check the certificate for the registry and data domains, run the policies, write one PEM
     /// per domain (key, certificate, chain; 0600) and print the DNS, Key Vault, identity and
     /// support request steps. Exit 3 when a policy denies; nothing is written then.
-    Prepare(PrepareArgs),
+    Prepare(Box<PrepareArgs>),
 }
 
 impl CustomDomainCommand {
