@@ -77,6 +77,20 @@ fn files(
     }
 }
 
+/// The leaf's key, the leaf, the intermediate as chain and the root as CA: all in order.
+fn complete(pki: &Pki) -> CertificateSource {
+    files(
+        Some(&pki.key_pem),
+        &pki.leaf_pem,
+        Some(&pki.intermediate.cert_pem),
+        Some(&pki.root.cert_pem),
+    )
+}
+
+fn accepted(pki: &Pki) -> PreparedCertificate {
+    prepare_certificate(&domains(), &complete(pki), now()).expect("accepted")
+}
+
 fn problems_of(source: &CertificateSource) -> Vec<Problem> {
     match prepare_certificate(&domains(), source, now()) {
         Err(CustomDomainError::Refused { problems }) => problems,
@@ -106,17 +120,7 @@ fn subjects(prepared: &PreparedCertificate) -> Vec<String> {
 #[test]
 fn a_correct_chain_is_accepted_with_or_without_the_root_in_the_files() {
     let pki = pki();
-    let with_ca = prepare_certificate(
-        &domains(),
-        &files(
-            Some(&pki.key_pem),
-            &pki.leaf_pem,
-            Some(&pki.intermediate.cert_pem),
-            Some(&pki.root.cert_pem),
-        ),
-        now(),
-    )
-    .expect("accepted");
+    let with_ca = accepted(&pki);
     assert_eq!(
         subjects(&with_ca),
         ["CN=registry.contoso.com", "CN=Contoso Test Intermediate"]
@@ -206,12 +210,7 @@ fn a_key_that_does_not_match_is_refused() {
 #[test]
 fn a_certificate_for_another_domain_is_refused_for_each_domain() {
     let pki = pki_for(&leaf_params(&["registry.fabrikam.com"]));
-    let problems = problems_of(&files(
-        Some(&pki.key_pem),
-        &pki.leaf_pem,
-        Some(&pki.intermediate.cert_pem),
-        Some(&pki.root.cert_pem),
-    ));
+    let problems = problems_of(&complete(&pki));
     assert_eq!(codes(&problems), ["san-covers", "san-covers"]);
     assert_eq!(
         problems[0].to_string(),
@@ -227,12 +226,7 @@ fn a_certificate_for_another_domain_is_refused_for_each_domain() {
 #[test]
 fn a_wildcard_does_not_cover_a_two_level_name() {
     let pki = pki_for(&leaf_params(&["*.contoso.com"]));
-    let problems = problems_of(&files(
-        Some(&pki.key_pem),
-        &pki.leaf_pem,
-        Some(&pki.intermediate.cert_pem),
-        Some(&pki.root.cert_pem),
-    ));
+    let problems = problems_of(&complete(&pki));
     assert_eq!(codes(&problems), ["san-covers"], "{problems:#?}");
     assert_eq!(
         problems[0].to_string(),
@@ -248,12 +242,7 @@ fn an_expired_certificate_is_refused() {
     let mut leaf = leaf_params(&[REGISTRY_DOMAIN, DATA_DOMAIN]);
     leaf.not_after = datetime!(2026-01-01 00:00:00 UTC);
     let pki = pki_for(&leaf);
-    let problems = problems_of(&files(
-        Some(&pki.key_pem),
-        &pki.leaf_pem,
-        Some(&pki.intermediate.cert_pem),
-        Some(&pki.root.cert_pem),
-    ));
+    let problems = problems_of(&complete(&pki));
     assert_eq!(codes(&problems), ["validity"]);
     assert_eq!(
         problems[0].to_string(),
@@ -337,17 +326,7 @@ fn missing_key_or_certificate_and_unreadable_pem_are_refused() {
 #[test]
 fn domain_files_are_key_then_leaf_then_chain_owner_only_and_not_overwritten() {
     let pki = pki();
-    let prepared = prepare_certificate(
-        &domains(),
-        &files(
-            Some(&pki.key_pem),
-            &pki.leaf_pem,
-            Some(&pki.intermediate.cert_pem),
-            Some(&pki.root.cert_pem),
-        ),
-        now(),
-    )
-    .expect("accepted");
+    let prepared = accepted(&pki);
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("out");
     let written =
@@ -413,17 +392,7 @@ fn self_signed_covers_every_domain_and_says_it_is_for_testing() {
 #[test]
 fn the_review_has_the_domains_and_the_serving_certificate() {
     let pki = pki();
-    let prepared = prepare_certificate(
-        &domains(),
-        &files(
-            Some(&pki.key_pem),
-            &pki.leaf_pem,
-            Some(&pki.intermediate.cert_pem),
-            Some(&pki.root.cert_pem),
-        ),
-        now(),
-    )
-    .expect("accepted");
+    let prepared = accepted(&pki);
     let review = custom_domain_review(&domains(), &prepared, now()).expect("review");
     let value = serde_json::to_value(&review).expect("json");
     assert_eq!(value["subject"], "custom-domain");
