@@ -4,6 +4,7 @@
 
 pub mod azure;
 pub mod cluster;
+pub mod custom_domain;
 pub mod fsio;
 pub mod plan;
 pub mod policy;

@@ -2,11 +2,14 @@
 
 use acr_cli::commands::cert::CertCommand;
 use acr_cli::commands::config::ConfigViewArgs;
+use acr_cli::commands::custom_domain::CustomDomainCommand;
 use acr_cli::commands::policy::{CheckArgs, PolicyCommand, ToolIdentity};
+use acr_cli::commands::protected_settings::ProtectedSettingsArgs;
 use acr_cli::commands::version::VersionArgs;
 use acr_cli::{Outcome, OutputFormat};
 
-/// Azure Container Registry helpers for az: certificates and connected registry settings.
+/// Azure Container Registry helpers for az: certificates, connected registry settings and
+/// custom domains.
 ///
 /// Output is JSON unless -o says otherwise. Exit codes: 0 ok, 1 error or failed check,
 /// 2 usage, 3 denied by policy.
@@ -25,6 +28,9 @@ enum Command {
     /// Connected registry settings.
     #[command(subcommand)]
     ConnectedRegistry(ConnectedRegistryCommand),
+    /// Prepare custom domains for a registry.
+    #[command(subcommand)]
+    CustomDomain(CustomDomainCommand),
     /// Check settings or a review against the organisation's WebAssembly policies.
     #[command(subcommand)]
     Policy(PolicyCommand),
@@ -39,6 +45,9 @@ enum ConnectedRegistryCommand {
     /// Run the policies on connected registry settings, as kubectl acr deploy would.
     /// Exit 3 when denied.
     Check(CheckArgs),
+    /// Write the protected settings file (--config-protected-file): the connection string and
+    /// your certificate (tls.crt, tls.key, tls.cacrt) or an existing Secret (tls.secret).
+    ProtectedSettings(ProtectedSettingsArgs),
 }
 
 const TOOL: ToolIdentity = ToolIdentity {
@@ -56,6 +65,10 @@ impl Cli {
             Command::ConnectedRegistry(ConnectedRegistryCommand::Check(args)) => {
                 PolicyCommand::Check(args.clone()).run(OutputFormat::Json, TOOL)
             }
+            Command::ConnectedRegistry(ConnectedRegistryCommand::ProtectedSettings(args)) => {
+                args.run(OutputFormat::Json)
+            }
+            Command::CustomDomain(command) => command.run(OutputFormat::Json, TOOL),
             Command::Policy(command) => command.run(OutputFormat::Json, TOOL),
             Command::Version(args) => args.run(
                 env!("CARGO_PKG_NAME"),

@@ -44,3 +44,20 @@ def test_policy_list_names_the_built_in_policies(az):
     names = az("acr-ext", "policy", "list", "--query", "[].metadata.name", "-o", "tsv").stdout.split()
     assert "trust-distribution-requires-ca" in names
     assert "certificate-hygiene" in names
+
+
+def test_a_policy_error_blocks_with_exit_1_as_kubectl_acr_does(az, tmp_path):
+    # certificate-hygiene refuses these settings, so evaluating it is an error; it fails closed.
+    (az.cwd / "broken.yaml").write_text(
+        'policies:\n  - module: builtin:certificate-hygiene\n    settings: { minDaysLeft: "soon" }\n')
+    env = {"XDG_CACHE_HOME": str(tmp_path / "cache")}
+    for command in (("connected-registry", "check"), ("policy", "check")):
+        result = az("acr-ext", *command, *SETTINGS, "--policy-set", "broken.yaml", expect=1, env=env)
+        assert result.json()["decision"] == "blocked-by-error"
+        assert "blocked: 1 policy failed and fail closed" in result.stderr
+
+
+def test_policy_check_denial_exits_3(az):
+    result = az("acr-ext", "policy", "check", *SETTINGS, "--config", "trustDistribution.enabled=false", expect=3)
+    assert result.json()["decision"] == "denied"
+    assert "Denied by policy" in result.stderr

@@ -2,8 +2,10 @@
 
 pub mod cert;
 pub mod config;
+pub mod custom_domain;
 pub mod policy;
 pub mod private_endpoint;
+pub mod protected_settings;
 pub mod version;
 
 use anyhow::Context as _;

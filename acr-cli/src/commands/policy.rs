@@ -143,13 +143,18 @@ impl CheckArgs {
     fn run(&self, default_format: OutputFormat, tool: ToolIdentity) -> anyhow::Result<Outcome> {
         let review = self.review()?;
         let report = self.policy.checker()?.check(&review);
-        let format = self.output.unwrap_or(match default_format {
-            OutputFormat::Text => ReportFormat::Text,
-            OutputFormat::Json => ReportFormat::Json,
-            OutputFormat::Yaml => ReportFormat::Yaml,
-        });
+        let format = self.output.unwrap_or(report_format(default_format));
         let stdout = render_report(&report, format, tool)?;
         Ok(outcome_of(&report, stdout))
+    }
+}
+
+/// The report format matching a command's output format.
+pub fn report_format(format: OutputFormat) -> ReportFormat {
+    match format {
+        OutputFormat::Text => ReportFormat::Text,
+        OutputFormat::Json => ReportFormat::Json,
+        OutputFormat::Yaml => ReportFormat::Yaml,
     }
 }
 

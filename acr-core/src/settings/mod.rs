@@ -4,6 +4,7 @@
 pub mod connection_string;
 pub mod keys;
 pub mod protected;
+pub mod protected_write;
 mod tls_source;
 mod view;
 

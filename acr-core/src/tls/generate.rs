@@ -311,7 +311,7 @@ fn validate(options: &GenerateOptions) -> Result<(), TlsError> {
 
 /// Checks a DNS name for a SAN: letters, digits and hyphens in dot-separated labels, optionally a
 /// leading `*.` wildcard label.
-fn check_dns_name(name: &str) -> Result<(), TlsError> {
+pub(crate) fn check_dns_name(name: &str) -> Result<(), TlsError> {
     let invalid = |reason: &str| TlsError::InvalidDnsName {
         name: name.to_owned(),
         reason: reason.to_owned(),

@@ -8,7 +8,7 @@ mod load;
 mod names;
 pub(crate) mod pem;
 #[cfg(test)]
-mod test_support;
+pub(crate) mod test_support;
 mod verify;
 
 pub use describe::{
@@ -16,6 +16,7 @@ pub use describe::{
     inspect,
 };
 pub use error::TlsError;
+pub(crate) use generate::check_dns_name;
 pub use generate::{
     CertificateAuthority, GenerateOptions, GeneratedBundle, GeneratedCertificate, KeyType,
     generate, write_bundle,

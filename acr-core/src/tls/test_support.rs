@@ -80,8 +80,14 @@ impl TestCa {
 
     /// Signs `params` for a fresh P-256 key; returns the certificate PEM.
     pub fn issue(&self, params: &CertificateParams) -> String {
+        self.issue_with_key(params).0
+    }
+
+    /// Signs `params` for a fresh P-256 key; returns the certificate PEM and the key PEM.
+    pub fn issue_with_key(&self, params: &CertificateParams) -> (String, String) {
         let key = KeyPair::generate().expect("key");
-        params.signed_by(&key, &self.issuer).expect("sign").pem()
+        let cert_pem = params.signed_by(&key, &self.issuer).expect("sign").pem();
+        (cert_pem, key.serialize_pem())
     }
 
     /// Signs a CA named `common_name` below this one.

@@ -59,6 +59,13 @@ def config_view_table(result):
     return rows
 
 
+def custom_domain_table(result):
+    return [OrderedDict([("Domain", domain.get("fqdn")), ("Kind", domain.get("kind")),
+                         ("Region", domain.get("region") or ""), ("CnameTarget", (domain.get("cname") or {}).get("target")),
+                         ("PemFile", domain.get("pemFile"))])
+            for domain in result.get("domains") or []]
+
+
 def version_table(result):
     extension = result.get("extension") or {}
     engine = result.get("engine") or {}

@@ -89,6 +89,49 @@ examples:
     text: az acr-ext connected-registry config-view --config service.clusterIP=192.100.100.1 --query tlsSource.description -o tsv
 """
 
+helps["acr-ext connected-registry protected-settings"] = """
+type: command
+short-summary: Write the protected settings file of the Arc extension - connection string and TLS - as valid JSON.
+long-summary: >
+    Writes {"connectionString", "tls.crt", "tls.key", "tls.cacrt"} (certificates and key base64-encoded, as the
+    Arc extension expects) or {"connectionString", "tls.secret"} to --out, 0600 and atomically, never over an
+    existing file without --force. Refuses a connection string that does not parse and a key that does not
+    belong to the certificate. Prints a summary; secret values are never printed.
+examples:
+  - name: Bring your own certificate.
+    text: az acr-ext connected-registry protected-settings --connection-string-file connection.txt --cert tls.crt --key tls.key --ca ca.crt --out protected-settings-extension.json
+  - name: Use an existing kubernetes.io/tls Secret.
+    text: az acr-ext connected-registry protected-settings --connection-string-file connection.txt --secret registry-tls --out protected-settings-extension.json
+  - name: Only the keys written.
+    text: az acr-ext connected-registry protected-settings --connection-string-file connection.txt --secret registry-tls --out protected.json --query keys -o tsv
+"""
+
+helps["acr-ext custom-domain"] = """
+type: group
+short-summary: Prepare custom domains for a registry - certificate checks, PEM files, DNS and Key Vault steps.
+"""
+
+helps["acr-ext custom-domain prepare"] = """
+type: command
+short-summary: Check the certificate for a registry's custom domains, write one PEM per domain and plan the remaining steps.
+long-summary: >
+    One certificate covers the registry domain and every data domain. It is refused, with every reason,
+    when its key does not match, a domain is not in its subjectAltName (a wildcard covers one label only),
+    it is expired or not yet valid, the certificates are out of order (the serving certificate first, then
+    each issuer; in a bundle the private key first) or the chain is incomplete (the missing issuer is named).
+    Then the policies run (subject custom-domain, operation prepare): a denial exits 3 and writes nothing.
+    Otherwise <fqdn>.pem (private key, certificate, chain) is written per domain, 0600, and the plan lists the
+    CNAME records, the Key Vault, identity and role commands, what the secret ID means for rotation, and the
+    details the support request needs.
+examples:
+  - name: A registry domain and a data domain, with your certificate and its intermediate.
+    text: az acr-ext custom-domain prepare --registry contoso --registry-domain registry.contoso.com --data-domain eastus=eastus.data.contoso.com --key contoso.key --cert contoso.crt --chain intermediate.crt --out-dir ./domains --key-vault-secret-id https://contosokv.vault.azure.net/secrets/contoso-domains
+  - name: A self-signed certificate to try the steps out (testing only).
+    text: az acr-ext custom-domain prepare --registry contoso --registry-domain registry.contoso.com --self-signed --out-dir ./domains
+  - name: Only the commands still to run.
+    text: az acr-ext custom-domain prepare --registry contoso --registry-domain registry.contoso.com --cert bundle.pem --out-dir ./domains --query "steps[].command" -o tsv
+"""
+
 helps["acr-ext policy"] = """
 type: group
 short-summary: Check settings against your organisation's WebAssembly policies.

@@ -69,7 +69,7 @@ class EngineCommand:  # pylint: disable=too-few-public-methods
 
 
 # Groups and their one-line summaries live in _help.py; this lists them for registration.
-GROUPS = ("acr-ext", "acr-ext cert", "acr-ext connected-registry", "acr-ext policy")
+GROUPS = ("acr-ext", "acr-ext cert", "acr-ext connected-registry", "acr-ext custom-domain", "acr-ext policy")
 
 # The Arc extension's settings flags, named as `az k8s-extension create` names them. Shared by
 # every command that takes connected registry settings.
@@ -172,6 +172,76 @@ COMMANDS = (
     EngineCommand(
         "acr-ext connected-registry check", engine=("connected-registry", "check"),
         params=SETTINGS_PARAMS + POLICY_PARAMS,
+    ),
+    EngineCommand(
+        "acr-ext connected-registry protected-settings", engine=("connected-registry", "protected-settings"),
+        params=(
+            Param("connection_string_file", metavar="FILE", required=True,
+                  help="A file holding the connection string, as `az acr connected-registry get-settings "
+                       "--parent-protocol https --generate-password 1` prints it; `-` reads standard input. A "
+                       "connection string that does not parse is refused, naming the part."),
+            Param("cert", metavar="FILE",
+                  help="Your serving certificate (PEM, optionally followed by its chain), written base64-encoded "
+                       "as tls.crt. Needs --key; cannot be combined with --secret."),
+            Param("key", metavar="FILE",
+                  help="The private key (PEM) of --cert, written base64-encoded as tls.key. A key that does not "
+                       "belong to the certificate is refused."),
+            Param("ca", metavar="FILE",
+                  help="The CA certificate (PEM) clients trust, written base64-encoded as tls.cacrt."),
+            Param("secret", metavar="NAME",
+                  help="The name of an existing kubernetes.io/tls Secret (tls.crt, tls.key, ca.crt) instead of "
+                       "--cert and --key, written as tls.secret."),
+            Param("out", metavar="FILE", required=True,
+                  help="The protected settings file to write (JSON, 0600, atomically), for `az k8s-extension "
+                       "create --config-protected-file`. An existing file is not replaced without --force."),
+            Param("force", kind=SWITCH,
+                  help="Replace an existing --out file instead of refusing to overwrite it."),
+        ),
+    ),
+    EngineCommand(
+        "acr-ext custom-domain prepare", engine=("custom-domain", "prepare"), table=_format.custom_domain_table,
+        params=(
+            Param("registry", metavar="NAME", required=True,
+                  help="The registry name: contoso for contoso.azurecr.io."),
+            Param("registry_domain", metavar="FQDN", required=True,
+                  help="The custom domain of the registry's login server, e.g. registry.contoso.com."),
+            Param("data_domain", kind=LIST, metavar="REGION=FQDN",
+                  help="The custom domain of a region's data endpoint as REGION=FQDN, e.g. "
+                       "eastus=eastus.data.contoso.com. Space-separated and/or repeated: one per region the "
+                       "registry is replicated to."),
+            Param("key", metavar="FILE",
+                  help="The private key (PEM) of --cert. Leave it out when --cert is a bundle holding the key "
+                       "first."),
+            Param("cert", metavar="FILE",
+                  help="The serving certificate (PEM) covering every domain, optionally followed by its chain; or a "
+                       "bundle: the private key, then the certificate, then its chain. Either --cert or "
+                       "--self-signed is required."),
+            Param("chain", metavar="FILE",
+                  help="Intermediate CA certificates (PEM), the certificate's issuer first, each followed by its "
+                       "own issuer."),
+            Param("ca", metavar="FILE",
+                  help="A private root CA (PEM) the chain must lead to; used for the check, not written. Without it "
+                       "the chain must end at a self-signed root or just below a publicly trusted root."),
+            Param("self_signed", kind=SWITCH,
+                  help="Generate a CA and a certificate for every domain instead of --cert. For testing only: no "
+                       "client trusts it."),
+            Param("out_dir", metavar="DIR", required=True,
+                  help="Directory to write one <fqdn>.pem per domain into: private key, certificate, chain; 0600, "
+                       "atomically. Existing files are not replaced without --force."),
+            Param("key_vault_secret_id", metavar="URI",
+                  help="The Key Vault secret that will hold the certificate. Unversioned "
+                       "(https://VAULT.vault.azure.net/secrets/NAME): new versions are picked up automatically, "
+                       "with up to 15 minutes in which old and new certificates are both served. Versioned "
+                       "(.../NAME/VERSION): no automatic rotation."),
+            Param("resource_group", options=["--resource-group", "-g"], metavar="NAME",
+                  help="Resource group of the managed identity, used in the commands of the plan. Default: a "
+                       "<resource-group> placeholder."),
+            Param("identity", metavar="NAME",
+                  help="Name of the user-assigned managed identity the registry reads the secret with. Default: "
+                       "<registry>-custom-domain."),
+            Param("force", kind=SWITCH,
+                  help="Replace existing PEM files instead of refusing to overwrite them."),
+        ) + POLICY_PARAMS,
     ),
     EngineCommand(
         "acr-ext policy check", engine=("policy", "check"),

@@ -1,0 +1,303 @@
+//! Writing the Arc extension's protected settings file (`--config-protected-file`): the
+//! connection string plus either your own certificate (`tls.crt`, `tls.key`, `tls.cacrt` as
+//! base64 PEM) or the name of an existing Secret (`tls.secret`), checked before anything is written.
+
+use super::{ConnectionString, SettingsError, keys, parse_secret_name};
+use crate::fsio::{self, FileMode, Overwrite, WriteError};
+use crate::secret::SecretString;
+use crate::tls::{self, TlsError};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use serde::Serialize;
+use serde_json::{Map, Value};
+use std::path::{Path, PathBuf};
+
+/// Where the registry's TLS material comes from.
+#[derive(Debug, Clone)]
+pub enum ProtectedTlsInput {
+    /// Your own certificate (PEM, optionally followed by its chain), its key and the CA clients trust.
+    OwnCertificate {
+        cert: Vec<u8>,
+        key: SecretString,
+        ca: Option<Vec<u8>>,
+    },
+    /// An existing `kubernetes.io/tls` Secret in the registry's namespace.
+    Secret { name: String },
+}
+
+/// Why protected settings were not written. Never contains a secret value.
+#[derive(Debug, thiserror::Error)]
+pub enum ProtectedWriteError {
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+    #[error("{setting}: cannot read the certificate")]
+    Certificate {
+        setting: &'static str,
+        #[source]
+        source: TlsError,
+    },
+    #[error("tls.key: cannot read the private key")]
+    PrivateKey(#[source] TlsError),
+    #[error(
+        "tls.key ({key}) does not belong to the certificate in tls.crt ({subject}); give the key the certificate was issued for"
+    )]
+    KeyMismatch { key: String, subject: String },
+    #[error(transparent)]
+    Write(#[from] WriteError),
+}
+
+/// What was written, without any secret value.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProtectedSettingsSummary {
+    pub file: PathBuf,
+    /// The keys written, in file order.
+    pub keys: Vec<&'static str>,
+    /// The parsed connection string, its password redacted.
+    pub connection_string: ConnectionString,
+    /// `bring-your-own-certificate` or `existing-secret`.
+    pub tls_source: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub certificate_subject: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret_name: Option<String>,
+}
+
+/// Checks the inputs and writes the protected settings JSON to `path` (0600, atomically, never
+/// over an existing file unless `overwrite` allows it).
+pub fn write_protected_settings(
+    path: &Path,
+    connection_string: &str,
+    tls_input: &ProtectedTlsInput,
+    overwrite: Overwrite,
+) -> Result<ProtectedSettingsSummary, ProtectedWriteError> {
+    let connection_string =
+        ConnectionString::parse(connection_string).map_err(SettingsError::from)?;
+    let mut settings = Map::new();
+    let mut written = vec![keys::CONNECTION_STRING];
+    settings.insert(
+        keys::CONNECTION_STRING.to_owned(),
+        Value::String(connection_string.expose()),
+    );
+    let mut summary = ProtectedSettingsSummary {
+        file: path.to_path_buf(),
+        keys: Vec::new(),
+        connection_string,
+        tls_source: "bring-your-own-certificate",
+        certificate_subject: None,
+        secret_name: None,
+    };
+    match tls_input {
+        ProtectedTlsInput::OwnCertificate { cert, key, ca } => {
+            let (cert_pem, subject) = own_certificate(cert, key)?;
+            let mut add = |setting: &'static str, pem: &str| {
+                settings.insert(setting.to_owned(), Value::String(STANDARD.encode(pem)));
+                written.push(setting);
+            };
+            add(keys::TLS_CRT, &cert_pem);
+            add(keys::TLS_KEY, key.expose());
+            if let Some(ca) = ca {
+                add(keys::TLS_CACRT, &certificates_pem(keys::TLS_CACRT, ca)?);
+            }
+            summary.certificate_subject = Some(subject);
+        }
+        ProtectedTlsInput::Secret { name } => {
+            let name = parse_secret_name(keys::TLS_SECRET, name)?;
+            settings.insert(keys::TLS_SECRET.to_owned(), Value::String(name.clone()));
+            written.push(keys::TLS_SECRET);
+            summary.tls_source = "existing-secret";
+            summary.secret_name = Some(name);
+        }
+    }
+    let mut json = serde_json::to_string_pretty(&Value::Object(settings)).map_err(|error| {
+        SettingsError::InvalidValue {
+            key: "protected settings".to_owned(),
+            detail: error.to_string(),
+        }
+    })?;
+    json.push('\n');
+    fsio::write_atomic(path, json.as_bytes(), FileMode::Secret, overwrite)?;
+    summary.keys = written;
+    Ok(summary)
+}
+
+/// The certificates of `bytes` (PEM, DER or base64) as PEM blocks, private keys left out.
+fn certificates_pem(setting: &'static str, bytes: &[u8]) -> Result<String, ProtectedWriteError> {
+    let loaded = tls::load_certificates(bytes)
+        .map_err(|source| ProtectedWriteError::Certificate { setting, source })?;
+    Ok(loaded
+        .certificates
+        .iter()
+        .map(|certificate| tls::pem::encode("CERTIFICATE", &certificate.der))
+        .collect())
+}
+
+/// The serving certificate (and chain) as PEM, and its subject, after checking the key is its own.
+fn own_certificate(
+    cert: &[u8],
+    key: &SecretString,
+) -> Result<(String, String), ProtectedWriteError> {
+    let cert_pem = certificates_pem(keys::TLS_CRT, cert)?;
+    let leaf = tls::load_certificates(cert_pem.as_bytes())
+        .map_err(|source| ProtectedWriteError::Certificate {
+            setting: keys::TLS_CRT,
+            source,
+        })?
+        .certificates
+        .swap_remove(0);
+    let subject = tls::describe(&leaf.der, time::OffsetDateTime::UNIX_EPOCH)
+        .map_err(|source| ProtectedWriteError::Certificate {
+            setting: keys::TLS_CRT,
+            source,
+        })?
+        .subject;
+    let private_key =
+        tls::load_private_key(key.expose().as_bytes()).map_err(ProtectedWriteError::PrivateKey)?;
+    let matches = private_key
+        .matches_certificate_der(&leaf.der)
+        .map_err(|source| ProtectedWriteError::Certificate {
+            setting: keys::TLS_CRT,
+            source,
+        })?;
+    if !matches {
+        return Err(ProtectedWriteError::KeyMismatch {
+            key: private_key.description(),
+            subject,
+        });
+    }
+    Ok((cert_pem, subject))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::{ConnectedRegistrySettings, SettingsInput, TlsSource};
+    use crate::tls::test_support::bundle_for;
+    use std::os::unix::fs::PermissionsExt;
+
+    const CONNECTION: &str = "ConnectedRegistryName=edge;SyncTokenName=edge-sync;SyncTokenPassword=s3cretPassw0rd;ParentGatewayEndpoint=contoso.eastus.data.azurecr.io;ParentEndpointProtocol=https";
+
+    fn resolve(path: &Path) -> ConnectedRegistrySettings {
+        let input = SettingsInput {
+            config: [
+                ("service.clusterIP", "10.0.0.1"),
+                ("cert-manager.enabled", "false"),
+                ("cert-manager.install", "false"),
+            ]
+            .iter()
+            .map(|(key, value)| ((*key).to_owned(), (*value).to_owned()))
+            .collect(),
+            protected_file: Some(("p.json".to_owned(), std::fs::read(path).expect("read"))),
+            protected: Vec::new(),
+        };
+        ConnectedRegistrySettings::resolve(&input).expect("the settings model reads it back")
+    }
+
+    #[test]
+    fn own_certificate_settings_read_back_and_stay_private() {
+        let bundle = bundle_for(&["10.0.0.1"], &[]);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("protected.json");
+        let tls_input = ProtectedTlsInput::OwnCertificate {
+            cert: bundle.leaf.cert_pem.clone().into_bytes(),
+            key: SecretString::new(bundle.leaf.key_pem.clone()),
+            ca: Some(bundle.ca_cert_pem.clone().into_bytes()),
+        };
+        let summary = write_protected_settings(&path, CONNECTION, &tls_input, Overwrite::Refuse)
+            .expect("write");
+        assert_eq!(
+            summary.keys,
+            ["connectionString", "tls.crt", "tls.key", "tls.cacrt"]
+        );
+        let shown = serde_json::to_string(&summary).expect("json");
+        assert!(
+            !shown.contains("s3cretPassw0rd") && !shown.contains("PRIVATE"),
+            "{shown}"
+        );
+        let mode = std::fs::metadata(&path).expect("stat").permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+
+        let settings = resolve(&path);
+        let TlsSource::BringYourOwnCertificate {
+            cert_pem,
+            key_pem,
+            ca_pem,
+            ..
+        } = &settings.tls_source
+        else {
+            panic!(
+                "expected bring your own certificate, got {:?}",
+                settings.tls_source
+            );
+        };
+        assert_eq!(cert_pem, &bundle.leaf.cert_pem);
+        assert_eq!(key_pem.expose(), bundle.leaf.key_pem);
+        assert_eq!(ca_pem.as_deref(), Some(bundle.ca_cert_pem.as_str()));
+        assert_eq!(
+            settings
+                .protected
+                .connection_string
+                .expect("connection")
+                .expose(),
+            CONNECTION
+        );
+
+        let error = write_protected_settings(&path, CONNECTION, &tls_input, Overwrite::Refuse)
+            .expect_err("exists");
+        assert!(
+            error.to_string().contains("already exists; pass --force"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn secret_settings_name_the_secret() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("protected.json");
+        let tls_input = ProtectedTlsInput::Secret {
+            name: "registry-tls".to_owned(),
+        };
+        let summary = write_protected_settings(&path, CONNECTION, &tls_input, Overwrite::Refuse)
+            .expect("write");
+        assert_eq!(summary.keys, ["connectionString", "tls.secret"]);
+        let settings = resolve(&path);
+        assert!(matches!(
+            settings.tls_source,
+            TlsSource::ExistingSecret { ref secret_name } if secret_name == "registry-tls"
+        ));
+    }
+
+    #[test]
+    fn bad_inputs_are_refused_and_nothing_is_written() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("protected.json");
+        let secret = |name: &str| ProtectedTlsInput::Secret {
+            name: name.to_owned(),
+        };
+        let error = |connection: &str, tls_input: &ProtectedTlsInput| {
+            write_protected_settings(&path, connection, tls_input, Overwrite::Refuse)
+                .expect_err("refused")
+                .to_string()
+        };
+        assert_eq!(
+            error(
+                "ConnectedRegistryName=edge;SyncTokenName=t",
+                &secret("registry-tls")
+            ),
+            "connectionString: connection string is missing SyncTokenPassword, ParentGatewayEndpoint, ParentEndpointProtocol"
+        );
+        assert!(error(CONNECTION, &secret("Registry_TLS")).contains("is not a valid Secret name"));
+        let bundle = bundle_for(&["10.0.0.1"], &[]);
+        let other = bundle_for(&["10.0.0.1"], &[]);
+        let mismatch = ProtectedTlsInput::OwnCertificate {
+            cert: bundle.leaf.cert_pem.into_bytes(),
+            key: SecretString::new(other.leaf.key_pem),
+            ca: None,
+        };
+        assert_eq!(
+            error(CONNECTION, &mismatch),
+            "tls.key (ECDSA P-256) does not belong to the certificate in tls.crt (CN=10.0.0.1, O=Azure Container Registry connected registry); give the key the certificate was issued for"
+        );
+        assert!(!path.exists());
+    }
+}
