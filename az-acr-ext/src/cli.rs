@@ -4,12 +4,13 @@ use acr_cli::commands::cert::CertCommand;
 use acr_cli::commands::config::ConfigViewArgs;
 use acr_cli::commands::custom_domain::CustomDomainCommand;
 use acr_cli::commands::policy::{CheckArgs, PolicyCommand, ToolIdentity};
+use acr_cli::commands::private_endpoint::CheckArgs as PrivateEndpointCheckArgs;
 use acr_cli::commands::protected_settings::ProtectedSettingsArgs;
 use acr_cli::commands::version::VersionArgs;
 use acr_cli::{Outcome, OutputFormat};
 
-/// Azure Container Registry helpers for az: certificates, connected registry settings and
-/// custom domains.
+/// Azure Container Registry helpers for az: certificates, connected registry settings, custom
+/// domains and private-endpoint DNS.
 ///
 /// Output is JSON unless -o says otherwise. Exit codes: 0 ok, 1 error or failed check,
 /// 2 usage, 3 denied by policy.
@@ -34,6 +35,9 @@ enum Command {
     /// Check settings or a review against the organisation's WebAssembly policies.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Check the private-endpoint DNS of a registry.
+    #[command(subcommand)]
+    PrivateEndpoint(PrivateEndpointCommand),
     /// Print the engine's version (the extension checks it).
     Version(VersionArgs),
 }
@@ -48,6 +52,13 @@ enum ConnectedRegistryCommand {
     /// Write the protected settings file (--config-protected-file): the connection string and
     /// your certificate (tls.crt, tls.key, tls.cacrt) or an existing Secret (tls.secret).
     ProtectedSettings(ProtectedSettingsArgs),
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum PrivateEndpointCommand {
+    /// Whether `<registry>.azurecr.io` and each region's data endpoint resolve through
+    /// `privatelink.azurecr.io` to private addresses; exit 1 naming each problem and its fix.
+    Check(PrivateEndpointCheckArgs),
 }
 
 const TOOL: ToolIdentity = ToolIdentity {
@@ -70,6 +81,9 @@ impl Cli {
             }
             Command::CustomDomain(command) => command.run(OutputFormat::Json, TOOL),
             Command::Policy(command) => command.run(OutputFormat::Json, TOOL),
+            Command::PrivateEndpoint(PrivateEndpointCommand::Check(args)) => {
+                args.run(OutputFormat::Json)
+            }
             Command::Version(args) => args.run(
                 env!("CARGO_PKG_NAME"),
                 env!("CARGO_PKG_VERSION"),

@@ -74,3 +74,12 @@ def version_table(result):
         OrderedDict([("Component", engine.get("name")), ("Version", engine.get("version")),
                      ("Path", engine.get("path"))]),
     ]
+
+
+def private_endpoint_table(result):
+    return [OrderedDict([("Endpoint", endpoint.get("name")),
+                         ("Passed", _text(endpoint.get("passed"))),
+                         ("Chain", " -> ".join(endpoint.get("chain") or [])),
+                         ("Addresses", ", ".join(endpoint.get("addresses") or [])),
+                         ("Problems", "; ".join(problem.get("kind") for problem in endpoint.get("problems") or []))])
+            for endpoint in result.get("endpoints") or []]

@@ -174,6 +174,28 @@ examples:
     text: az acr-ext policy list --policy-set org-policies.yaml --query "[].metadata.name" -o tsv
 """
 
+helps["acr-ext private-endpoint"] = """
+type: group
+short-summary: Check that a registry behind private endpoints resolves to private addresses.
+"""
+
+helps["acr-ext private-endpoint check"] = """
+type: command
+short-summary: Check the private-endpoint DNS of a registry and each of its regional data endpoints.
+long-summary: >
+    Asks the DNS server your clients use about <registry>.azurecr.io and <registry>.<region>.data.azurecr.io
+    for each --region. Each must be a CNAME chain through <registry>.privatelink.azurecr.io (or
+    <registry>.<region>.data.privatelink.azurecr.io) ending at a private address (RFC 1918, RFC 6598 or
+    IPv6 ULA). Each problem is named with its fix: link the privatelink.azurecr.io private DNS zone to the
+    VNet (or add a conditional forwarder), create the missing A record in that zone, or replace a public
+    address. Fails with exit code 1 when any endpoint has a problem.
+examples:
+  - name: Check the registry and its East US data endpoint through the VNet's DNS server.
+    text: az acr-ext private-endpoint check --registry contoso --region eastus --dns-server 10.1.0.4
+  - name: The endpoints that fail, by name.
+    text: az acr-ext private-endpoint check --registry contoso --region eastus westeurope --query "endpoints[?!passed].name" -o tsv
+"""
+
 helps["acr-ext version"] = """
 type: command
 short-summary: Show the versions of the extension and of the az-acr-ext engine it runs, and where the engine was found.

@@ -69,7 +69,8 @@ class EngineCommand:  # pylint: disable=too-few-public-methods
 
 
 # Groups and their one-line summaries live in _help.py; this lists them for registration.
-GROUPS = ("acr-ext", "acr-ext cert", "acr-ext connected-registry", "acr-ext custom-domain", "acr-ext policy")
+GROUPS = ("acr-ext", "acr-ext cert", "acr-ext connected-registry", "acr-ext custom-domain", "acr-ext policy",
+          "acr-ext private-endpoint")
 
 # The Arc extension's settings flags, named as `az k8s-extension create` names them. Shared by
 # every command that takes connected registry settings.
@@ -103,6 +104,12 @@ POLICY_PARAMS = (
     Param("at", metavar="TIME",
           help="Evaluate certificate validity at this time instead of now: RFC 3339 or a date (2026-11-23)."),
 )
+
+# Where the connected registry would be deployed; names the planned certificate's DNS names.
+NAMESPACE_PARAM = Param(
+    "namespace", options=["--namespace", "-n"], engine_flag="--namespace", metavar="NAMESPACE",
+    help="Kubernetes namespace the connected registry would be deployed into; names the DNS names of the "
+         "certificate cert-manager would issue. Default: connected-registry.")
 
 COMMANDS = (
     EngineCommand(
@@ -171,7 +178,7 @@ COMMANDS = (
     ),
     EngineCommand(
         "acr-ext connected-registry check", engine=("connected-registry", "check"),
-        params=SETTINGS_PARAMS + POLICY_PARAMS,
+        params=SETTINGS_PARAMS + (NAMESPACE_PARAM,) + POLICY_PARAMS,
     ),
     EngineCommand(
         "acr-ext connected-registry protected-settings", engine=("connected-registry", "protected-settings"),
@@ -248,11 +255,28 @@ COMMANDS = (
         params=SETTINGS_PARAMS + (
             Param("input", metavar="FILE",
                   help="Check this admission review (JSON, as docs/policy-abi.md describes) instead of settings."),
+            NAMESPACE_PARAM,
         ) + POLICY_PARAMS,
     ),
     EngineCommand(
         "acr-ext policy list", engine=("policy", "list"),
         params=tuple(param for param in POLICY_PARAMS if param.dest != "at"),
+    ),
+    EngineCommand(
+        "acr-ext private-endpoint check", engine=("private-endpoint", "check"),
+        table=_format.private_endpoint_table,
+        params=(
+            Param("registry", metavar="NAME", required=True,
+                  help="The registry's name: contoso for contoso.azurecr.io."),
+            Param("region", kind=LIST, metavar="REGION",
+                  help="A region whose data endpoint (<registry>.<region>.data.azurecr.io) to check, e.g. eastus. "
+                       "Space-separated and/or repeated: one per region the registry is replicated to."),
+            Param("dns_server", metavar="IP[:PORT]",
+                  help="The DNS server the registry's clients use (for example the VNet's DNS or a forwarder). "
+                       "Default: the first nameserver of /etc/resolv.conf."),
+            Param("timeout", metavar="DURATION",
+                  help="How long each DNS question may take, e.g. 5s or 1m. Default: 5s."),
+        ),
     ),
     EngineCommand(
         "acr-ext version", engine=("version",), table=_format.version_table,
