@@ -6,8 +6,9 @@ pub mod fake_api_server;
 pub mod peers;
 pub mod token_server;
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 /// The workspace's target directory for the current profile (where `cargo build` put binaries).
 fn target_dir() -> PathBuf {
@@ -93,4 +94,31 @@ where
         .output()
         .unwrap_or_else(|err| panic!("cannot run {}: {err}", program.to_string_lossy()))
         .into()
+}
+
+/// `kubectl-acr` with its compiled-policy cache under `cache_home` (tests pass
+/// `env!("CARGO_TARGET_TMPDIR")`) and no KUBECONFIG from the environment.
+pub fn kubectl_acr_command(cache_home: &Path) -> Command {
+    let mut command = Command::new(bin_path("kubectl-acr"));
+    command
+        .env("XDG_CACHE_HOME", cache_home)
+        .env_remove("KUBECONFIG");
+    command
+}
+
+/// Runs `command` with `stdin` on its standard input, capturing its output.
+pub fn run_with_stdin(command: &mut Command, stdin: &[u8]) -> Run {
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|err| panic!("cannot run {:?}: {err}", command.get_program()));
+    child
+        .stdin
+        .take()
+        .expect("stdin is piped")
+        .write_all(stdin)
+        .expect("write stdin");
+    child.wait_with_output().expect("command output").into()
 }

@@ -7,13 +7,12 @@
 use acr_core::policy::sources::Sha256Digest;
 use acr_tests::fake_api_server::{FakeApiServer, MERGE_PATCH, RecordedRequest};
 use acr_tests::peers::DockerRegistry;
-use acr_tests::{Run, bin_path, fixture, require_tool};
+use acr_tests::{Run, fixture, kubectl_acr_command, require_tool, run_with_stdin};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 const NS: &str = "apps";
 const NAME: &str = "acr-pull";
@@ -25,22 +24,10 @@ const PASSWORD: &str = "s3cr\"et:pa<ss>&w/rd+=";
 /// Runs `kubectl-acr` with `stdin`, its policy cache under the target directory and no
 /// KUBECONFIG from the environment.
 fn kubectl_acr(args: &[&str], stdin: &[u8]) -> Run {
-    let mut child = Command::new(bin_path("kubectl-acr"))
-        .args(args)
-        .env("XDG_CACHE_HOME", env!("CARGO_TARGET_TMPDIR"))
-        .env_remove("KUBECONFIG")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run kubectl-acr");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin)
-        .expect("write stdin");
-    child.wait_with_output().expect("kubectl-acr output").into()
+    run_with_stdin(
+        kubectl_acr_command(Path::new(env!("CARGO_TARGET_TMPDIR"))).args(args),
+        stdin,
+    )
 }
 
 fn path_text(path: &Path) -> &str {

@@ -5,14 +5,12 @@
 //! wrong credentials and a registry speaking plain HTTP. From the cluster, it reads the Service
 //! and the TLS Secret's CA through the fake API server.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 use acr_tests::fake_api_server::FakeApiServer;
 use acr_tests::peers::DockerRegistry;
 use acr_tests::token_server::{TokenServer, TokenService};
-use acr_tests::{Run, bin_path, fixture};
+use acr_tests::{Run, fixture, kubectl_acr_command, run_with_stdin};
 use base64::Engine as _;
 use serde_json::{Value, json};
 
@@ -29,22 +27,10 @@ fn path_text(path: &Path) -> &str {
 
 /// Runs `kubectl-acr ARGS` with `stdin` on standard input.
 fn kubectl_acr(args: &[&str], stdin: &str) -> Run {
-    let mut child = Command::new(bin_path("kubectl-acr"))
-        .args(args)
-        .env("XDG_CACHE_HOME", env!("CARGO_TARGET_TMPDIR"))
-        .env_remove("KUBECONFIG")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run kubectl-acr");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin.as_bytes())
-        .expect("write stdin");
-    child.wait_with_output().expect("kubectl-acr output").into()
+    run_with_stdin(
+        kubectl_acr_command(Path::new(env!("CARGO_TARGET_TMPDIR"))).args(args),
+        stdin.as_bytes(),
+    )
 }
 
 /// `kubectl acr cert generate` into `dir/name` for the given `--ip`/`--dns` flags.

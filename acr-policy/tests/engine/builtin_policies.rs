@@ -2,7 +2,7 @@
 //! its own name and answers every fixture in `policies/<name>/fixtures/` as recorded there.
 
 use crate::common::{host, review};
-use acr_policy::{BUILTIN_POLICIES, PolicyHost, PolicyOutcome, PolicySet};
+use acr_policy::{BUILTIN_POLICIES, LoadedPolicy, PolicyHost, PolicyOutcome, PolicySet};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -34,6 +34,17 @@ fn fixtures_of(name: &str) -> Vec<PathBuf> {
         .collect();
     paths.sort();
     paths
+}
+
+/// The built-in policy `name`, loaded into the shared host.
+fn load_builtin(name: &str) -> LoadedPolicy {
+    let builtin = BUILTIN_POLICIES
+        .iter()
+        .find(|builtin| builtin.name == name)
+        .expect("built in");
+    shared_host()
+        .load(&format!("builtin:{name}"), builtin.wasm)
+        .expect("loads")
 }
 
 fn verdict_of(outcome: PolicyOutcome) -> Verdict {
@@ -92,14 +103,7 @@ fn every_builtin_answers_its_fixtures() {
 
 #[test]
 fn builtin_refuses_a_review_of_another_api_version_by_trapping() {
-    let host = shared_host();
-    let builtin = BUILTIN_POLICIES
-        .iter()
-        .find(|builtin| builtin.name == "trust-distribution-requires-ca")
-        .expect("built in");
-    let policy = host
-        .load("builtin:trust-distribution-requires-ca", builtin.wasm)
-        .expect("loads");
+    let policy = load_builtin("trust-distribution-requires-ca");
     let mut review = review();
     review.api_version = "acr.policy/v2".to_owned();
     let evaluation = policy.evaluate(&review);
@@ -123,14 +127,7 @@ fn builtin_refuses_a_review_of_another_api_version_by_trapping() {
 /// the move keeps earlier allocations intact.
 #[test]
 fn builtin_takes_a_review_larger_than_its_initial_heap() {
-    let host = shared_host();
-    let builtin = BUILTIN_POLICIES
-        .iter()
-        .find(|builtin| builtin.name == "trust-distribution-requires-ca")
-        .expect("built in");
-    let policy = host
-        .load("builtin:trust-distribution-requires-ca", builtin.wasm)
-        .expect("loads");
+    let policy = load_builtin("trust-distribution-requires-ca");
     let mut review = review();
     let labels: Vec<String> = (0..150_000).map(|index| format!("label-{index}")).collect();
     review.object["extra.labels"] = serde_json::json!(labels);
