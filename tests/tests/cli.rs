@@ -498,6 +498,37 @@ fn render_prints_verdicts_on_stderr_and_manifests_on_stdout() {
     assert!(String::from_utf8_lossy(&decoded).contains("SyncTokenPassword=s3cret"));
 }
 
+/// A policy that fails (here: settings its module refuses) blocks render as it blocks deploy and
+/// policy check: exit 1, not the exit 3 of a denial, and no manifests.
+#[test]
+fn render_blocked_by_a_policy_error_exits_1_and_prints_no_manifests() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let set = dir.path().join("broken.yaml");
+    std::fs::write(
+        &set,
+        "policies:\n  - module: builtin:certificate-hygiene\n    settings: { minDaysLeft: \"soon\" }\n",
+    )
+    .expect("write policy set");
+    let result = kubectl_acr(&[
+        "render",
+        "--config",
+        "service.clusterIP=192.100.100.1",
+        "--config-protected",
+        CONNECTION,
+        "--policy-set",
+        set.to_str().expect("UTF-8 path"),
+    ]);
+    assert_eq!(result.code, Some(1), "{result:?}");
+    assert_eq!(result.stdout, "");
+    assert!(
+        result
+            .stderr
+            .contains("blocked: 1 policy failed and fail closed"),
+        "{}",
+        result.stderr
+    );
+}
+
 #[test]
 fn render_denied_by_policy_prints_no_manifests() {
     let result = kubectl_acr(&[

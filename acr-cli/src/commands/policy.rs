@@ -190,6 +190,26 @@ pub fn outcome_of(report: &CheckReport, stdout: String) -> Outcome {
     }
 }
 
+/// The policy verdicts as text when a change may go ahead (`Ok`), or the refusal that ends the
+/// command (`Err`): every verdict, then exit 3 when denied, 1 when a policy failed closed.
+pub fn policy_gate(
+    report: &CheckReport,
+    tool: ToolIdentity,
+) -> anyhow::Result<Result<String, Outcome>> {
+    let verdicts = render_report(report, ReportFormat::Text, tool)?;
+    if report.allowed {
+        return Ok(Ok(verdicts));
+    }
+    let refused = outcome_of(report, String::new());
+    Ok(Err(Outcome {
+        stderr: Some(format!(
+            "{verdicts}{}",
+            refused.stderr.clone().unwrap_or_default()
+        )),
+        ..refused
+    }))
+}
+
 /// Arguments of `policy list`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ListArgs {

@@ -3,14 +3,14 @@
 
 use super::render::{ManifestFormat, PlanArgs, RenderArgs};
 use acr_cli::commands::parse_duration;
-use acr_cli::commands::policy::{ReportFormat, ToolIdentity, render_report};
+use acr_cli::commands::policy::{ToolIdentity, policy_gate};
 use acr_cli::{Outcome, Status};
 use acr_core::cluster::{
     CERT_MANAGER_RELEASE_URL, CertManagerManifests, Cluster, ClusterError, DeployOptions,
     KubeconfigSelection, Progress,
 };
 use acr_core::plan::{self, SecretDisplay};
-use acr_core::policy::{DecisionKind, Operation, connected_registry_review};
+use acr_core::policy::{Operation, connected_registry_review};
 use acr_core::settings::TlsSource;
 use anyhow::Context as _;
 use std::io::{IsTerminal as _, Write as _};
@@ -105,19 +105,10 @@ impl DeployArgs {
         let mut review =
             connected_registry_review(&settings, &options.namespace, Operation::Deploy, now)?;
         preflight.add_facts_to(&mut review);
-        let report = checker.check(&review);
-        let verdicts = render_report(&report, ReportFormat::Text, tool)?;
-        if !report.allowed {
-            let refusal = report.refusal().unwrap_or_default();
-            return Ok(Outcome {
-                stdout: String::new(),
-                stderr: Some(format!("{verdicts}{refusal}")),
-                status: match report.decision {
-                    DecisionKind::BlockedByError => Status::CheckFailed,
-                    _ => Status::Denied,
-                },
-            });
-        }
+        let verdicts = match policy_gate(&checker.check(&review), tool)? {
+            Ok(verdicts) => verdicts,
+            Err(refused) => return Ok(refused),
+        };
         eprint!("{verdicts}");
         let deploy_options = DeployOptions {
             dry_run: self.dry_run == DryRun::Server,

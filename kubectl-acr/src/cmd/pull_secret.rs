@@ -3,13 +3,10 @@
 
 use super::deploy::{ClusterArgs, DryRun};
 use super::render::ManifestFormat;
-use acr_cli::commands::policy::{
-    PolicyArgs, ReportFormat, ToolIdentity, outcome_of, render_report,
-};
+use acr_cli::commands::policy::{PolicyArgs, ToolIdentity, policy_gate};
 use acr_cli::{Outcome, Status};
 use acr_core::cluster::KubeconfigSelection;
 use acr_core::plan::{Plan, SecretDisplay};
-use acr_core::policy::CheckReport;
 use acr_core::pull_secret::{
     DEFAULT_SERVICE_ACCOUNT, PullSecretInput, PullSecretSpec, password_from_input,
     pull_secret_review,
@@ -158,7 +155,7 @@ impl CreateArgs {
         };
         if client_only {
             let report = checker.check(&pull_secret_review(&spec, None));
-            let verdicts = match policy_verdicts(&report, tool)? {
+            let verdicts = match policy_gate(&report, tool)? {
                 Ok(verdicts) => verdicts,
                 Err(refused) => return Ok(refused),
             };
@@ -189,7 +186,7 @@ impl CreateArgs {
         let cluster = self.cluster.connect()?;
         let preflight = cluster.pull_secret_preflight(&spec)?;
         let report = checker.check(&pull_secret_review(&spec, Some(preflight.cluster_facts())));
-        match policy_verdicts(&report, tool)? {
+        match policy_gate(&report, tool)? {
             Ok(verdicts) => eprint!("{verdicts}"),
             Err(refused) => return Ok(refused),
         }
@@ -252,26 +249,6 @@ impl CreateArgs {
         };
         Ok(namespace.unwrap_or_else(|| KUBECTL_DEFAULT_NAMESPACE.to_owned()))
     }
-}
-
-/// The policy verdicts text when the request may go ahead (`Ok`), or the refusal to end the
-/// command with (`Err`): every verdict, then exit 3 when denied, 1 when a policy failed closed.
-fn policy_verdicts(
-    report: &CheckReport,
-    tool: ToolIdentity,
-) -> anyhow::Result<Result<String, Outcome>> {
-    let verdicts = render_report(report, ReportFormat::Text, tool)?;
-    if report.allowed {
-        return Ok(Ok(verdicts));
-    }
-    let refused = outcome_of(report, String::new());
-    Ok(Err(Outcome {
-        stderr: Some(format!(
-            "{verdicts}{}",
-            refused.stderr.clone().unwrap_or_default()
-        )),
-        ..refused
-    }))
 }
 
 fn manifests(

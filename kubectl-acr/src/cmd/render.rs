@@ -1,7 +1,7 @@
 //! `render`: the policy pre-check, then the manifests a deploy would apply, for GitOps.
 
 use acr_cli::commands::config::SettingsArgs;
-use acr_cli::commands::policy::{PolicyArgs, ReportFormat, ToolIdentity, render_report};
+use acr_cli::commands::policy::{PolicyArgs, ToolIdentity, policy_gate};
 use acr_cli::{Outcome, Status};
 use acr_core::plan::{self, PlanOptions, SecretDisplay};
 use acr_core::policy::{Operation, connected_registry_review};
@@ -72,16 +72,10 @@ impl RenderArgs {
             Operation::Deploy,
             OffsetDateTime::now_utc(),
         )?;
-        let report = self.plan.policy.checker()?.check(&review);
-        let verdicts = render_report(&report, ReportFormat::Text, tool)?;
-        if !report.allowed {
-            let refusal = report.refusal().unwrap_or_default();
-            return Ok(Outcome {
-                stdout: String::new(),
-                stderr: Some(format!("{verdicts}{refusal}")),
-                status: Status::Denied,
-            });
-        }
+        let verdicts = match policy_gate(&self.plan.policy.checker()?.check(&review), tool)? {
+            Ok(verdicts) => verdicts,
+            Err(refused) => return Ok(refused),
+        };
         let rendered = plan::render(&settings, &self.plan.options())?;
         let display = if self.show_secrets {
             SecretDisplay::Shown
