@@ -269,6 +269,16 @@ fn preflight_paths(
     paths
 }
 
+/// The paths of the DELETE requests since the requests were last taken.
+fn take_deleted_paths(server: &FakeApiServer) -> Vec<String> {
+    server
+        .take_requests()
+        .into_iter()
+        .filter(|request| request.method == "DELETE")
+        .map(|request| request.path)
+        .collect()
+}
+
 fn lines(requests: &[RecordedRequest]) -> Vec<String> {
     requests.iter().map(RecordedRequest::line).collect()
 }
@@ -713,13 +723,7 @@ fn delete_keeps_the_data_unless_asked_and_can_run_again() {
 
     let run = cluster.run("delete", &namespace_args);
     assert_eq!(run.code, Some(0), "{run:?}");
-    let deleted: Vec<String> = cluster
-        .server
-        .take_requests()
-        .into_iter()
-        .filter(|request| request.method == "DELETE")
-        .map(|request| request.path)
-        .collect();
+    let deleted = take_deleted_paths(&cluster.server);
     assert_eq!(
         deleted,
         [
@@ -779,13 +783,7 @@ fn delete_keeps_the_data_unless_asked_and_can_run_again() {
     with_data.push("--delete-data".to_owned());
     let run = cluster.run("delete", &with_data);
     assert_eq!(run.code, Some(0), "{run:?}");
-    let deleted: Vec<String> = cluster
-        .server
-        .take_requests()
-        .into_iter()
-        .filter(|request| request.method == "DELETE")
-        .map(|request| request.path)
-        .collect();
+    let deleted = take_deleted_paths(&cluster.server);
     assert_eq!(
         deleted,
         [
