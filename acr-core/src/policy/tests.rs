@@ -59,15 +59,14 @@ fn checker() -> PolicyChecker {
     .expect("engine starts")
 }
 
+/// The review of deploying `settings` into the default namespace at [`NOW`].
+fn deploy_review(settings: &ConnectedRegistrySettings) -> Review {
+    connected_registry_review(settings, DEFAULT_NAMESPACE, Operation::Deploy, NOW).expect("review")
+}
+
 #[test]
 fn review_carries_redacted_object_and_certificate_facts() {
-    let review = connected_registry_review(
-        &byoc("true", true),
-        DEFAULT_NAMESPACE,
-        Operation::Deploy,
-        NOW,
-    )
-    .expect("review");
+    let review = deploy_review(&byoc("true", true));
     assert_eq!(review.subject, SubjectKind::ConnectedRegistry);
     assert_eq!(review.object["service.clusterIP"], "10.0.0.1");
     assert_eq!(review.object["trustDistribution.enabled"], true);
@@ -131,26 +130,10 @@ fn cert_manager_reviews_describe_the_planned_certificate() {
 #[test]
 fn built_in_policies_allow_a_sound_deployment_and_deny_trust_without_ca() {
     let checker = checker();
-    let allowed = checker.check(
-        &connected_registry_review(
-            &byoc("true", true),
-            DEFAULT_NAMESPACE,
-            Operation::Deploy,
-            NOW,
-        )
-        .expect("review"),
-    );
+    let allowed = checker.check(&deploy_review(&byoc("true", true)));
     assert!(allowed.allowed, "{}", allowed.to_text());
 
-    let denied = checker.check(
-        &connected_registry_review(
-            &byoc("false", false),
-            DEFAULT_NAMESPACE,
-            Operation::Deploy,
-            NOW,
-        )
-        .expect("review"),
-    );
+    let denied = checker.check(&deploy_review(&byoc("false", false)));
     assert_eq!(
         denied.decision,
         DecisionKind::Denied,
@@ -195,15 +178,7 @@ fn warn_enforcement_turns_a_deny_into_a_warning() {
         ..PolicyConfig::default()
     })
     .expect("engine");
-    let report = checker.check(
-        &connected_registry_review(
-            &byoc("false", false),
-            DEFAULT_NAMESPACE,
-            Operation::Deploy,
-            NOW,
-        )
-        .expect("review"),
-    );
+    let report = checker.check(&deploy_review(&byoc("false", false)));
     assert_eq!(report.decision, DecisionKind::AllowedWithWarnings);
     assert!(report.allowed);
     assert!(
@@ -216,15 +191,7 @@ fn warn_enforcement_turns_a_deny_into_a_warning() {
 
 #[test]
 fn sarif_and_junit_describe_each_finding() {
-    let report = checker().check(
-        &connected_registry_review(
-            &byoc("false", false),
-            DEFAULT_NAMESPACE,
-            Operation::Deploy,
-            NOW,
-        )
-        .expect("review"),
-    );
+    let report = checker().check(&deploy_review(&byoc("false", false)));
     let sarif = report.to_sarif("kubectl-acr", "0.1.0");
     assert_eq!(sarif["version"], "2.1.0");
     let results = sarif["runs"][0]["results"].as_array().expect("results");
@@ -271,15 +238,7 @@ fn missing_extra_module_is_reported_per_policy() {
         ..PolicyConfig::default()
     })
     .expect("engine");
-    let report = checker.check(
-        &connected_registry_review(
-            &byoc("true", true),
-            DEFAULT_NAMESPACE,
-            Operation::Deploy,
-            NOW,
-        )
-        .expect("review"),
-    );
+    let report = checker.check(&deploy_review(&byoc("true", true)));
     assert_eq!(report.decision, DecisionKind::BlockedByError);
     let broken = report
         .policies
