@@ -1,7 +1,8 @@
 //! The epoch ticker behind wall-time deadlines: one thread per host advances the engine's
 //! epoch every [`EPOCH_TICK`], but only while at least one evaluation is running.
 
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 use wasmtime::Engine;
@@ -21,25 +22,15 @@ pub fn deadline_ticks(deadline: Duration) -> u64 {
 }
 
 #[derive(Debug, Default)]
-struct TickerControl {
-    running_evaluations: usize,
-    shutting_down: bool,
-}
-
-#[derive(Debug, Default)]
 struct TickerState {
-    control: Mutex<TickerControl>,
-    changed: Condvar,
-}
-
-impl TickerState {
-    fn lock(&self) -> MutexGuard<'_, TickerControl> {
-        // The control data stays consistent even if a holder panicked.
-        self.control.lock().unwrap_or_else(PoisonError::into_inner)
-    }
+    running_evaluations: AtomicUsize,
+    shutting_down: AtomicBool,
 }
 
 /// Owns the ticker thread; dropping it stops and joins the thread.
+///
+/// Starting and ending an evaluation are an atomic add and subtract; only the first evaluation
+/// after the ticker went idle wakes it, so evaluations in a loop make no system calls for it.
 #[derive(Debug)]
 pub struct EpochTicker {
     state: Arc<TickerState>,
@@ -61,25 +52,33 @@ impl EpochTicker {
 
     /// Marks an evaluation as running until the returned guard is dropped.
     pub fn evaluation_running(&self) -> RunningEvaluation<'_> {
-        self.state.lock().running_evaluations += 1;
-        self.state.changed.notify_one();
+        if self
+            .state
+            .running_evaluations
+            .fetch_add(1, Ordering::SeqCst)
+            == 0
+        {
+            self.wake();
+        }
         RunningEvaluation { ticker: self }
+    }
+
+    /// Wakes the ticker if it is parked; otherwise its next park returns at once.
+    fn wake(&self) {
+        if let Some(thread) = &self.thread {
+            thread.thread().unpark();
+        }
     }
 }
 
+/// Advances the epoch every tick while an evaluation runs, and parks while none does. An
+/// evaluation that starts between the check and the park has already unparked the thread,
+/// which makes that park return at once.
 fn tick_while_evaluating(engine: &Engine, state: &TickerState) {
-    loop {
-        {
-            let mut control = state.lock();
-            while control.running_evaluations == 0 && !control.shutting_down {
-                control = state
-                    .changed
-                    .wait(control)
-                    .unwrap_or_else(PoisonError::into_inner);
-            }
-            if control.shutting_down {
-                return;
-            }
+    while !state.shutting_down.load(Ordering::SeqCst) {
+        if state.running_evaluations.load(Ordering::SeqCst) == 0 {
+            thread::park();
+            continue;
         }
         thread::sleep(EPOCH_TICK);
         engine.increment_epoch();
@@ -88,10 +87,10 @@ fn tick_while_evaluating(engine: &Engine, state: &TickerState) {
 
 impl Drop for EpochTicker {
     fn drop(&mut self) {
-        self.state.lock().shutting_down = true;
-        self.state.changed.notify_one();
+        self.state.shutting_down.store(true, Ordering::SeqCst);
+        self.wake();
         if let Some(thread) = self.thread.take() {
-            // The thread only sleeps, waits and increments; it cannot panic.
+            // The thread only sleeps, parks and increments; it cannot panic.
             let _ = thread.join();
         }
     }
@@ -105,7 +104,10 @@ pub struct RunningEvaluation<'ticker> {
 
 impl Drop for RunningEvaluation<'_> {
     fn drop(&mut self) {
-        self.ticker.state.lock().running_evaluations -= 1;
+        self.ticker
+            .state
+            .running_evaluations
+            .fetch_sub(1, Ordering::SeqCst);
     }
 }
 
