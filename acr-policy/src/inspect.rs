@@ -2,9 +2,10 @@
 //! compiled import and export types against ABI v1.
 
 use crate::error::PolicyErrorKind;
+use std::fmt;
 use wasm_guest::{METADATA_SECTION, Metadata};
 use wasmtime::wasmparser::{ExternalKind, Parser, Payload, TypeRef};
-use wasmtime::{ExternType, FuncType, Module, ValType};
+use wasmtime::{ExternType, FuncType, Module, ModuleExport, ValType};
 
 /// The module and field of the one import a policy may have.
 pub const LOG_IMPORT: (&str, &str) = ("acr", "log");
@@ -103,11 +104,25 @@ pub fn module_interface(bytes: &[u8]) -> Result<ModuleInterface, PolicyErrorKind
     Ok(interface)
 }
 
-/// What ABI v1 needs a policy to export, by name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Where a checked module's ABI v1 exports are, so that each evaluation finds them in its
+/// fresh instance by index rather than by name.
+#[derive(Clone, Copy)]
 pub struct AbiExports {
-    /// Whether the optional `acr_validate_settings` is exported.
-    pub validates_settings: bool,
+    pub memory: ModuleExport,
+    pub abi_version: ModuleExport,
+    pub alloc: ModuleExport,
+    pub evaluate: ModuleExport,
+    /// The optional `acr_validate_settings`.
+    pub validate_settings: Option<ModuleExport>,
+}
+
+impl fmt::Debug for AbiExports {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("AbiExports")
+            .field("validates_settings", &self.validate_settings.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 const REQUIRED_FUNCTIONS: [(&str, &[ValType], &[ValType], &str); 3] = [
@@ -151,8 +166,10 @@ pub fn check_abi_types(module: &Module) -> Result<AbiExports, PolicyErrorKind> {
             });
         }
     }
-    match module.get_export("memory") {
-        Some(ExternType::Memory(memory)) if !memory.is_64() && !memory.is_shared() => {}
+    let memory = match module.get_export("memory") {
+        Some(ExternType::Memory(memory)) if !memory.is_64() && !memory.is_shared() => {
+            export_index(module, "memory")?
+        }
         Some(other) => {
             return Err(PolicyErrorKind::ExportSignature {
                 name: "memory",
@@ -161,34 +178,47 @@ pub fn check_abi_types(module: &Module) -> Result<AbiExports, PolicyErrorKind> {
             });
         }
         None => return Err(PolicyErrorKind::MissingExport { name: "memory" }),
-    }
-    for (name, params, results, expected) in REQUIRED_FUNCTIONS {
-        check_function_export(module, name, params, results, expected, true)?;
-    }
+    };
+    let [abi_version, alloc, evaluate] =
+        REQUIRED_FUNCTIONS.map(|(name, params, results, expected)| {
+            check_function_export(module, name, params, results, expected)?
+                .ok_or(PolicyErrorKind::MissingExport { name })
+        });
     let (name, params, results, expected) = VALIDATE_SETTINGS;
-    let validates_settings = check_function_export(module, name, params, results, expected, false)?;
-    Ok(AbiExports { validates_settings })
+    Ok(AbiExports {
+        memory,
+        abi_version: abi_version?,
+        alloc: alloc?,
+        evaluate: evaluate?,
+        validate_settings: check_function_export(module, name, params, results, expected)?,
+    })
 }
 
-/// Whether the export exists with the right type; a missing required export is an error.
+/// Where the function export is, if it exists with the right type; `None` when it is absent.
 fn check_function_export(
     module: &Module,
     name: &'static str,
     params: &[ValType],
     results: &[ValType],
     expected: &'static str,
-    required: bool,
-) -> Result<bool, PolicyErrorKind> {
+) -> Result<Option<ModuleExport>, PolicyErrorKind> {
     match module.get_export(name) {
-        Some(ExternType::Func(func)) if func_matches(&func, params, results) => Ok(true),
+        Some(ExternType::Func(func)) if func_matches(&func, params, results) => {
+            export_index(module, name).map(Some)
+        }
         Some(other) => Err(PolicyErrorKind::ExportSignature {
             name,
             found: describe(&other),
             expected,
         }),
-        None if required => Err(PolicyErrorKind::MissingExport { name }),
-        None => Ok(false),
+        None => Ok(None),
     }
+}
+
+fn export_index(module: &Module, name: &'static str) -> Result<ModuleExport, PolicyErrorKind> {
+    module
+        .get_export_index(name)
+        .ok_or(PolicyErrorKind::MissingExport { name })
 }
 
 fn func_matches(func: &FuncType, params: &[ValType], results: &[ValType]) -> bool {

@@ -125,7 +125,7 @@ impl LoadedPolicy {
 
     /// Whether the module exports the optional `acr_validate_settings`.
     pub fn validates_settings(&self) -> bool {
-        self.exports.validates_settings
+        self.exports.validate_settings.is_some()
     }
 
     /// Evaluates `review` under the host's limits.
@@ -169,7 +169,7 @@ impl LoadedPolicy {
     /// Asks the module whether it accepts `settings`; a module that does not export
     /// `acr_validate_settings` accepts any.
     pub fn validate_settings(&self, settings: &Value, limits: &Limits) -> Result<(), PolicyError> {
-        if !self.exports.validates_settings {
+        if self.exports.validate_settings.is_none() {
             return Ok(());
         }
         let json = serde_json::to_vec(settings).expect("a JSON value always serialises");
@@ -199,6 +199,7 @@ impl LoadedPolicy {
             engine: &self.host.engine,
             ticker: &self.host.ticker,
             instance_pre: &self.instance_pre,
+            exports: &self.exports,
             fuel_metering: self.host.fuel_metering,
             policy: &self.metadata.name,
         }

@@ -4,9 +4,11 @@
 
 use crate::epoch::{EpochTicker, deadline_ticks};
 use crate::error::{AbiCall, PolicyError, PolicyErrorKind};
+use crate::inspect::AbiExports;
 use crate::limits::Limits;
 use wasmtime::{
-    Caller, Engine, Extern, Instance, InstancePre, Linker, Memory, ResourceLimiter, Store, Trap,
+    Caller, Engine, Extern, Instance, InstancePre, Linker, Memory, ModuleExport, ResourceLimiter,
+    Store, Trap, TypedFunc, WasmParams, WasmResults,
 };
 
 /// Tables a module may have and elements each may grow to: enough for any compiled
@@ -147,10 +149,17 @@ impl JsonEntry {
         }
     }
 
-    fn export(self) -> &'static str {
+    fn export_name(self) -> &'static str {
         match self {
             Self::Evaluate => "acr_evaluate",
             Self::ValidateSettings => "acr_validate_settings",
+        }
+    }
+
+    fn export(self, exports: &AbiExports) -> Option<ModuleExport> {
+        match self {
+            Self::Evaluate => Some(exports.evaluate),
+            Self::ValidateSettings => exports.validate_settings,
         }
     }
 }
@@ -160,6 +169,8 @@ pub struct SandboxSpec<'a> {
     pub engine: &'a Engine,
     pub ticker: &'a EpochTicker,
     pub instance_pre: &'a InstancePre<SandboxState>,
+    /// Where the module's exports are, found when it was loaded.
+    pub exports: &'a AbiExports,
     pub fuel_metering: bool,
     /// The name errors give the policy.
     pub policy: &'a str,
@@ -176,9 +187,13 @@ impl SandboxSpec<'_> {
     /// Instantiates and calls `acr_abi_version`.
     pub fn abi_version(&self, limits: &Limits) -> SandboxRun<i32> {
         self.with_instance(limits, |store, instance| {
-            let version = instance
-                .get_typed_func::<(), i32>(&mut *store, "acr_abi_version")
-                .map_err(|error| self.host_error(AbiCall::AbiVersion, &error))?;
+            let version = self.function::<(), i32>(
+                store,
+                instance,
+                self.exports.abi_version,
+                AbiCall::AbiVersion,
+                "acr_abi_version",
+            )?;
             version
                 .call(&mut *store, ())
                 .map_err(|error| self.classify(error, store.data(), limits, AbiCall::AbiVersion))
@@ -211,12 +226,18 @@ impl SandboxSpec<'_> {
         };
         self.with_instance(limits, |store, instance| {
             let memory = self.memory(store, instance, call)?;
-            let alloc = instance
-                .get_typed_func::<i32, i32>(&mut *store, "acr_alloc")
-                .map_err(|error| self.host_error(AbiCall::Alloc, &error))?;
-            let entry = instance
-                .get_typed_func::<(i32, i32), i64>(&mut *store, entry.export())
-                .map_err(|error| self.host_error(call, &error))?;
+            let alloc = self.function::<i32, i32>(
+                store,
+                instance,
+                self.exports.alloc,
+                AbiCall::Alloc,
+                "acr_alloc",
+            )?;
+            let name = entry.export_name();
+            let export = entry.export(self.exports).ok_or_else(|| {
+                PolicyError::during(self.policy, call, PolicyErrorKind::MissingExport { name })
+            })?;
+            let entry = self.function::<(i32, i32), i64>(store, instance, export, call, name)?;
 
             let input_ptr = alloc
                 .call(&mut *store, input_len)
@@ -262,13 +283,36 @@ impl SandboxSpec<'_> {
         instance: &Instance,
         call: AbiCall,
     ) -> Result<Memory, PolicyError> {
-        instance.get_memory(&mut *store, "memory").ok_or_else(|| {
-            PolicyError::during(
-                self.policy,
-                call,
-                PolicyErrorKind::MissingExport { name: "memory" },
-            )
-        })
+        instance
+            .get_module_export(&mut *store, &self.exports.memory)
+            .and_then(Extern::into_memory)
+            .ok_or_else(|| {
+                PolicyError::during(
+                    self.policy,
+                    call,
+                    PolicyErrorKind::MissingExport { name: "memory" },
+                )
+            })
+    }
+
+    /// The exported function at `export` of `instance`, typed.
+    fn function<Params: WasmParams, Results: WasmResults>(
+        &self,
+        store: &mut Store<SandboxState>,
+        instance: &Instance,
+        export: ModuleExport,
+        call: AbiCall,
+        name: &'static str,
+    ) -> Result<TypedFunc<Params, Results>, PolicyError> {
+        let function = instance
+            .get_module_export(&mut *store, &export)
+            .and_then(Extern::into_func)
+            .ok_or_else(|| {
+                PolicyError::during(self.policy, call, PolicyErrorKind::MissingExport { name })
+            })?;
+        function
+            .typed(&*store)
+            .map_err(|error| self.host_error(call, &error))
     }
 
     /// A fresh store with the limits applied, instantiated (running any start function), handed
