@@ -29,7 +29,11 @@ pub const fn metadata_section<const N: usize>(text: &str) -> [u8; N] {
 /// Decodes a review, runs `policy` and encodes its verdict: the target-independent part of
 /// `acr_evaluate`. A review that does not decode ends the call with a trap after logging why.
 pub fn evaluate_json(input: &[u8], policy: fn(&Review) -> Verdict) -> Vec<u8> {
-    let review: Review = match serde_json::from_slice(input) {
+    let text = match core::str::from_utf8(input) {
+        Ok(text) => text,
+        Err(error) => fail(&format!("review is not UTF-8: {error}")),
+    };
+    let review: Review = match serde_json::from_str(text) {
         Ok(review) => review,
         Err(error) => fail(&format!("review is not ABI v1 review JSON: {error}")),
     };
@@ -39,7 +43,20 @@ pub fn evaluate_json(input: &[u8], policy: fn(&Review) -> Verdict) -> Vec<u8> {
             review.api_version
         ));
     }
-    serde_json::to_vec(&policy(&review)).expect("a verdict always serialises to JSON")
+    let verdict = policy(&review);
+    let output = serde_json::to_vec(&verdict).expect("a verdict always serialises to JSON");
+    discard((review, verdict));
+    output
+}
+
+/// Drops `value` natively. In a module it is left as it is: the instance is discarded after
+/// the call, so dropping would only walk every allocation to hand it back to a bump allocator
+/// that never reuses it.
+fn discard<T>(value: T) {
+    #[cfg(target_arch = "wasm32")]
+    core::mem::forget(value);
+    #[cfg(not(target_arch = "wasm32"))]
+    drop(value);
 }
 
 /// Decodes settings, runs `validate` and encodes the answer: the target-independent part of
@@ -133,7 +150,7 @@ mod bump_allocator {
     const MIN_GROWTH_PAGES: usize = 8;
     /// The heap a module starts with: enough for reviews far larger than the 8 KB a typical
     /// deployment review has. Zeroed statics take no space in the module file.
-    const ARENA_BYTES: usize = 1 << 20;
+    const ARENA_BYTES: usize = 256 << 10;
 
     #[repr(C, align(16))]
     struct Arena(UnsafeCell<[u8; ARENA_BYTES]>);
@@ -256,7 +273,9 @@ mod bump_allocator {
 #[cfg(target_arch = "wasm32")]
 pub fn evaluate(ptr: i32, len: i32, policy: fn(&Review) -> Verdict) -> i64 {
     let input = linear_memory::take_input(ptr, len);
-    linear_memory::leak_output(evaluate_json(&input, policy))
+    let output = evaluate_json(&input, policy);
+    discard(input);
+    linear_memory::leak_output(output)
 }
 
 /// `acr_validate_settings`: the settings at `ptr`/`len` in, the packed answer out.
@@ -330,6 +349,21 @@ mod tests {
         assert_eq!(
             message,
             "review apiVersion is `acr.policy/v2`, this policy understands `acr.policy/v1`"
+        );
+        assert_eq!(take_logged(), vec![message.clone()]);
+    }
+
+    #[test]
+    fn evaluate_json_refuses_reviews_that_are_not_utf8() {
+        let review = b"{\"apiVersion\":\"acr.policy/v1\xff\"}";
+        let panic = std::panic::catch_unwind(|| evaluate_json(review, |_| accept()))
+            .expect_err("invalid UTF-8 aborts");
+        let message = panic
+            .downcast_ref::<String>()
+            .expect("formatted panic message");
+        assert_eq!(
+            message,
+            "review is not UTF-8: invalid utf-8 sequence of 1 bytes from index 28"
         );
         assert_eq!(take_logged(), vec![message.clone()]);
     }
