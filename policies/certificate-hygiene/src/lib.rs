@@ -66,25 +66,23 @@ fn check_certificate(
     field: Option<&str>,
     settings: &HygieneSettings,
 ) -> Verdict {
-    let name = certificate.describe();
-    let verdict = check_validity(verdict, certificate, &name, field, settings);
-    let verdict = check_key(verdict, certificate, &name, field, settings);
+    let verdict = check_validity(verdict, certificate, field, settings);
+    let verdict = check_key(verdict, certificate, field, settings);
     let self_signed_anchor = certificate.role == CertificateRole::Ca && certificate.self_signed;
-    let signature = certificate.signature_algorithm.to_ascii_lowercase();
-    let verdict =
-        if !self_signed_anchor && BROKEN_HASHES.iter().any(|hash| signature.contains(hash)) {
-            verdict.reject(
+    let verdict = if !self_signed_anchor && names_broken_hash(&certificate.signature_algorithm) {
+        verdict.reject(
             WEAK_SIGNATURE_ALGORITHM,
             &format!(
-                "{name} is signed with {}, whose hash is broken: reissue it signed with SHA-256 \
-                 or stronger",
+                "{} is signed with {}, whose hash is broken: reissue it signed with SHA-256 or \
+                 stronger",
+                certificate.describe(),
                 certificate.signature_algorithm
             ),
             field,
         )
-        } else {
-            verdict
-        };
+    } else {
+        verdict
+    };
     let serves_tls = matches!(
         certificate.role,
         CertificateRole::Serving | CertificateRole::PlannedServing
@@ -93,8 +91,9 @@ fn check_certificate(
         verdict.reject(
             CN_ONLY_CERTIFICATE,
             &format!(
-                "{name} has no subject alternative names, only a common name, which TLS clients \
-                 ignore: reissue it with the names and addresses clients use as subjectAltName"
+                "{} has no subject alternative names, only a common name, which TLS clients \
+                 ignore: reissue it with the names and addresses clients use as subjectAltName",
+                certificate.describe()
             ),
             field,
         )
@@ -108,11 +107,11 @@ fn check_certificate(
 fn check_validity(
     verdict: Verdict,
     certificate: &CertificateFacts,
-    name: &str,
     field: Option<&str>,
     settings: &HygieneSettings,
 ) -> Verdict {
     if certificate.expired {
+        let name = certificate.describe();
         return verdict.reject(
             CERTIFICATE_EXPIRED,
             &format!("{name} expired on {}: renew it", certificate.not_after),
@@ -120,6 +119,7 @@ fn check_validity(
         );
     }
     let verdict = if certificate.not_yet_valid {
+        let name = certificate.describe();
         verdict.reject(
             CERTIFICATE_NOT_YET_VALID,
             &format!(
@@ -134,6 +134,7 @@ fn check_validity(
     if !certificate.not_after.is_empty()
         && certificate.days_left < i64::from(settings.min_days_left)
     {
+        let name = certificate.describe();
         verdict.reject(
             CERTIFICATE_EXPIRES_SOON,
             &format!(
@@ -153,7 +154,6 @@ fn check_validity(
 fn check_key(
     verdict: Verdict,
     certificate: &CertificateFacts,
-    name: &str,
     field: Option<&str>,
     settings: &HygieneSettings,
 ) -> Verdict {
@@ -163,8 +163,9 @@ fn check_key(
             Some(bits) if bits < settings.min_rsa_bits => verdict.reject(
                 WEAK_RSA_KEY,
                 &format!(
-                    "{name} has a {bits}-bit RSA key, shorter than the {} bits minRsaBits asks \
+                    "{} has a {bits}-bit RSA key, shorter than the {} bits minRsaBits asks \
                      for: reissue it with a longer key",
+                    certificate.describe(),
                     settings.min_rsa_bits
                 ),
                 field,
@@ -175,8 +176,9 @@ fn check_key(
             Some(curve) if !settings.allowed_curves.contains(curve) => verdict.reject(
                 CURVE_NOT_ALLOWED,
                 &format!(
-                    "{name} has an ECDSA key on {curve}, which is not among the allowed curves \
+                    "{} has an ECDSA key on {curve}, which is not among the allowed curves \
                      ({}): reissue it on an allowed curve",
+                    certificate.describe(),
                     settings.allowed_curves.join(", ")
                 ),
                 field,
@@ -186,10 +188,22 @@ fn check_key(
         "Ed25519" | "Ed448" | "" => verdict,
         other => verdict.reject(
             KEY_ALGORITHM_NOT_ALLOWED,
-            &format!("{name} has a {other} key: reissue it with an RSA, ECDSA or Ed25519 key"),
+            &format!(
+                "{} has a {other} key: reissue it with an RSA, ECDSA or Ed25519 key",
+                certificate.describe()
+            ),
             field,
         ),
     }
+}
+
+/// Whether a signature algorithm's name contains one of [`BROKEN_HASHES`], in any case.
+fn names_broken_hash(signature_algorithm: &str) -> bool {
+    let name = signature_algorithm.as_bytes();
+    BROKEN_HASHES.iter().any(|hash| {
+        name.windows(hash.len())
+            .any(|window| window.eq_ignore_ascii_case(hash.as_bytes()))
+    })
 }
 
 fn validate_settings(settings: &Value) -> Result<(), String> {
