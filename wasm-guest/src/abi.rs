@@ -337,35 +337,34 @@ mod tests {
         assert!(take_logged().is_empty());
     }
 
-    #[test]
-    fn evaluate_json_refuses_other_api_versions() {
-        let review =
-            br#"{"apiVersion":"acr.policy/v2","operation":"create","subject":"pull-secret"}"#;
+    /// The reason `evaluate_json` failed on `review`, checked to have been logged too.
+    fn refusal_of(review: &[u8]) -> String {
         let panic = std::panic::catch_unwind(|| evaluate_json(review, |_| accept()))
-            .expect_err("a v2 review aborts");
+            .expect_err("the review is refused");
         let message = panic
             .downcast_ref::<String>()
-            .expect("formatted panic message");
+            .expect("formatted panic message")
+            .clone();
+        assert_eq!(take_logged(), vec![message.clone()]);
+        message
+    }
+
+    #[test]
+    fn evaluate_json_refuses_other_api_versions() {
         assert_eq!(
-            message,
+            refusal_of(
+                br#"{"apiVersion":"acr.policy/v2","operation":"create","subject":"pull-secret"}"#
+            ),
             "review apiVersion is `acr.policy/v2`, this policy understands `acr.policy/v1`"
         );
-        assert_eq!(take_logged(), vec![message.clone()]);
     }
 
     #[test]
     fn evaluate_json_refuses_reviews_that_are_not_utf8() {
-        let review = b"{\"apiVersion\":\"acr.policy/v1\xff\"}";
-        let panic = std::panic::catch_unwind(|| evaluate_json(review, |_| accept()))
-            .expect_err("invalid UTF-8 aborts");
-        let message = panic
-            .downcast_ref::<String>()
-            .expect("formatted panic message");
         assert_eq!(
-            message,
+            refusal_of(b"{\"apiVersion\":\"acr.policy/v1\xff\"}"),
             "review is not UTF-8: invalid utf-8 sequence of 1 bytes from index 28"
         );
-        assert_eq!(take_logged(), vec![message.clone()]);
     }
 
     #[test]
