@@ -1,12 +1,15 @@
 //! Benchmarks of the policy engine, run with `cargo bench -p acr-policy` (plain timing loops,
-//! medians and 99th percentiles, no assertions on time):
+//! medians and 99th percentiles, no assertions on time). Evaluations are timed in rounds that
+//! take turns across a section's measurements, and each figure is given as the median of all
+//! samples, the median of its quietest round in brackets, and the 99th percentile:
 //!
 //! 1. compile time per built-in policy with no cache, and load time from the disk cache;
 //! 2. warm evaluation per built-in policy of an ~8 KB review, from a typed review (serialised
 //!    for the one policy) and from review JSON (as `--input review.json` does), and of a minimal
 //!    review, which shows the fixed cost of an evaluation (a fresh instance, copying, verdict);
 //!    then the whole built-in set, as `policy check` and `deploy` evaluate it (the review
-//!    serialised once for the set), in total and per policy;
+//!    serialised once for the set), in total and per policy, and the same policies evaluated
+//!    in turn from review JSON, which shows what moving from one module to the next costs;
 //! 3. one rule, the serving certificate covering the service IP, three ways side by side:
 //!    native Rust (the built-in's own code, review JSON in and verdict JSON out), its
 //!    WebAssembly build in the engine, and the same rule in Rego on the `regorus` interpreter.
@@ -31,6 +34,11 @@ const LOAD_SAMPLES: usize = 10;
 const WARM_UP: usize = 500;
 /// Timed evaluations per measurement.
 const EVALUATIONS: usize = 5_000;
+/// Rounds every evaluation measurement is split into. A section's measurements take turns
+/// round by round, so a noisy stretch of the machine (seconds long, on shared machines) falls
+/// on all of them alike rather than on whichever ran then; the quietest round shows what the
+/// code costs when nothing else interferes.
+const ROUNDS: usize = 5;
 
 /// The smallest review a policy accepts: what an evaluation costs besides reading the review.
 const MINIMAL_REVIEW: &[u8] =
@@ -101,8 +109,7 @@ fn main() {
         })
         .collect();
     if runs("evaluation") {
-        bench_warm_evaluation(&policies, &review, &review_json);
-        bench_builtin_set(&host, &review);
+        bench_warm_evaluation(&host, &policies, &review, &review_json);
     }
     if runs("three-ways") {
         bench_native_wasm_rego(&policies, &review_json);
@@ -119,27 +126,65 @@ fn percentiles(samples: &mut [Duration]) -> (Duration, Duration) {
     (at(0.5), at(0.99))
 }
 
-fn micros(duration: Duration) -> String {
-    format!("{:.1} µs", duration.as_secs_f64() * 1e6)
-}
-
 fn millis(duration: Duration) -> String {
     format!("{:.2} ms", duration.as_secs_f64() * 1e3)
 }
 
-/// Times `run` `EVALUATIONS` times after `WARM_UP` untimed runs.
-fn time_each(mut run: impl FnMut()) -> (Duration, Duration) {
-    for _ in 0..WARM_UP {
-        run();
+/// What timing one measurement found.
+struct Timing {
+    median: Duration,
+    p99: Duration,
+    quietest_round_median: Duration,
+}
+
+impl Timing {
+    /// `median (quietest round's median) / p99`, in microseconds, each divided by `share`.
+    fn cell(&self, share: u32) -> String {
+        let micros = |duration: Duration| duration.as_secs_f64() * 1e6 / f64::from(share);
+        format!(
+            "{:.1} ({:.1}) / {:.1} µs",
+            micros(self.median),
+            micros(self.quietest_round_median),
+            micros(self.p99)
+        )
     }
-    let mut samples: Vec<Duration> = (0..EVALUATIONS)
-        .map(|_| {
-            let start = Instant::now();
+}
+
+/// Times each of `runs` `EVALUATIONS` times, after `WARM_UP` untimed runs, in `ROUNDS` rounds
+/// that take turns: round 1 of every run, then round 2 of every run, and so on.
+fn time_interleaved(runs: &mut [Box<dyn FnMut() + '_>]) -> Vec<Timing> {
+    for run in runs.iter_mut() {
+        for _ in 0..WARM_UP {
             run();
-            start.elapsed()
+        }
+    }
+    let mut samples = vec![Vec::with_capacity(EVALUATIONS); runs.len()];
+    let mut round_medians = vec![Vec::with_capacity(ROUNDS); runs.len()];
+    for _ in 0..ROUNDS {
+        for (index, run) in runs.iter_mut().enumerate() {
+            let mut round: Vec<Duration> = (0..EVALUATIONS / ROUNDS)
+                .map(|_| {
+                    let start = Instant::now();
+                    run();
+                    start.elapsed()
+                })
+                .collect();
+            round_medians[index].push(percentiles(&mut round).0);
+            samples[index].extend(round);
+        }
+    }
+    samples
+        .into_iter()
+        .zip(round_medians)
+        .map(|(mut samples, medians)| {
+            let (median, p99) = percentiles(&mut samples);
+            Timing {
+                median,
+                p99,
+                quietest_round_median: medians.into_iter().min().expect("at least one round"),
+            }
         })
-        .collect();
-    percentiles(&mut samples)
+        .collect()
 }
 
 fn bench_loading() {
@@ -184,44 +229,25 @@ fn bench_loading() {
     }
 }
 
-fn bench_warm_evaluation(policies: &[LoadedPolicy], review: &Review, review_json: &[u8]) {
+fn bench_warm_evaluation(
+    host: &PolicyHost,
+    policies: &[LoadedPolicy],
+    review: &Review,
+    review_json: &[u8],
+) {
     println!(
-        "\n2. warm evaluation of the {} byte review (median / p99 of {EVALUATIONS}); target: \
-         median at most 25 µs",
+        "\n2. warm evaluation of the {} byte review: median (quietest round's median) / p99 of \
+         {EVALUATIONS} in {ROUNDS} interleaved rounds; target: median at most 25 µs",
         review_json.len()
     );
-    println!(
-        "   {:<40} {:>22} {:>22} {:>22} {:>8}",
-        "policy", "typed review", "review JSON", "minimal review JSON", "verdict"
-    );
-    for policy in policies {
-        let verdict = match policy.evaluate(review).outcome {
+    let verdicts: Vec<String> = policies
+        .iter()
+        .map(|policy| match policy.evaluate(review).outcome {
             PolicyOutcome::Allowed { .. } => "allowed".to_owned(),
             PolicyOutcome::Denied { violations, .. } => format!("denied {}", violations[0].code),
             PolicyOutcome::Error(error) => panic!("{error}"),
-        };
-        let (typed_median, typed_p99) = time_each(|| {
-            std::hint::black_box(policy.evaluate(review));
-        });
-        let limits = Limits::default();
-        let (json_median, json_p99) = time_each(|| {
-            std::hint::black_box(policy.evaluate_json(review_json, &limits));
-        });
-        let (minimal_median, minimal_p99) = time_each(|| {
-            std::hint::black_box(policy.evaluate_json(MINIMAL_REVIEW, &limits));
-        });
-        println!(
-            "   {:<40} {:>22} {:>22} {:>22} {:>8}",
-            policy.name(),
-            format!("{} / {}", micros(typed_median), micros(typed_p99)),
-            format!("{} / {}", micros(json_median), micros(json_p99)),
-            format!("{} / {}", micros(minimal_median), micros(minimal_p99)),
-            verdict
-        );
-    }
-}
-
-fn bench_builtin_set(host: &PolicyHost, review: &Review) {
+        })
+        .collect();
     let set = PolicySet::all_builtins(BUILTIN_POLICIES).prepare(host, BUILTIN_POLICIES);
     let report = set.evaluate(review);
     assert!(
@@ -231,27 +257,73 @@ fn bench_builtin_set(host: &PolicyHost, review: &Review) {
             .all(|policy| matches!(policy.outcome, Some(PolicyOutcome::Allowed { .. }))),
         "every built-in allows the benchmark review"
     );
-    let count = report.policies.len() as u32;
-    let (median, p99) = time_each(|| {
+    let set_size = u32::try_from(report.policies.len()).expect("a few policies");
+
+    let limits = Limits::default();
+    let mut runs: Vec<Box<dyn FnMut() + '_>> = Vec::new();
+    for policy in policies {
+        runs.push(Box::new(move || {
+            std::hint::black_box(policy.evaluate(review));
+        }));
+        runs.push(Box::new(|| {
+            std::hint::black_box(policy.evaluate_json(review_json, &limits));
+        }));
+        runs.push(Box::new(|| {
+            std::hint::black_box(policy.evaluate_json(MINIMAL_REVIEW, &limits));
+        }));
+    }
+    runs.push(Box::new(|| {
         std::hint::black_box(set.evaluate(review));
-    });
-    println!(
-        "   {:<40} {:>22} {:>22}",
-        "the built-in set, as policy check runs it", "set median / p99", "per policy (median)"
+    }));
+    runs.push(Box::new(|| {
+        for policy in policies {
+            std::hint::black_box(policy.evaluate_json(review_json, &limits));
+        }
+    }));
+    assert_eq!(
+        policies.len(),
+        report.policies.len(),
+        "the set is the built-ins"
     );
+    let timings = time_interleaved(&mut runs);
+
     println!(
-        "   {:<40} {:>22} {:>22}",
-        format!("{count} policies, review serialised once"),
-        format!("{} / {}", micros(median), micros(p99)),
-        micros(median / count)
+        "   {:<40} {:>28} {:>28} {:>28} {:>8}",
+        "policy", "typed review", "review JSON", "minimal review JSON", "verdict"
     );
+    for ((policy, verdict), timing) in policies.iter().zip(&verdicts).zip(timings.chunks(3)) {
+        println!(
+            "   {:<40} {:>28} {:>28} {:>28} {:>8}",
+            policy.name(),
+            timing[0].cell(1),
+            timing[1].cell(1),
+            timing[2].cell(1),
+            verdict
+        );
+    }
+    println!(
+        "   {:<40} {:>28} {:>28}",
+        "the built-in set, as policy check runs it", "whole set", "per policy"
+    );
+    let whole_sets = [
+        format!("{set_size} policies, review serialised once"),
+        format!("{set_size} policies in turn, review JSON, no set"),
+    ];
+    for (label, timing) in whole_sets.iter().zip(&timings[policies.len() * 3..]) {
+        println!(
+            "   {:<40} {:>28} {:>28}",
+            label,
+            timing.cell(1),
+            timing.cell(set_size)
+        );
+    }
 }
 
 fn bench_native_wasm_rego(policies: &[LoadedPolicy], review_json: &[u8]) {
     let rule = "serving-certificate-covers-service-ip";
     println!(
-        "\n3. one rule three ways ({rule}), review JSON in, verdict out (median / p99 of \
-         {EVALUATIONS})"
+        "\n3. one rule three ways ({rule}), review JSON in, verdict out: median (quietest \
+         round's median) / p99 of {EVALUATIONS} in {ROUNDS} interleaved rounds"
     );
     let policy = policies
         .iter()
@@ -288,43 +360,41 @@ fn bench_native_wasm_rego(policies: &[LoadedPolicy], review_json: &[u8]) {
     let answers = (native_allowed(), wasm_allowed(), rego_allowed());
     assert_eq!(answers, (true, true, true), "the three agree");
 
-    let (native_median, native_p99) = time_each(|| {
-        std::hint::black_box(native_allowed());
-    });
-    let (wasm_median, wasm_p99) = time_each(|| {
-        std::hint::black_box(wasm_allowed());
-    });
-    let (rego_median, rego_p99) = time_each(|| {
-        std::hint::black_box(rego_allowed());
-    });
-    let ratio = |median: Duration| median.as_secs_f64() / native_median.as_secs_f64();
+    let mut runs: Vec<Box<dyn FnMut() + '_>> = vec![
+        Box::new(|| {
+            std::hint::black_box(native_allowed());
+        }),
+        Box::new(|| {
+            std::hint::black_box(wasm_allowed());
+        }),
+        Box::new(|| {
+            std::hint::black_box(rego_allowed());
+        }),
+    ];
+    let timings = time_interleaved(&mut runs);
+    let ratio = |timing: &Timing| timing.median.as_secs_f64() / timings[0].median.as_secs_f64();
     println!(
-        "   {:<40} {:>22} {:>18}",
-        "implementation", "median / p99", "× native"
+        "   {:<40} {:>28} {:>12}",
+        "implementation", "median (quietest) / p99", "× native"
     );
-    for (name, median, p99) in [
-        (
-            "native Rust (same crate, natively)",
-            native_median,
-            native_p99,
-        ),
-        (
-            "WebAssembly in the engine (sandboxed)",
-            wasm_median,
-            wasm_p99,
-        ),
-        ("Rego on regorus", rego_median, rego_p99),
-    ] {
+    for (name, timing) in [
+        "native Rust (same crate, natively)",
+        "WebAssembly in the engine (sandboxed)",
+        "Rego on regorus",
+    ]
+    .into_iter()
+    .zip(&timings)
+    {
         println!(
-            "   {:<40} {:>22} {:>18}",
+            "   {:<40} {:>28} {:>12}",
             name,
-            format!("{} / {}", micros(median), micros(p99)),
-            format!("{:.2}", ratio(median))
+            timing.cell(1),
+            format!("{:.2}", ratio(timing))
         );
     }
     println!(
         "   WebAssembly / Rego: {:.2} (below 1: the sandboxed module is faster)",
-        wasm_median.as_secs_f64() / rego_median.as_secs_f64()
+        timings[1].median.as_secs_f64() / timings[2].median.as_secs_f64()
     );
 }
 
