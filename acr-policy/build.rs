@@ -16,8 +16,14 @@ use std::process::{Command, exit};
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 
 /// The nested build's release profile: small modules compile faster in the host, and a policy
-/// that panics should trap at once.
-const POLICY_PROFILE: [(&str, &str); 4] = [
+/// that panics should trap at once. The modules get a 128 KiB stack instead of Rust's 1 MiB:
+/// resetting an instance walks its whole memory, and decoding the deepest review JSON (127
+/// levels, serde_json's limit) needs under 64 KiB, which a test of every built-in checks.
+const POLICY_PROFILE: [(&str, &str); 5] = [
+    (
+        "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS",
+        "-Clink-arg=-zstack-size=131072",
+    ),
     ("CARGO_PROFILE_RELEASE_OPT_LEVEL", "3"),
     ("CARGO_PROFILE_RELEASE_LTO", "fat"),
     ("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "1"),

@@ -183,3 +183,60 @@ fn builtin_settings_are_validated_by_the_module() {
     );
     assert_ne!(defaults.decision, acr_policy::Decision::BlockedByError);
 }
+
+/// `{"level": [{"level": [...]}]}`, `depth` arrays and objects deep.
+fn nested(depth: usize) -> serde_json::Value {
+    (1..depth).fold(serde_json::json!({}), |inner, level| {
+        if level % 2 == 1 {
+            serde_json::json!([inner])
+        } else {
+            serde_json::json!({ "level": inner })
+        }
+    })
+}
+
+/// Review JSON nests at most 127 arrays and objects deep, the review itself being the first
+/// and `object` the second: the deepest review must be decoded on a built-in's stack (the
+/// modules get a smaller one than Rust's default), one level more must be refused cleanly.
+#[test]
+fn builtins_decode_the_deepest_review_json_and_refuse_deeper_by_name() {
+    const DEEPEST: usize = 127;
+    let deep_review = |depth: usize| {
+        let mut review = review();
+        review.object["extra.nested"] = nested(depth - 2);
+        let mut cluster = serde_json::json!({ "nodes": nested(depth - 3) });
+        cluster["serviceCIDR"] = serde_json::json!("10.0.0.0/16");
+        review.facts.cluster = Some(cluster.into());
+        review
+    };
+    let limits = acr_policy::Limits {
+        max_input_bytes: 1 << 20,
+        ..crate::common::test_limits()
+    };
+    for builtin in BUILTIN_POLICIES {
+        let policy = load_builtin(builtin.name);
+        let deepest = policy.evaluate_with_limits(&deep_review(DEEPEST), &limits);
+        assert!(
+            !matches!(deepest.outcome, PolicyOutcome::Error(_)),
+            "{}: {:?}",
+            builtin.name,
+            deepest.outcome
+        );
+        let too_deep = policy.evaluate_with_limits(&deep_review(DEEPEST + 1), &limits);
+        assert!(
+            matches!(too_deep.outcome, PolicyOutcome::Error(_)),
+            "{}: {:?}",
+            builtin.name,
+            too_deep.outcome
+        );
+        assert_eq!(too_deep.logs.len(), 1, "{}", builtin.name);
+        assert!(
+            too_deep.logs[0].starts_with(
+                "review is not ABI v1 review JSON: recursion limit exceeded at line 1"
+            ),
+            "{}: {:?}",
+            builtin.name,
+            too_deep.logs
+        );
+    }
+}
