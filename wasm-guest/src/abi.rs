@@ -33,7 +33,7 @@ pub fn evaluate_json(input: &[u8], policy: fn(&Review) -> Verdict) -> Vec<u8> {
         Ok(text) => text,
         Err(error) => fail(&format!("review is not UTF-8: {error}")),
     };
-    let review: Review = match serde_json::from_str(text) {
+    let review: Review = match crate::review_json::from_str(text) {
         Ok(review) => review,
         Err(error) => fail(&format!("review is not ABI v1 review JSON: {error}")),
     };
