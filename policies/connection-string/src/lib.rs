@@ -27,34 +27,51 @@ struct ConnectionStringSettings {
     allow_http: bool,
 }
 
-/// A part of the parsed connection string: its JSON pointer there and its key in the text form.
+/// A part of the parsed connection string: its path of keys there, the review field that names
+/// it, and its key in the text form.
 struct Part {
-    pointer: &'static str,
+    path: &'static [&'static str],
+    field: &'static str,
     key: &'static str,
 }
 
+impl Part {
+    /// The part's value in `connection`, if present.
+    fn in_connection<'a>(&self, connection: &'a Value) -> Option<&'a Value> {
+        self.path
+            .iter()
+            .try_fold(connection, |value, key| value.get(key))
+    }
+}
+
 const NAME: Part = Part {
-    pointer: "/connectedRegistryName",
+    path: &["connectedRegistryName"],
+    field: "connectionString.connectedRegistryName",
     key: "ConnectedRegistryName",
 };
 const ENDPOINT: Part = Part {
-    pointer: "/parentGatewayEndpoint",
+    path: &["parentGatewayEndpoint"],
+    field: "connectionString.parentGatewayEndpoint",
     key: "ParentGatewayEndpoint",
 };
 const PROTOCOL: Part = Part {
-    pointer: "/parentEndpointProtocol",
+    path: &["parentEndpointProtocol"],
+    field: "connectionString.parentEndpointProtocol",
     key: "ParentEndpointProtocol",
 };
 const TOKEN_NAME: Part = Part {
-    pointer: "/auth/tokenName",
+    path: &["auth", "tokenName"],
+    field: "connectionString.auth.tokenName",
     key: "SyncTokenName",
 };
 const TOKEN_PASSWORD: Part = Part {
-    pointer: "/auth/password",
+    path: &["auth", "password"],
+    field: "connectionString.auth.password",
     key: "SyncTokenPassword",
 };
 const CLIENT_ID: Part = Part {
-    pointer: "/auth/clientId",
+    path: &["auth", "clientId"],
+    field: "connectionString.auth.clientId",
     key: "ManagedIdentityClientId",
 };
 
@@ -78,8 +95,7 @@ fn evaluate(review: &Review) -> Verdict {
         );
     }
     let text = |part: &Part| {
-        connection
-            .pointer(part.pointer)
+        part.in_connection(connection)
             .and_then(Value::as_str)
             .filter(|text| !text.trim().is_empty())
     };
@@ -91,19 +107,20 @@ fn evaluate(review: &Review) -> Verdict {
                 "the connection string has no {what}: use the complete connection string \
                  `az acr connected-registry get-settings` prints"
             ),
-            Some(&format!("connectionString{}", field.replace('/', "."))),
+            Some(field),
         )
     };
     if text(&NAME).is_none() {
-        verdict = missing(verdict, NAME.pointer, NAME.key);
+        verdict = missing(verdict, NAME.field, NAME.key);
     }
-    let auth_parts: &[Part] = match connection.pointer("/auth/kind").and_then(Value::as_str) {
+    let auth_kind = connection.get("auth").and_then(|auth| auth.get("kind"));
+    let auth_parts: &[Part] = match auth_kind.and_then(Value::as_str) {
         Some("sync-token") => &[TOKEN_NAME, TOKEN_PASSWORD],
         Some("managed-identity") => &[CLIENT_ID],
         _ => {
             verdict = missing(
                 verdict,
-                "/auth",
+                "connectionString.auth",
                 "credentials (SyncTokenName and SyncTokenPassword, or ManagedIdentityClientId)",
             );
             &[]
@@ -111,7 +128,7 @@ fn evaluate(review: &Review) -> Verdict {
     };
     for part in auth_parts.iter().chain([&ENDPOINT, &PROTOCOL]) {
         if text(part).is_none() {
-            verdict = missing(verdict, part.pointer, part.key);
+            verdict = missing(verdict, part.field, part.key);
         }
     }
     match text(&PROTOCOL) {
