@@ -45,6 +45,32 @@ impl de::Error for Problem {
     fn custom<T: fmt::Display>(message: T) -> Self {
         Self(message.to_string())
     }
+
+    fn invalid_type(unexpected: de::Unexpected<'_>, expected: &dyn de::Expected) -> Self {
+        Self(format!(
+            "invalid type: {}, expected {expected}",
+            JsonUnexpected(unexpected)
+        ))
+    }
+
+    fn invalid_value(unexpected: de::Unexpected<'_>, expected: &dyn de::Expected) -> Self {
+        Self(format!(
+            "invalid value: {}, expected {expected}",
+            JsonUnexpected(unexpected)
+        ))
+    }
+}
+
+/// What was found instead, in JSON's words: `null` rather than serde's "unit value".
+struct JsonUnexpected<'a>(de::Unexpected<'a>);
+
+impl fmt::Display for JsonUnexpected<'_> {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            de::Unexpected::Unit => formatter.write_str("null"),
+            unexpected => unexpected.fmt(formatter),
+        }
+    }
 }
 
 type Result<T> = core::result::Result<T, Problem>;
@@ -369,6 +395,56 @@ impl<'de> Decoder<'de> {
         }
     }
 
+    /// Reads `true` or `false`, whose first letter is next.
+    fn boolean<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value> {
+        if self.peek() == Some(b't') {
+            self.literal("true")?;
+            visitor.visit_bool(true)
+        } else {
+            self.literal("false")?;
+            visitor.visit_bool(false)
+        }
+    }
+
+    /// Reads the string whose opening quote is next.
+    fn string_value<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value> {
+        self.position += 1;
+        match self.string()? {
+            Text::Borrowed(text) => visitor.visit_borrowed_str(text),
+            Text::Owned(text) => visitor.visit_string(text),
+        }
+    }
+
+    /// Reads the array whose opening bracket is next.
+    fn array<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value> {
+        self.open()?;
+        let value = visitor.visit_seq(Elements {
+            decoder: &mut *self,
+            first: true,
+        })?;
+        self.close(b']', "trailing characters")?;
+        Ok(value)
+    }
+
+    /// Reads the object whose opening brace is next.
+    fn object<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value> {
+        self.open()?;
+        let value = visitor.visit_map(Members {
+            decoder: &mut *self,
+            first: true,
+        })?;
+        self.close(b'}', "trailing characters")?;
+        Ok(value)
+    }
+
+    /// Reads a number if one is next, and otherwise whatever is, for the visitor to refuse.
+    fn deserialize_number<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value> {
+        match self.peek() {
+            Some(b'-' | b'0'..=b'9') => self.number(visitor),
+            _ => de::Deserializer::deserialize_any(self, visitor),
+        }
+    }
+
     /// Consumes one value, checked to be JSON, building nothing.
     fn skip_value(&mut self) -> Result<()> {
         let outer_depth = self.depth;
@@ -544,42 +620,70 @@ impl<'de> de::Deserializer<'de> for &mut Decoder<'de> {
                 self.literal("null")?;
                 visitor.visit_unit()
             }
-            Some(b't') => {
-                self.literal("true")?;
-                visitor.visit_bool(true)
-            }
-            Some(b'f') => {
-                self.literal("false")?;
-                visitor.visit_bool(false)
-            }
-            Some(b'"') => {
-                self.position += 1;
-                match self.string()? {
-                    Text::Borrowed(text) => visitor.visit_borrowed_str(text),
-                    Text::Owned(text) => visitor.visit_string(text),
-                }
-            }
+            Some(b't' | b'f') => self.boolean(visitor),
+            Some(b'"') => self.string_value(visitor),
             Some(b'-' | b'0'..=b'9') => self.number(visitor),
-            Some(b'[') => {
-                self.open()?;
-                let value = visitor.visit_seq(Elements {
-                    decoder: &mut *self,
-                    first: true,
-                })?;
-                self.close(b']', "trailing characters")?;
-                Ok(value)
-            }
-            Some(b'{') => {
-                self.open()?;
-                let value = visitor.visit_map(Members {
-                    decoder: &mut *self,
-                    first: true,
-                })?;
-                self.close(b'}', "trailing characters")?;
-                Ok(value)
-            }
+            Some(b'[') => self.array(visitor),
+            Some(b'{') => self.object(visitor),
             _ => Err(self.unexpected("expected value")),
         }
+    }
+
+    fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        match self.peek() {
+            Some(b't' | b'f') => self.boolean(visitor),
+            _ => self.deserialize_any(visitor),
+        }
+    }
+
+    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        match self.peek() {
+            Some(b'"') => self.string_value(visitor),
+            _ => self.deserialize_any(visitor),
+        }
+    }
+
+    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        self.deserialize_str(visitor)
+    }
+
+    fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        self.deserialize_str(visitor)
+    }
+
+    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        match self.peek() {
+            Some(b'[') => self.array(visitor),
+            _ => self.deserialize_any(visitor),
+        }
+    }
+
+    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        match self.peek() {
+            Some(b'{') => self.object(visitor),
+            _ => self.deserialize_any(visitor),
+        }
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value> {
+        self.deserialize_map(visitor)
+    }
+
+    fn deserialize_i64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        self.deserialize_number(visitor)
+    }
+
+    fn deserialize_u32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        self.deserialize_number(visitor)
+    }
+
+    fn deserialize_u64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        self.deserialize_number(visitor)
     }
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
@@ -641,8 +745,8 @@ impl<'de> de::Deserializer<'de> for &mut Decoder<'de> {
     }
 
     serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
-        unit unit_struct seq tuple tuple_struct map struct identifier
+        i8 i16 i32 i128 u8 u16 u128 f32 f64 char bytes byte_buf unit unit_struct tuple
+        tuple_struct
     }
 }
 
@@ -1061,6 +1165,46 @@ mod tests {
             error.to_string().starts_with("recursion limit exceeded"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn refuses_values_of_the_wrong_type_with_serde_json_messages() {
+        let review = |member: &str| {
+            format!(
+                r#"{{"apiVersion":"acr.policy/v1","operation":"deploy","subject":"custom-domain",{member}}}"#
+            )
+        };
+        let certificate = |member: &str| {
+            review(&format!(
+                r#""facts":{{"certificates":[{{"role":"ca",{member}}}]}}"#
+            ))
+        };
+        for text in [
+            r#"{"apiVersion":1}"#.to_owned(),
+            r#"{"apiVersion":null}"#.to_owned(),
+            r#"{"apiVersion":"acr.policy/v1","operation":true}"#.to_owned(),
+            review(r#""facts":[1]"#),
+            review(r#""facts":{"certificates":{}}"#),
+            certificate(r#""isCa":"yes""#),
+            certificate(r#""daysLeft":1.5"#),
+            certificate(r#""daysLeft":"7""#),
+            certificate(r#""pathLen":-1"#),
+            certificate(r#""pathLen":4294967296"#),
+            certificate(r#""publicKey":{"bits":[]}"#),
+            certificate(r#""keyUsage":"digitalSignature""#),
+            certificate(r#""subjectAltNames":{"dns":[1]}"#),
+        ] {
+            let ours = from_str::<Review>(&text).expect_err("wrong type");
+            let reference = serde_json::from_str::<Review>(&text).expect_err("wrong type");
+            // Positions differ by design: the decoder gives the column after what it read.
+            let message =
+                |error: String| error[..error.rfind(" at line").expect("placed")].to_owned();
+            assert_eq!(
+                message(ours.to_string()),
+                message(reference.to_string()),
+                "{text}"
+            );
+        }
     }
 
     #[test]
