@@ -222,35 +222,6 @@ impl<'de> Decoder<'de> {
         }
     }
 
-    /// Skips the string whose opening quote was just consumed, checking it as [`Self::string`]
-    /// would read it.
-    fn skip_string(&mut self) -> Result<()> {
-        let bytes = self.bytes();
-        loop {
-            let stop = string_stop(bytes, self.position);
-            match bytes.get(stop) {
-                Some(b'"') => {
-                    self.position = stop + 1;
-                    return Ok(());
-                }
-                Some(b'\\') => {
-                    self.position = stop + 1;
-                    self.escape()?;
-                }
-                Some(_) => {
-                    self.position = stop;
-                    return Err(problem(
-                        "control character (\\u0000-\\u001F) found while parsing a string",
-                    ));
-                }
-                None => {
-                    self.position = bytes.len();
-                    return Err(problem("EOF while parsing a string"));
-                }
-            }
-        }
-    }
-
     /// Reads the escape whose backslash was just consumed.
     fn escape(&mut self) -> Result<char> {
         let Some(&byte) = self.bytes().get(self.position) else {
@@ -417,23 +388,26 @@ impl<'de> Decoder<'de> {
 
     /// Reads the array whose opening bracket is next.
     fn array<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value> {
-        self.open()?;
-        let value = visitor.visit_seq(Elements {
-            decoder: &mut *self,
-            first: true,
-        })?;
-        self.close(b']', "trailing characters")?;
-        Ok(value)
+        self.entries(b']', |entries| visitor.visit_seq(entries))
     }
 
     /// Reads the object whose opening brace is next.
     fn object<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value> {
+        self.entries(b'}', |entries| visitor.visit_map(entries))
+    }
+
+    /// Opens the array or object next, lets `read` take its entries, and closes it with `close`.
+    fn entries<T>(
+        &mut self,
+        close: u8,
+        read: impl FnOnce(Entries<'_, 'de>) -> Result<T>,
+    ) -> Result<T> {
         self.open()?;
-        let value = visitor.visit_map(Members {
+        let value = read(Entries {
             decoder: &mut *self,
             first: true,
         })?;
-        self.close(b'}', "trailing characters")?;
+        self.close(close, "trailing characters")?;
         Ok(value)
     }
 
@@ -475,7 +449,7 @@ impl<'de> Decoder<'de> {
                 }
                 Some(b'"') => {
                     self.position += 1;
-                    self.skip_string()?;
+                    self.string()?;
                 }
                 Some(b'-' | b'0'..=b'9') => {
                     self.scan_number()?;
@@ -566,12 +540,30 @@ impl<'de> Decoder<'de> {
         }
     }
 
+    /// Whether the array or object being read, which `close` ends, has another member; consumes
+    /// the comma before each member but the first.
+    fn another_member(&mut self, first: &mut bool, close: u8, message: &str) -> Result<bool> {
+        match self.peek() {
+            Some(byte) if byte == close => return Ok(false),
+            Some(b',') if !*first => {
+                self.position += 1;
+                if self.peek() == Some(close) {
+                    return Err(problem("trailing comma"));
+                }
+            }
+            _ if !*first => return Err(self.unexpected(message)),
+            _ => {}
+        }
+        *first = false;
+        Ok(true)
+    }
+
     /// Consumes an object's key and the colon after it.
     fn skip_key(&mut self) -> Result<()> {
         match self.peek() {
             Some(b'"') => {
                 self.position += 1;
-                self.skip_string()?;
+                self.string()?;
                 self.expect(b':', "expected `:`")
             }
             Some(b'}') => Err(problem("trailing comma")),
@@ -750,54 +742,36 @@ impl<'de> de::Deserializer<'de> for &mut Decoder<'de> {
     }
 }
 
-/// An array's elements.
-struct Elements<'a, 'de> {
+/// An array's elements or an object's members, as they are read.
+struct Entries<'a, 'de> {
     decoder: &'a mut Decoder<'de>,
     first: bool,
 }
 
-impl<'de> de::SeqAccess<'de> for Elements<'_, 'de> {
+impl<'de> de::SeqAccess<'de> for Entries<'_, 'de> {
     type Error = Problem;
 
     fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>> {
-        match self.decoder.peek() {
-            Some(b']') => return Ok(None),
-            Some(b',') if !self.first => {
-                self.decoder.position += 1;
-                if self.decoder.peek() == Some(b']') {
-                    return Err(problem("trailing comma"));
-                }
-            }
-            _ if !self.first => return Err(self.decoder.unexpected("expected `,` or `]`")),
-            _ => {}
+        if !self
+            .decoder
+            .another_member(&mut self.first, b']', "expected `,` or `]`")?
+        {
+            return Ok(None);
         }
-        self.first = false;
         seed.deserialize(&mut *self.decoder).map(Some)
     }
 }
 
-/// An object's members.
-struct Members<'a, 'de> {
-    decoder: &'a mut Decoder<'de>,
-    first: bool,
-}
-
-impl<'de> de::MapAccess<'de> for Members<'_, 'de> {
+impl<'de> de::MapAccess<'de> for Entries<'_, 'de> {
     type Error = Problem;
 
     fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>> {
-        match self.decoder.peek() {
-            Some(b'}') => return Ok(None),
-            Some(b',') if !self.first => {
-                self.decoder.position += 1;
-                if self.decoder.peek() == Some(b'}') {
-                    return Err(problem("trailing comma"));
-                }
-            }
-            _ if !self.first => return Err(self.decoder.unexpected("expected `,` or `}`")),
-            _ => {}
+        if !self
+            .decoder
+            .another_member(&mut self.first, b'}', "expected `,` or `}`")?
+        {
+            return Ok(None);
         }
-        self.first = false;
         key(self.decoder, seed).map(Some)
     }
 
