@@ -62,7 +62,10 @@ fn discard<T>(value: T) {
 /// Decodes settings, runs `validate` and encodes the answer: the target-independent part of
 /// `acr_validate_settings`.
 pub fn validate_settings_json(input: &[u8], validate: fn(&Value) -> Result<(), String>) -> Vec<u8> {
-    let answer = match serde_json::from_slice::<Value>(input) {
+    let settings = core::str::from_utf8(input)
+        .map_err(|error| error.to_string())
+        .and_then(|text| crate::review_json::from_str::<Value>(text).map_err(|e| e.to_string()));
+    let answer = match settings {
         Ok(settings) => SettingsValidation::from_result(validate(&settings)),
         Err(error) => {
             SettingsValidation::from_result(Err(format!("settings are not JSON: {error}")))
