@@ -1,8 +1,8 @@
-//! The decoder `acr_evaluate` reads a review with: a serde JSON deserializer over the review's
-//! text that accepts the JSON serde_json accepts and builds the same values, scanning strings
-//! eight bytes at a time, except that it leaves [`LazyJson`](crate::LazyJson) values, such as
-//! `facts.cluster`, unchecked: it only finds where they end, and they are checked when a policy
-//! parses them. Reading the review is most of an evaluation, and walking over the cluster facts
+//! The decoder `acr_evaluate` reads a review with (and `acr_validate_settings` its settings):
+//! a serde JSON deserializer over the text that accepts the JSON serde_json accepts and builds
+//! the same values, scanning strings eight bytes at a time, except that it leaves
+//! [`LazyJson`](crate::LazyJson) values, such as `facts.cluster`, unchecked: it only finds
+//! where they end, and they are checked when a policy parses them. Reading the review is most of an evaluation, and walking over the cluster facts
 //! (which no built-in policy reads) was a seventh of it.
 //!
 //! Other differences from `serde_json::from_str`, both deliberate: map keys are only ever
