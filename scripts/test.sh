@@ -9,9 +9,12 @@ say() { printf '==> %s\n' "$*" >&2; }
 # Debian packages for the real peers the tests run: openssl and curl read our certificates;
 # docker-registry serves them and policy modules, which skopeo reads back as an independent OCI
 # client; dnsmasq serves the zone data of the private-endpoint DNS tests (each test runs its own
-# on 127.0.0.1 and a free port); python3 with venv runs kubernetes-validate and the Azure CLI.
+# on 127.0.0.1 and a free port); python3 with venv runs kubernetes-validate and the Azure CLI;
+# etcd-server and xz-utils serve the real Kubernetes control plane (below).
 install_debian_packages() {
     local missing=()
+    [ -x /usr/bin/etcd ] || missing+=(etcd-server)
+    command -v xz >/dev/null || missing+=(xz-utils)
     command -v openssl >/dev/null || missing+=(openssl)
     command -v curl >/dev/null || missing+=(curl)
     [ -x /usr/bin/docker-registry ] || missing+=(docker-registry)
@@ -36,8 +39,44 @@ install_rust_targets() {
     fi
 }
 
+# The real control plane of tests/tests/real_cluster.rs, found the way envtest finds it: a
+# folder named by KUBEBUILDER_ASSETS with kube-apiserver, etcd, kube-controller-manager and
+# kube-scheduler. The three Kubernetes binaries come from ../shared/k8s/bin (xz, checked against
+# its SHA256SUMS) and are unpacked once into target/control-plane; etcd is Debian's. An
+# existing KUBEBUILDER_ASSETS is used as it is. Without any, the suite says it did not run, and
+# under CI=true it fails.
+prepare_control_plane() {
+    local shared=../shared/k8s
+    if [ -n "${KUBEBUILDER_ASSETS:-}" ]; then
+        say "control plane from KUBEBUILDER_ASSETS=$KUBEBUILDER_ASSETS"
+        return
+    fi
+    if [ ! -d "$shared/bin" ]; then
+        say "no $shared/bin: the real-control-plane suite cannot run"
+        return
+    fi
+    local assets="${CARGO_TARGET_DIR:-target}/control-plane" name sum
+    mkdir -p "$assets"
+    for name in kube-apiserver kube-controller-manager kube-scheduler; do
+        sum=$(grep " bin/$name.xz\$" "$shared/bin/SHA256SUMS" | cut -d' ' -f1)
+        if [ -z "$sum" ] || [ "$(cat "$assets/$name.sha256" 2>/dev/null)" != "$sum" ]; then
+            say "unpacking $shared/bin/$name.xz"
+            (cd "$shared" && grep " bin/$name.xz\$" bin/SHA256SUMS | sha256sum --check --quiet -)
+            xz --decompress --stdout "$shared/bin/$name.xz" > "$assets/$name.tmp"
+            chmod 755 "$assets/$name.tmp"
+            mv "$assets/$name.tmp" "$assets/$name"
+            echo "$sum" > "$assets/$name.sha256"
+        fi
+    done
+    ln -sf /usr/bin/etcd "$assets/etcd"
+    KUBEBUILDER_ASSETS=$(cd "$assets" && pwd)
+    ACR_TEST_CERT_MANAGER_CRDS=$(cd "$shared/crds" && pwd)/cert-manager.crds.yaml
+    export KUBEBUILDER_ASSETS ACR_TEST_CERT_MANAGER_CRDS
+}
+
 install_debian_packages
 install_rust_targets
+prepare_control_plane
 
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 

@@ -17,8 +17,8 @@
 //! the test ([`FakeApiServer::requests`] and dropping the server assert there are none): the
 //! bearer token, known resources and scopes only, GET/PATCH/DELETE only, query parameters
 //! limited to what each verb needs, equality-only label selectors, and for every PATCH the
-//! content type `application/apply-patch+yaml`, `fieldManager=kubectl-acr`, `force=true`,
-//! `dryRun` only as `All`, and a body whose apiVersion, kind, name and namespace match the URL.
+//! content type `application/apply-patch+yaml`, `fieldManager=kubectl-acr`, `force` only as
+//! `true` (`--force-conflicts`), `dryRun` only as `All`, and a body whose apiVersion, kind, name and namespace match the URL.
 //!
 //! The one other PATCH is the JSON merge patch `pull-secret create` sends to a ServiceAccount's
 //! `imagePullSecrets`: it must name `fieldManager=kubectl-acr`, no `force`, touch nothing but
@@ -847,8 +847,11 @@ impl State {
         if request.query_value("fieldManager") != Some(FIELD_MANAGER) {
             self.violation(request, format!("field manager is not {FIELD_MANAGER}"));
         }
-        if request.query_value("force") != Some("true") {
-            self.violation(request, "force=true is missing".to_owned());
+        if request
+            .query_value("force")
+            .is_some_and(|force| force != "true")
+        {
+            self.violation(request, "force is given but not true".to_owned());
         }
         let dry_run = self.dry_run(request);
         let key = self.object_key(request, target);

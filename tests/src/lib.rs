@@ -1,8 +1,10 @@
 //! Helpers shared by the integration tests: locating the built binaries and fixtures, running
-//! commands and real peers (openssl, curl, docker-registry, dnsmasq, a registry token service)
-//! with clear failures when missing.
+//! commands and real peers (openssl, curl, docker-registry, dnsmasq, a registry token service,
+//! a real Kubernetes control plane) with clear failures when missing.
 
+pub mod control_plane;
 pub mod fake_api_server;
+pub mod fake_nodes;
 pub mod peers;
 pub mod token_server;
 

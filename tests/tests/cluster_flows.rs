@@ -287,8 +287,9 @@ fn patches(paths: &[String]) -> Vec<String> {
     paths.iter().map(|path| format!("PATCH {path}")).collect()
 }
 
-/// Asserts every PATCH is a forced server-side apply under kubectl-acr (the fake server checks
-/// this too) and carries `dryRun=All` exactly when `dry_run`.
+/// Asserts every PATCH is a server-side apply under kubectl-acr that takes over no other
+/// manager's fields (no `force`; the fake server checks this too) and carries `dryRun=All`
+/// exactly when `dry_run`.
 fn assert_applies(requests: &[RecordedRequest], dry_run: bool) {
     for request in requests.iter().filter(|request| request.method == "PATCH") {
         assert_eq!(
@@ -301,7 +302,7 @@ fn assert_applies(requests: &[RecordedRequest], dry_run: bool) {
             Some("kubectl-acr"),
             "{request:?}"
         );
-        assert_eq!(request.query_value("force"), Some("true"), "{request:?}");
+        assert_eq!(request.query_value("force"), None, "{request:?}");
         assert_eq!(
             request.query_value("dryRun"),
             dry_run.then_some("All"),
@@ -1079,7 +1080,7 @@ fn the_fake_server_flags_requests_kubectl_acr_must_not_send() {
     server.insert(json!({ "apiVersion": "v1", "kind": "Namespace", "metadata": { "name": NS } }));
     let body = r#"{"apiVersion":"v1","kind":"Secret","metadata":{"name":"other"}}"#;
     let patch = format!(
-        "PATCH /api/v1/namespaces/{NS}/secrets/s?fieldManager=kubectl&dryRun=None HTTP/1.1\r\n\
+        "PATCH /api/v1/namespaces/{NS}/secrets/s?fieldManager=kubectl&force=false&dryRun=None HTTP/1.1\r\n\
          Authorization: Bearer {TOKEN}\r\nContent-Type: application/merge-patch+json\r\n\
          Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
@@ -1123,7 +1124,7 @@ fn the_fake_server_flags_requests_kubectl_acr_must_not_send() {
         [
             "content type Some(\"application/merge-patch+json\"), not application/apply-patch+yaml (server-side apply)",
             "field manager is not kubectl-acr",
-            "force=true is missing",
+            "force is given but not true",
             "dryRun=None, not All",
             "body /metadata/name is Some(\"other\"), the URL says Some(\"s\")",
             "POST is not a request kubectl acr sends",

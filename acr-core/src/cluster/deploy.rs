@@ -23,6 +23,8 @@ pub struct DeployOptions<'a> {
     pub wait: bool,
     /// Bounds every wait: cert-manager's webhook, cert-manager accepting the issuers, rollouts.
     pub timeout: Duration,
+    /// Take over fields another field manager owns instead of stopping at the conflict.
+    pub force_conflicts: bool,
 }
 
 /// What a deploy applied.
@@ -67,6 +69,7 @@ pub(crate) async fn run(
     let mut deploy = Deployer {
         requests,
         dry_run: options.dry_run,
+        force_conflicts: options.force_conflicts,
         report: DeployReport {
             applied: Plan {
                 objects: Vec::new(),
@@ -129,6 +132,7 @@ pub(crate) async fn run(
 struct Deployer<'a> {
     requests: &'a Requests,
     dry_run: bool,
+    force_conflicts: bool,
     report: DeployReport,
 }
 
@@ -140,7 +144,11 @@ impl Deployer<'_> {
         object: &PlannedObject,
         progress: &mut dyn FnMut(Progress),
     ) -> Result<(), ClusterError> {
-        match self.requests.apply(object, self.dry_run).await {
+        match self
+            .requests
+            .apply(object, self.dry_run, self.force_conflicts)
+            .await
+        {
             Ok(applied) => {
                 self.record(object, applied, progress);
                 Ok(())
@@ -176,7 +184,11 @@ impl Deployer<'_> {
     ) -> Result<(), ClusterError> {
         let mut last_reason = None;
         loop {
-            let error = match self.requests.apply(object, false).await {
+            let error = match self
+                .requests
+                .apply(object, false, self.force_conflicts)
+                .await
+            {
                 Ok(applied) => {
                     self.record(object, applied, progress);
                     return Ok(());
@@ -195,7 +207,8 @@ impl Deployer<'_> {
                 _ => return Err(error),
             };
             if deadline.expired() {
-                return Err(deadline.timed_out(vec![format!("{} ({reason})", describe(object))]));
+                return Err(deadline
+                    .timed_out(vec![format!("{} ({reason})", describe(object))], Vec::new()));
             }
             if last_reason.as_ref() != Some(&reason) {
                 progress(Progress::Retrying {

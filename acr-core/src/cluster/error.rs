@@ -23,8 +23,9 @@ pub enum ClusterError {
     #[error("cannot start the runtime the Kubernetes client runs on")]
     Runtime(#[source] std::io::Error),
     #[error(
-        "{request} ({object}): the API server answered HTTP {code}{}: {message}",
-        reason_text(reason)
+        "{request} ({object}): the API server answered HTTP {code}{}: {message}{}",
+        reason_text(reason),
+        hint(*code)
     )]
     Api {
         /// `METHOD /path` of the request.
@@ -34,6 +35,17 @@ pub enum ClusterError {
         code: u16,
         reason: String,
         message: String,
+    },
+    #[error(
+        "{request} ({object}): fields this deploy sets are managed by someone else, so nothing \
+         was overwritten:\n{}\nRe-run with --force-conflicts to take them over (the other \
+         manager may set them back), or stop that manager from setting them",
+        conflict_lines(.conflicts)
+    )]
+    Conflict {
+        request: String,
+        object: String,
+        conflicts: Vec<FieldConflict>,
     },
     #[error("{request} ({object}) failed")]
     Request {
@@ -56,17 +68,54 @@ pub enum ClusterError {
     #[error("the cluster is not ready for this deployment, nothing was changed:\n{}", problem_lines(.problems))]
     Preflight { problems: Vec<PreflightProblem> },
     #[error(
-        "timed out after {} waiting for: {}",
+        "timed out after {} waiting for: {}{}",
         duration_text(*.timeout),
-        .pending.join("; ")
+        .pending.join("; "),
+        blocker_lines(.blockers)
     )]
     TimedOut {
         timeout: Duration,
         /// What was still not ready, each with its state.
         pending: Vec<String>,
+        /// What keeps it from being ready, where the cluster says.
+        blockers: Vec<String>,
     },
     #[error(transparent)]
     CertManager(#[from] CertManagerError),
+}
+
+/// A field of a server-side apply that another field manager owns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldConflict {
+    /// The field path, as the API server names it (`.spec.replicas`).
+    pub field: String,
+    /// The field manager that owns it.
+    pub manager: String,
+}
+
+fn conflict_lines(conflicts: &[FieldConflict]) -> String {
+    conflicts
+        .iter()
+        .map(|conflict| {
+            format!(
+                "  - {} is managed by `{}`",
+                conflict.field, conflict.manager
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// What to do about an answer, where the code says it.
+fn hint(code: u16) -> &'static str {
+    match code {
+        401 => " (the kubeconfig's credentials were not accepted: log in again or check --context)",
+        403 => {
+            " (the user lacks this right: `kubectl auth can-i --list -n NAMESPACE` shows what it \
+             may do; ask a cluster admin for it or use a context that has it)"
+        }
+        _ => "",
+    }
 }
 
 fn reason_text(reason: &str) -> String {
@@ -75,6 +124,17 @@ fn reason_text(reason: &str) -> String {
     } else {
         format!(" {reason}")
     }
+}
+
+fn blocker_lines(blockers: &[String]) -> String {
+    if blockers.is_empty() {
+        return String::new();
+    }
+    let lines: Vec<String> = blockers
+        .iter()
+        .map(|blocker| format!("  - {blocker}"))
+        .collect();
+    format!("\nWhat keeps it from being ready:\n{}", lines.join("\n"))
 }
 
 fn problem_lines(problems: &[PreflightProblem]) -> String {

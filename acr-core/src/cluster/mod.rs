@@ -10,6 +10,7 @@ mod cert_manager;
 mod connection;
 mod delete;
 mod deploy;
+mod diagnosis;
 mod endpoint;
 mod error;
 mod preflight;
@@ -30,7 +31,7 @@ pub use connection::{Cluster, KubeconfigSelection};
 pub use delete::{DeleteOptions, DeleteReport, KeptObject};
 pub use deploy::{DeployOptions, DeployReport, NotChecked};
 pub use endpoint::RegistryEndpoint;
-pub use error::{ClusterError, PreflightProblem};
+pub use error::{ClusterError, FieldConflict, PreflightProblem};
 pub use preflight::Preflight;
 pub use progress::Progress;
 pub use pull_secret::{

@@ -21,6 +21,8 @@ pub enum Progress {
     NotChecked { object: String, reason: String },
     /// Still waiting for an object; `state` says what it is at.
     Waiting { object: String, state: String },
+    /// The cluster says why something is not ready yet (reported once per reason).
+    Blocked { reason: String },
     /// An object became ready.
     Ready { object: String },
     /// An apply failed in a way that clears up on its own (cert-manager still starting) and
@@ -60,6 +62,7 @@ impl fmt::Display for Progress {
                 write!(f, "{object} not checked: {reason}")
             }
             Progress::Waiting { object, state } => write!(f, "waiting for {object}: {state}"),
+            Progress::Blocked { reason } => write!(f, "not ready yet: {reason}"),
             Progress::Ready { object } => write!(f, "{object} is ready"),
             Progress::Retrying { object, reason } => {
                 write!(f, "{object} will be tried again: {reason}")

@@ -212,7 +212,7 @@ pub(crate) async fn create(
         .into());
     }
     let secret = spec.secret_object();
-    let applied = requests.apply(&secret, dry_run).await?;
+    let applied = requests.apply(&secret, dry_run, false).await?;
     let secret_action = match &preflight.existing_secret {
         None => "created",
         Some(version) if metadata_of(&applied).resource_version.as_ref() == Some(version) => {

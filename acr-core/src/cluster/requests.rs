@@ -1,11 +1,12 @@
 //! The requests the cluster flows send (get, list, server-side apply, merge patch, delete), each turning
 //! a failure into a [`ClusterError`] that names the request and the object.
 
-use super::error::ClusterError;
+use super::error::{ClusterError, FieldConflict};
 use super::object_name;
 use super::resources::{ResourceType, Scope, resource_type};
 use crate::plan::{FIELD_MANAGER, PlannedObject};
-use kube::api::{Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams};
+use k8s_openapi::api::core::v1::Pod;
+use kube::api::{Api, DeleteParams, DynamicObject, ListParams, LogParams, Patch, PatchParams};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -41,9 +42,9 @@ impl Requests {
     ) -> Result<Option<K>, ClusterError> {
         let request = format!("GET {}", resource.path(namespace, Some(name)));
         let object = describe(resource, namespace, name);
-        match self.api(resource, namespace).get_opt(name).await {
-            Ok(Some(found)) => typed(&request, found).map(Some),
-            Ok(None) => Ok(None),
+        match self.api(resource, namespace).get(name).await {
+            Ok(found) => typed(&request, found).map(Some),
+            Err(error) if is_not_found(&error) => Ok(None),
             Err(error) => Err(failed(request, object, error)),
         }
     }
@@ -75,7 +76,7 @@ impl Requests {
         loop {
             let page = match api.list(&params).await {
                 Ok(page) => page,
-                Err(kube::Error::Api(status)) if status.is_not_found() => return Ok(None),
+                Err(error) if is_not_found(&error) => return Ok(None),
                 Err(error) => return Err(failed(request, collection, error)),
             };
             for item in page.items {
@@ -88,20 +89,23 @@ impl Requests {
         }
     }
 
-    /// Server-side apply of one object under [`FIELD_MANAGER`], taking over conflicting fields;
-    /// returns the object as the API server stored it (or would have, in a dry run), without
+    /// Server-side apply of one object under [`FIELD_MANAGER`]; fields another manager owns
+    /// are a [`ClusterError::Conflict`] unless `force_conflicts` takes them over. Returns the
+    /// object as the API server stored it (or would have, in a dry run), without
     /// `metadata.managedFields`.
     pub(crate) async fn apply(
         &self,
         object: &PlannedObject,
         dry_run: bool,
+        force_conflicts: bool,
     ) -> Result<Value, ClusterError> {
         let resource = resource_type(
             &object.api_version,
             &object.kind,
             object.namespace.is_some(),
         );
-        let mut params = PatchParams::apply(FIELD_MANAGER).force();
+        let mut params = PatchParams::apply(FIELD_MANAGER);
+        params.force = force_conflicts;
         params.dry_run = dry_run;
         self.patch(
             &resource,
@@ -154,6 +158,30 @@ impl Requests {
         Ok(value)
     }
 
+    /// The last `lines` lines of the log of a container's previous run (the one that crashed),
+    /// or why the API server would not give them (no kubelet answering, logs rotated away).
+    pub(crate) async fn previous_log(
+        &self,
+        namespace: &str,
+        pod: &str,
+        container: &str,
+        lines: i64,
+    ) -> Result<String, String> {
+        let params = LogParams {
+            container: Some(container.to_owned()),
+            previous: true,
+            tail_lines: Some(lines),
+            ..LogParams::default()
+        };
+        Api::<Pod>::namespaced(self.client.clone(), namespace)
+            .logs(pod, &params)
+            .await
+            .map_err(|error| match error {
+                kube::Error::Api(status) => format!("HTTP {}: {}", status.code, status.message),
+                other => other.to_string(),
+            })
+    }
+
     /// Deletes one object in the background (dependents are collected by the cluster); `false`
     /// when it was already gone.
     pub(crate) async fn delete(
@@ -169,10 +197,18 @@ impl Requests {
             .await
         {
             Ok(_) => Ok(true),
-            Err(kube::Error::Api(status)) if status.is_not_found() => Ok(false),
+            Err(error) if is_not_found(&error) => Ok(false),
             Err(error) => Err(failed(request, describe(resource, namespace, name), error)),
         }
     }
+}
+
+/// Whether the API server answered 404: the object does not exist, or its resource is not
+/// served at all (a custom resource whose definition is not installed). A real API server
+/// answers the latter with a plain-text `404 page not found`, not a `Status` whose reason is
+/// `NotFound`, so the HTTP code decides, not kube's `is_not_found`.
+fn is_not_found(error: &kube::Error) -> bool {
+    matches!(error, kube::Error::Api(status) if status.code == 404)
 }
 
 fn describe(resource: &ResourceType, namespace: Option<&str>, name: &str) -> String {
@@ -200,6 +236,13 @@ fn typed<K: DeserializeOwned>(request: &str, object: DynamicObject) -> Result<K,
 
 fn failed(request: String, object: String, error: kube::Error) -> ClusterError {
     match error {
+        kube::Error::Api(status) if status.code == 409 && !field_conflicts(&status).is_empty() => {
+            ClusterError::Conflict {
+                request,
+                object,
+                conflicts: field_conflicts(&status),
+            }
+        }
         kube::Error::Api(status) => ClusterError::Api {
             request,
             object,
@@ -213,4 +256,25 @@ fn failed(request: String, object: String, error: kube::Error) -> ClusterError {
             source,
         },
     }
+}
+
+/// The fields a server-side apply found owned by other managers, from the answer's causes
+/// (`reason: FieldManagerConflict`, `message: conflict with "MANAGER" using apps/v1`,
+/// `field: .spec.replicas`).
+fn field_conflicts(status: &kube::core::Status) -> Vec<FieldConflict> {
+    status
+        .details
+        .iter()
+        .flat_map(|details| &details.causes)
+        .filter(|cause| cause.reason == "FieldManagerConflict")
+        .map(|cause| FieldConflict {
+            field: cause.field.clone(),
+            manager: cause
+                .message
+                .split('"')
+                .nth(1)
+                .unwrap_or(&cause.message)
+                .to_owned(),
+        })
+        .collect()
 }

@@ -26,7 +26,7 @@ pub(crate) struct ResourceType {
 }
 
 /// `(apiVersion, kind, plural, scope)` of every kind applied, read or deleted.
-const KNOWN_RESOURCES: [(&str, &str, &str, Scope); 19] = [
+const KNOWN_RESOURCES: [(&str, &str, &str, Scope); 20] = [
     ("v1", "Namespace", "namespaces", Scope::Cluster),
     ("v1", "Node", "nodes", Scope::Cluster),
     ("v1", "ServiceAccount", "serviceaccounts", Scope::Namespaced),
@@ -41,6 +41,12 @@ const KNOWN_RESOURCES: [(&str, &str, &str, Scope); 19] = [
     ),
     ("v1", "Pod", "pods", Scope::Namespaced),
     ("apps/v1", "Deployment", "deployments", Scope::Namespaced),
+    (
+        "storage.k8s.io/v1",
+        "StorageClass",
+        "storageclasses",
+        Scope::Cluster,
+    ),
     ("apps/v1", "DaemonSet", "daemonsets", Scope::Namespaced),
     (
         "apiextensions.k8s.io/v1",

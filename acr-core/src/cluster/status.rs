@@ -1,6 +1,7 @@
 //! What `deploy` made in a namespace, read back: each object (found by its labels), the registry
 //! rollout, the serving certificate's expiry and names, and trust distribution per node.
 
+use super::diagnosis;
 use super::error::ClusterError;
 use super::requests::Requests;
 use super::resources::known;
@@ -44,6 +45,8 @@ pub struct ClusterStatus {
     pub rollout: Option<RolloutStatus>,
     pub certificate: Option<CertificateStatus>,
     pub trust_distribution: Option<TrustStatus>,
+    /// What keeps the deployment from being ready, where the cluster says.
+    pub problems: Vec<String>,
 }
 
 /// One object `deploy` made.
@@ -119,6 +122,7 @@ pub(crate) async fn read(
         rollout: None,
         certificate: None,
         trust_distribution: None,
+        problems: Vec::new(),
     };
     if found.is_none() {
         return Ok(status);
@@ -185,6 +189,7 @@ pub(crate) async fn read(
     {
         status.trust_distribution = Some(trust(requests, namespace, &daemon_set).await?);
     }
+    status.problems = diagnosis::blockers(requests, namespace).await?;
     Ok(status)
 }
 
@@ -446,6 +451,12 @@ impl ClusterStatus {
                     text,
                     "\nTrust distribution: off (no DaemonSet); the nodes must trust the CA themselves"
                 );
+            }
+        }
+        if !self.problems.is_empty() {
+            let _ = writeln!(text, "\nWhat keeps it from being ready:");
+            for problem in &self.problems {
+                let _ = writeln!(text, "  - {problem}");
             }
         }
         text

@@ -447,9 +447,13 @@ fn status_text_shows_each_part() {
                 ready: true,
             }],
         }),
+        problems: vec![
+            "PersistentVolumeClaim connected-registry/connected-registry-pvc is Pending: the cluster has no default StorageClass".to_owned(),
+        ],
     };
     let text = status.to_text();
     for expected in [
+        "\nWhat keeps it from being ready:\n  - PersistentVolumeClaim connected-registry/connected-registry-pvc is Pending: the cluster has no default StorageClass\n",
         "Connected registry: edge\n",
         "  Service                connected-registry",
         "Rollout: Deployment connected-registry/connected-registry in progress: 0 of 1 replicas available\n",

@@ -2,13 +2,14 @@
 //! `kubectl rollout status` judges it, or a Deployment's `Available` condition (cert-manager's
 //! webhook). Polls with GET requests; no watch connection is kept open.
 
+use super::diagnosis;
 use super::error::ClusterError;
 use super::object_name;
 use super::progress::Progress;
 use super::requests::Requests;
 use super::resources::known;
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment};
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -40,10 +41,11 @@ impl Deadline {
         tokio::time::sleep(remaining.min(POLL_INTERVAL)).await;
     }
 
-    pub(crate) fn timed_out(&self, pending: Vec<String>) -> ClusterError {
+    pub(crate) fn timed_out(&self, pending: Vec<String>, blockers: Vec<String>) -> ClusterError {
         ClusterError::TimedOut {
             timeout: self.timeout,
             pending,
+            blockers,
         }
     }
 }
@@ -197,8 +199,8 @@ pub(crate) fn daemon_set_rollout(daemon_set: &DaemonSet) -> WorkloadState {
     }
 }
 
-/// Polls until every workload is ready, reporting each change of state, or fails with what was
-/// still pending at the deadline.
+/// Polls until every workload is ready, reporting each change of state and each new reason the
+/// cluster gives for a delay, or fails with what was still pending at the deadline and why.
 pub(crate) async fn until_ready(
     requests: &Requests,
     workloads: Vec<Workload>,
@@ -207,6 +209,7 @@ pub(crate) async fn until_ready(
 ) -> Result<(), ClusterError> {
     let mut pending = workloads;
     let mut reported: HashMap<String, String> = HashMap::new();
+    let mut reported_blockers: HashSet<String> = HashSet::new();
     loop {
         let mut still_pending = Vec::new();
         for workload in pending {
@@ -228,12 +231,28 @@ pub(crate) async fn until_ready(
         if still_pending.is_empty() {
             return Ok(());
         }
+        let mut blockers = Vec::new();
+        let namespaces: BTreeSet<&str> = still_pending
+            .iter()
+            .map(|(workload, _)| workload.namespace.as_str())
+            .collect();
+        for namespace in namespaces {
+            blockers.extend(diagnosis::blockers(requests, namespace).await?);
+        }
+        for blocker in &blockers {
+            if reported_blockers.insert(blocker.clone()) {
+                progress(Progress::Blocked {
+                    reason: blocker.clone(),
+                });
+            }
+        }
         if deadline.expired() {
             return Err(deadline.timed_out(
                 still_pending
                     .iter()
                     .map(|(workload, detail)| format!("{} ({detail})", workload.object()))
                     .collect(),
+                blockers,
             ));
         }
         deadline.pause().await;

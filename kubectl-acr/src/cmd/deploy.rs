@@ -75,6 +75,10 @@ pub struct DeployArgs {
     /// exit 124 when it runs out.
     #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
     pub timeout: Duration,
+    /// Take over fields another field manager owns (kubectl apply's --force-conflicts);
+    /// without it such a conflict stops the deploy, naming the fields and their managers.
+    #[arg(long)]
+    pub force_conflicts: bool,
     /// cert-manager's release manifests (cert-manager.yaml) for cert-manager.install=true on
     /// air-gapped clusters; without it the pinned release is downloaded and its SHA-256 checked.
     #[arg(long, value_name = "FILE")]
@@ -115,6 +119,7 @@ impl DeployArgs {
             cert_manager: cert_manager.as_ref(),
             wait: self.wait,
             timeout: self.timeout,
+            force_conflicts: self.force_conflicts,
         };
         let mut show = progress_printer(self.output.is_none());
         let deployed = match cluster.deploy(&planned, &preflight, &deploy_options, &mut show) {
@@ -189,14 +194,13 @@ impl DeployArgs {
     }
 }
 
-/// The plan options of the flags.
 /// Shows progress: the result of each object on stdout when the output is text (as kubectl
-/// does), which cert-manager manifests are installed always on stderr, everything else on
-/// stderr when it is a terminal.
+/// does), else on a terminal's stderr; everything else (waiting, what blocks readiness,
+/// retries) on stderr, one line per change, with a UTC timestamp when stderr is not a terminal
+/// (a CI log, a file).
 pub fn progress_printer(text_output: bool) -> impl FnMut(Progress) {
     let stderr_is_terminal = std::io::stderr().is_terminal();
     move |event| {
-        let always_shown = matches!(event, Progress::CertManagerManifests { .. });
         let result_line = matches!(
             event,
             Progress::Applied { .. }
@@ -208,8 +212,18 @@ pub fn progress_printer(text_output: bool) -> impl FnMut(Progress) {
         if result_line && text_output {
             // A closed pipe (`| head`) is not worth failing over.
             let _ = writeln!(std::io::stdout().lock(), "{event}");
-        } else if stderr_is_terminal || always_shown {
+        } else if stderr_is_terminal {
             eprintln!("{event}");
+        } else if !result_line {
+            let now = OffsetDateTime::now_utc()
+                .replace_nanosecond(0)
+                .ok()
+                .and_then(|now| {
+                    now.format(&time::format_description::well_known::Rfc3339)
+                        .ok()
+                })
+                .unwrap_or_default();
+            eprintln!("{now} {event}");
         }
     }
 }

@@ -1,0 +1,266 @@
+//! What keeps a deployment from being ready, in words a platform engineer acts on: a data
+//! volume claim Pending (no default StorageClass, the named one missing), a Certificate not
+//! Ready (its condition's message), a pod the scheduler cannot place (its reason), image pull
+//! errors, a crash loop with the last lines of the container's log where the cluster gives them.
+//! `status` shows these, and so does a wait that runs out of time.
+
+use super::deployed_selector;
+use super::error::ClusterError;
+use super::object_name;
+use super::requests::Requests;
+use super::resources::known;
+use crate::plan::CERT_MANAGER_API_VERSION;
+use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Pod};
+use serde_json::Value;
+
+/// The annotation that makes a StorageClass the cluster's default.
+const DEFAULT_CLASS_ANNOTATION: &str = "storageclass.kubernetes.io/is-default-class";
+/// Lines of a crash-looping container's log shown.
+const LOG_LINES: i64 = 5;
+/// Container waiting reasons that need someone to act (others, such as ContainerCreating,
+/// pass by themselves).
+const BLOCKING_WAIT_REASONS: [&str; 7] = [
+    "ImagePullBackOff",
+    "ErrImagePull",
+    "InvalidImageName",
+    "CrashLoopBackOff",
+    "CreateContainerConfigError",
+    "CreateContainerError",
+    "RunContainerError",
+];
+
+/// Everything that keeps what `deploy` made in `namespace` from being ready, one sentence each.
+pub(crate) async fn blockers(
+    requests: &Requests,
+    namespace: &str,
+) -> Result<Vec<String>, ClusterError> {
+    let mut found = Vec::new();
+    let selector = deployed_selector();
+    let claims: Vec<PersistentVolumeClaim> = requests
+        .list(
+            &known("v1", "PersistentVolumeClaim"),
+            Some(namespace),
+            Some(&selector),
+        )
+        .await?
+        .unwrap_or_default();
+    for claim in &claims {
+        if let Some(problem) = pending_claim(requests, namespace, claim).await? {
+            found.push(problem);
+        }
+    }
+    let certificates: Vec<Value> = requests
+        .list(
+            &known(CERT_MANAGER_API_VERSION, "Certificate"),
+            Some(namespace),
+            Some(&selector),
+        )
+        .await?
+        .unwrap_or_default();
+    found.extend(
+        certificates
+            .iter()
+            .filter_map(|certificate| certificate_not_ready(namespace, certificate)),
+    );
+    let pods: Vec<Pod> = requests
+        .list(&known("v1", "Pod"), Some(namespace), Some(&selector))
+        .await?
+        .unwrap_or_default();
+    for pod in &pods {
+        found.extend(pod_problems(requests, namespace, pod).await);
+    }
+    Ok(found)
+}
+
+async fn pending_claim(
+    requests: &Requests,
+    namespace: &str,
+    claim: &PersistentVolumeClaim,
+) -> Result<Option<String>, ClusterError> {
+    let phase = claim
+        .status
+        .as_ref()
+        .and_then(|status| status.phase.as_deref());
+    if phase != Some("Pending") {
+        return Ok(None);
+    }
+    let object = object_name(
+        "PersistentVolumeClaim",
+        Some(namespace),
+        claim.metadata.name.as_deref().unwrap_or_default(),
+    );
+    let named = claim
+        .spec
+        .as_ref()
+        .and_then(|spec| spec.storage_class_name.clone());
+    let classes: Vec<Value> = requests
+        .list(&known("storage.k8s.io/v1", "StorageClass"), None, None)
+        .await?
+        .unwrap_or_default();
+    let class_name = |class: &Value| {
+        class
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let reason = match named {
+        Some(name) if name.is_empty() => {
+            "it asks for no StorageClass (pvc.storageClassName is empty), so only a \
+             PersistentVolume made by hand can bind it"
+                .to_owned()
+        }
+        Some(name) if !classes.iter().any(|class| class_name(class) == name) => format!(
+            "StorageClass {name} (pvc.storageClassName) does not exist; the cluster has {}",
+            listed(classes.iter().map(class_name).collect())
+        ),
+        Some(name) => format!(
+            "waiting for StorageClass {name}'s provisioner (`kubectl describe pvc -n {namespace}` \
+             shows its events)"
+        ),
+        None => {
+            let default = classes.iter().find(|class| {
+                class
+                    .pointer("/metadata/annotations")
+                    .and_then(|annotations| annotations.get(DEFAULT_CLASS_ANNOTATION))
+                    .and_then(Value::as_str)
+                    == Some("true")
+            });
+            match default {
+                Some(class) => format!(
+                    "waiting for the default StorageClass {}'s provisioner (`kubectl describe \
+                     pvc -n {namespace}` shows its events)",
+                    class_name(class)
+                ),
+                None => format!(
+                    "the cluster has no default StorageClass: set pvc.storageClassName to one of \
+                     {}, or mark one default",
+                    listed(classes.iter().map(class_name).collect())
+                ),
+            }
+        }
+    };
+    Ok(Some(format!("{object} is Pending: {reason}")))
+}
+
+fn listed(names: Vec<String>) -> String {
+    if names.is_empty() {
+        "none".to_owned()
+    } else {
+        names.join(", ")
+    }
+}
+
+fn certificate_not_ready(namespace: &str, certificate: &Value) -> Option<String> {
+    let name = certificate
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let object = object_name("Certificate", Some(namespace), name);
+    let ready = certificate
+        .pointer("/status/conditions")
+        .and_then(Value::as_array)
+        .and_then(|conditions| {
+            conditions
+                .iter()
+                .find(|condition| condition["type"] == "Ready")
+        });
+    match ready {
+        Some(condition) if condition["status"] == "True" => None,
+        Some(condition) => Some(format!(
+            "{object} is not Ready: {}",
+            condition["message"]
+                .as_str()
+                .or(condition["reason"].as_str())
+                .unwrap_or("no reason given")
+        )),
+        None => Some(format!(
+            "{object} is not Ready: cert-manager has not looked at it yet (is cert-manager's \
+             controller running? `kubectl get pods -n cert-manager`)"
+        )),
+    }
+}
+
+async fn pod_problems(requests: &Requests, namespace: &str, pod: &Pod) -> Vec<String> {
+    let name = pod.metadata.name.as_deref().unwrap_or_default();
+    let object = object_name("Pod", Some(namespace), name);
+    let Some(status) = &pod.status else {
+        return Vec::new();
+    };
+    let mut problems = Vec::new();
+    let unschedulable = status.conditions.iter().flatten().find(|condition| {
+        condition.type_ == "PodScheduled"
+            && condition.status == "False"
+            && condition.reason.as_deref() == Some("Unschedulable")
+    });
+    if let Some(condition) = unschedulable {
+        problems.push(format!(
+            "{object} cannot be scheduled: {}",
+            condition
+                .message
+                .as_deref()
+                .unwrap_or("the scheduler gave no reason")
+        ));
+    }
+    for container in status.container_statuses.iter().flatten() {
+        let Some(waiting) = container
+            .state
+            .as_ref()
+            .and_then(|state| state.waiting.as_ref())
+        else {
+            continue;
+        };
+        let reason = waiting.reason.as_deref().unwrap_or_default();
+        if !BLOCKING_WAIT_REASONS.contains(&reason) {
+            continue;
+        }
+        let mut problem = format!("{object} container {}: {reason}", container.name);
+        if let Some(message) = &waiting.message {
+            problem.push_str(&format!(": {message}"));
+        }
+        if reason == "CrashLoopBackOff" {
+            let exit_code = container
+                .last_state
+                .as_ref()
+                .and_then(|state| state.terminated.as_ref())
+                .map(|terminated| terminated.exit_code);
+            problem.push_str(&format!(
+                " (restarted {} times{})",
+                container.restart_count,
+                exit_code
+                    .map(|code| format!(", last exit code {code}"))
+                    .unwrap_or_default()
+            ));
+            problem.push_str(&match requests
+                .previous_log(namespace, name, &container.name, LOG_LINES)
+                .await
+            {
+                Ok(log) if log.trim().is_empty() => "; its last log is empty".to_owned(),
+                Ok(log) => format!(
+                    "; the last lines of its log:\n{}",
+                    log.lines()
+                        .map(|line| format!("      {}", escape_controls(line)))
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                ),
+                Err(error) => format!("; the cluster did not give its log: {error}"),
+            });
+        }
+        problems.push(problem);
+    }
+    problems
+}
+
+/// A container's log line with its control characters escaped, so that it cannot move the
+/// cursor or forge lines of ours.
+fn escape_controls(line: &str) -> String {
+    line.chars()
+        .flat_map(|character| {
+            if character.is_control() {
+                character.escape_default().collect::<Vec<_>>()
+            } else {
+                vec![character]
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,1026 @@
+//! Every cluster flow on a REAL control plane (`acr_tests::control_plane`): kube-apiserver,
+//! kube-controller-manager and kube-scheduler from `KUBEBUILDER_ASSETS`, two fake nodes, the
+//! fake kubelet and storage provisioner of `acr_tests::fake_nodes`. The real `kubectl` is the
+//! independent observer of what `kubectl acr` did.
+//!
+//! One control plane serves the whole suite, so this binary brings its own main instead of
+//! libtest: scenarios run two at a time, each in namespaces of its own, in three phases,
+//! because cert-manager's CRDs are cluster-wide: without them, while `cert-manager.install=true`
+//! installs them, and with cert-manager's real CRDs applied. To nextest it is one test,
+//! `real_cluster_suite`; it prints a line per scenario and closes with `N passed, M failed`.
+//!
+//! Under `CI=true` a missing control plane fails the run; elsewhere the suite says plainly that
+//! it did not run.
+
+use acr_tests::control_plane::{Assets, ControlPlane, LIMITED_USER, Options};
+use acr_tests::fake_nodes::{NamespaceBehaviour, Pods};
+use acr_tests::{Run, bin_path, fixture};
+use base64::Engine as _;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// The name nextest knows the suite by.
+const SUITE: &str = "real_cluster_suite";
+const SERVICE_IP_BASE: &str = "10.96.100.";
+const CONNECTION: &str = "ConnectedRegistryName=edge;SyncTokenName=edge-sync-token;SyncTokenPassword=c3luYy10b2tlbi1zZWNyZXQ=;ParentGatewayEndpoint=contoso.eastus.data.azurecr.io;ParentEndpointProtocol=https";
+const SYNC_TOKEN_PASSWORD: &str = "c3luYy10b2tlbi1zZWNyZXQ=";
+const LABELS: &str = "app.kubernetes.io/managed-by=kubectl-acr";
+
+/// When a scenario runs, relative to cert-manager's CRDs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Phase {
+    WithoutCertManager,
+    InstallingCertManager,
+    WithCertManagerCrds,
+}
+
+type Scenario = (&'static str, Phase, fn(&Suite));
+
+const SCENARIOS: &[Scenario] = &[
+    (
+        "byoc_lifecycle_without_crds",
+        Phase::WithoutCertManager,
+        byoc_lifecycle,
+    ),
+    (
+        "existing_secret_lifecycle_without_crds",
+        Phase::WithoutCertManager,
+        existing_secret_lifecycle,
+    ),
+    (
+        "own_trust_lifecycle_without_crds",
+        Phase::WithoutCertManager,
+        own_trust_lifecycle,
+    ),
+    (
+        "server_dry_run_stores_nothing",
+        Phase::WithoutCertManager,
+        server_dry_run_stores_nothing,
+    ),
+    (
+        "policy_deny_writes_nothing",
+        Phase::WithoutCertManager,
+        policy_deny_writes_nothing,
+    ),
+    (
+        "field_manager_conflict_is_named",
+        Phase::WithoutCertManager,
+        field_manager_conflict_is_named,
+    ),
+    (
+        "namespace_scoped_rbac_is_named",
+        Phase::WithoutCertManager,
+        namespace_scoped_rbac_is_named,
+    ),
+    (
+        "trust_distribution_per_node",
+        Phase::WithoutCertManager,
+        trust_distribution_per_node,
+    ),
+    (
+        "pull_secret_against_real_service_accounts",
+        Phase::WithoutCertManager,
+        pull_secret_against_real_service_accounts,
+    ),
+    (
+        "wait_explains_pending_claim",
+        Phase::WithoutCertManager,
+        wait_explains_pending_claim,
+    ),
+    (
+        "wait_explains_image_pull_and_crash_loop",
+        Phase::WithoutCertManager,
+        wait_explains_image_pull_and_crash_loop,
+    ),
+    (
+        "cert_manager_install_lifecycle",
+        Phase::InstallingCertManager,
+        cert_manager_install_lifecycle,
+    ),
+    (
+        "cert_manager_existing_lifecycle",
+        Phase::WithCertManagerCrds,
+        cert_manager_existing_lifecycle,
+    ),
+    (
+        "cert_manager_wait_times_out_saying_why",
+        Phase::WithCertManagerCrds,
+        cert_manager_wait_times_out_saying_why,
+    ),
+    (
+        "byoc_lifecycle_with_crds",
+        Phase::WithCertManagerCrds,
+        byoc_lifecycle,
+    ),
+];
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|arg| arg == "--list") {
+        // nextest lists tests with `--list --format terse` (and again with `--ignored`).
+        if !args.iter().any(|arg| arg == "--ignored") {
+            println!("{SUITE}: test");
+        }
+        return ExitCode::SUCCESS;
+    }
+    let filter = args
+        .iter()
+        .find(|arg| !arg.starts_with("--") && arg.as_str() != SUITE)
+        .cloned();
+    let assets = match Assets::from_env() {
+        Assets::Found(dir) => dir,
+        Assets::Missing(why) if std::env::var("CI").as_deref() == Ok("true") => {
+            eprintln!("{SUITE}: FAILED: CI=true and the control plane is missing: {why}");
+            return ExitCode::FAILURE;
+        }
+        Assets::Missing(why) => {
+            println!("{SUITE}: not run: {why}");
+            return ExitCode::SUCCESS;
+        }
+    };
+    let selected: Vec<&Scenario> = SCENARIOS
+        .iter()
+        .filter(|(name, _, _)| {
+            filter
+                .as_ref()
+                .is_none_or(|filter| name.contains(filter.as_str()))
+        })
+        .collect();
+    let plane = match ControlPlane::start(&assets, Options { nodes: 2 }) {
+        Ok(plane) => plane,
+        Err(why) => {
+            eprintln!("{SUITE}: FAILED: the control plane did not start: {why}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let suite = Suite {
+        plane,
+        work: tempfile::tempdir().expect("scratch folder"),
+        next_ip: AtomicUsize::new(10),
+    };
+    let mut failed = Vec::new();
+    let mut passed = 0;
+    for phase in [
+        Phase::WithoutCertManager,
+        Phase::InstallingCertManager,
+        Phase::WithCertManagerCrds,
+    ] {
+        if phase == Phase::WithCertManagerCrds {
+            suite.apply_cert_manager_crds();
+        }
+        let batch: Vec<&Scenario> = selected
+            .iter()
+            .copied()
+            .filter(|(_, scenario_phase, _)| *scenario_phase == phase)
+            .collect();
+        let (ok, failures) = run_parallel(&suite, &batch, 2);
+        passed += ok;
+        failed.extend(failures);
+    }
+    drop(suite);
+    for name in &failed {
+        println!("failed: {name}");
+    }
+    println!("{passed} passed, {} failed", failed.len());
+    if failed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+/// Runs the scenarios on `threads` workers; the number passed and the names that failed.
+fn run_parallel(suite: &Suite, scenarios: &[&Scenario], threads: usize) -> (usize, Vec<String>) {
+    let queue = Mutex::new(scenarios.iter().copied().collect::<Vec<_>>());
+    let results = Mutex::new((0, Vec::new()));
+    std::thread::scope(|scope| {
+        for worker in 0..threads {
+            let (queue, results) = (&queue, &results);
+            std::thread::Builder::new()
+                .name(format!("worker-{worker}"))
+                .spawn_scoped(scope, move || {
+                    loop {
+                        let Some(&(name, _, scenario)) = queue.lock().expect("queue").pop() else {
+                            return;
+                        };
+                        let started = std::time::Instant::now();
+                        let outcome =
+                            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                                scenario(suite)
+                            }));
+                        let seconds = started.elapsed().as_secs_f32();
+                        let mut results = results.lock().expect("results");
+                        match outcome {
+                            Ok(()) => {
+                                println!("scenario {name} ... ok ({seconds:.1}s)");
+                                results.0 += 1;
+                            }
+                            Err(_) => {
+                                println!("scenario {name} ... FAILED ({seconds:.1}s)");
+                                results.1.push(name.to_owned());
+                            }
+                        }
+                    }
+                })
+                .expect("spawn a worker");
+        }
+    });
+    results.into_inner().expect("results")
+}
+
+/// The control plane and what scenarios share.
+struct Suite {
+    plane: ControlPlane,
+    work: tempfile::TempDir,
+    next_ip: AtomicUsize,
+}
+
+/// One scenario's namespace and service IP, with the settings of a deployment method.
+struct Site {
+    namespace: String,
+    service_ip: String,
+    dir: PathBuf,
+}
+
+impl Suite {
+    /// A fresh namespace name and a service IP of its own.
+    fn site(&self, name: &str) -> Site {
+        let octet = self.next_ip.fetch_add(1, Ordering::Relaxed);
+        let namespace = format!("{}-{octet}", name.replace('_', "-"));
+        let dir = self.work.path().join(&namespace);
+        std::fs::create_dir_all(&dir).expect("scenario folder");
+        Site {
+            namespace,
+            service_ip: format!("{SERVICE_IP_BASE}{octet}"),
+            dir,
+        }
+    }
+
+    /// `kubectl-acr VERB --kubeconfig K ARGS...` as the admin.
+    fn acr(&self, verb: &str, args: &[&str]) -> Run {
+        self.acr_as(verb, args, None, b"")
+    }
+
+    fn acr_as(&self, verb: &str, args: &[&str], context: Option<&str>, stdin: &[u8]) -> Run {
+        let mut command = Command::new(bin_path("kubectl-acr"));
+        command
+            .args(verb.split(' '))
+            .arg("--kubeconfig")
+            .arg(self.plane.kubeconfig())
+            .args(args)
+            .env("XDG_CACHE_HOME", env!("CARGO_TARGET_TMPDIR"))
+            .env_remove("KUBECONFIG");
+        if let Some(context) = context {
+            command.args(["--context", context]);
+        }
+        acr_tests::run_with_stdin(&mut command, stdin)
+    }
+
+    fn kubectl(&self, args: &[&str]) -> String {
+        self.plane
+            .kubectl(args)
+            .unwrap_or_else(|error| panic!("kubectl {args:?} failed: {error}"))
+    }
+
+    fn kubectl_json(&self, args: &[&str]) -> Value {
+        let mut all = args.to_vec();
+        all.extend(["-o", "json"]);
+        serde_json::from_str(&self.kubectl(&all)).expect("kubectl JSON")
+    }
+
+    fn apply(&self, manifest: &Value) {
+        self.plane
+            .kubectl_stdin(
+                [
+                    "apply",
+                    "--server-side",
+                    "--field-manager=acr-test",
+                    "-f",
+                    "-",
+                ],
+                &manifest.to_string(),
+            )
+            .unwrap_or_else(|error| panic!("kubectl apply failed: {error}"));
+    }
+
+    /// `name -> resourceVersion` of everything `deploy` made in the namespace (the namespace
+    /// itself included), read by kubectl.
+    fn versions(&self, namespace: &str) -> BTreeMap<String, String> {
+        let mut versions = BTreeMap::new();
+        let list = self.kubectl_json(&[
+            "get",
+            "serviceaccounts,secrets,services,persistentvolumeclaims,deployments,daemonsets,configmaps",
+            "-n",
+            namespace,
+            "-l",
+            LABELS,
+        ]);
+        let mut items = list["items"].as_array().cloned().unwrap_or_default();
+        items.push(self.kubectl_json(&["get", "namespace", namespace]));
+        for item in items {
+            versions.insert(
+                format!(
+                    "{}/{}",
+                    item["kind"].as_str().unwrap_or_default(),
+                    item["metadata"]["name"].as_str().unwrap_or_default()
+                ),
+                item["metadata"]["resourceVersion"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+            );
+        }
+        versions
+    }
+
+    /// Names of the objects of `kinds` in the namespace, as `kind/name` (kubectl's form).
+    fn names(&self, kinds: &str, namespace: &str) -> Vec<String> {
+        let text = self.kubectl(&["get", kinds, "-n", namespace, "-o", "name"]);
+        let mut names: Vec<String> = text.lines().map(str::to_owned).collect();
+        names.sort();
+        names
+    }
+
+    fn namespace_exists(&self, namespace: &str) -> bool {
+        self.plane.kubectl(["get", "namespace", namespace]).is_ok()
+    }
+
+    fn apply_cert_manager_crds(&self) {
+        let crds = std::env::var_os("ACR_TEST_CERT_MANAGER_CRDS")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("../../shared/k8s/crds/cert-manager.crds.yaml")
+            });
+        self.plane
+            .kubectl([
+                "apply".as_ref(),
+                "--server-side".as_ref(),
+                "--force-conflicts".as_ref(),
+                "-f".as_ref(),
+                crds.as_os_str(),
+            ])
+            .unwrap_or_else(|error| panic!("cannot apply {}: {error}", crds.display()));
+        for crd in ["certificates.cert-manager.io", "issuers.cert-manager.io"] {
+            self.kubectl(&[
+                "wait",
+                "--for=condition=Established",
+                "--timeout=60s",
+                &format!("crd/{crd}"),
+            ]);
+        }
+    }
+}
+
+fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// A CA and a serving certificate for `ip` from `kubectl acr cert generate`, read back.
+struct Certificates {
+    cert: Vec<u8>,
+    key: Vec<u8>,
+    ca: Vec<u8>,
+}
+
+fn certificates(site: &Site, ip: &str) -> Certificates {
+    let out = site.dir.join(format!("certs-{ip}"));
+    let run: Run = Command::new(bin_path("kubectl-acr"))
+        .args(["cert", "generate", "--ip", ip, "--out-dir"])
+        .arg(&out)
+        .output()
+        .expect("run cert generate")
+        .into();
+    run.success();
+    let read = |name: &str| std::fs::read(out.join(name)).expect("generated file");
+    Certificates {
+        cert: read("tls.crt"),
+        key: read("tls.key"),
+        ca: read("ca.crt"),
+    }
+}
+
+/// Settings of a method, with `-n`.
+fn settings(site: &Site, config: &[&str], protected: &[(&str, String)]) -> Vec<String> {
+    let mut args = vec![
+        "-n".to_owned(),
+        site.namespace.clone(),
+        "--config".to_owned(),
+        format!("service.clusterIP={}", site.service_ip),
+    ];
+    for setting in config {
+        args.extend(["--config".to_owned(), (*setting).to_owned()]);
+    }
+    args.extend([
+        "--config-protected".to_owned(),
+        format!("connectionString={CONNECTION}"),
+    ]);
+    for (key, value) in protected {
+        args.extend(["--config-protected".to_owned(), format!("{key}={value}")]);
+    }
+    args
+}
+
+fn byoc_settings(site: &Site, extra_config: &[&str]) -> Vec<String> {
+    let certs = certificates(site, &site.service_ip);
+    let mut config = vec!["cert-manager.enabled=false", "cert-manager.install=false"];
+    config.extend_from_slice(extra_config);
+    settings(
+        site,
+        &config,
+        &[
+            ("tls.crt", b64(&certs.cert)),
+            ("tls.key", b64(&certs.key)),
+            ("tls.cacrt", b64(&certs.ca)),
+        ],
+    )
+}
+
+fn strs(args: &[String]) -> Vec<&str> {
+    args.iter().map(String::as_str).collect()
+}
+
+fn with(args: &[String], extra: &[&str]) -> Vec<String> {
+    let mut all = args.to_vec();
+    all.extend(extra.iter().map(|arg| (*arg).to_owned()));
+    all
+}
+
+fn assert_exit(run: &Run, code: i32, what: &str) {
+    assert_eq!(
+        run.code,
+        Some(code),
+        "{what}: expected exit {code}\nstdout:\n{}\nstderr:\n{}",
+        run.stdout,
+        run.stderr
+    );
+}
+
+/// deploy, re-deploy (nothing changes), status (text and JSON), delete (only the claim and
+/// the namespace stay, and `keep` too), delete again, delete --delete-data.
+fn lifecycle(suite: &Suite, site: &Site, args: &[String], keep: &[&str]) {
+    let ns = site.namespace.as_str();
+    let deployed = suite.acr("deploy", &strs(&with(args, &["--wait", "--timeout", "3m"])));
+    assert_exit(&deployed, 0, "deploy");
+    assert!(
+        deployed
+            .stdout
+            .contains(&format!("Deployment {ns}/connected-registry applied")),
+        "{}",
+        deployed.stdout
+    );
+    let before = suite.versions(ns);
+    assert!(before.len() >= 6, "{before:?}");
+    let again = suite.acr("deploy", &strs(args));
+    assert_exit(&again, 0, "re-deploy");
+    assert_eq!(
+        suite.versions(ns),
+        before,
+        "re-running deploy must change no object"
+    );
+
+    let text = suite.acr("status", &["-n", ns]);
+    assert_exit(&text, 0, "status");
+    assert!(
+        text.stdout.contains(&format!(
+            "Rollout: Deployment {ns}/connected-registry complete"
+        )),
+        "{}",
+        text.stdout
+    );
+    let status: Value =
+        serde_json::from_str(&suite.acr("status", &["-n", ns, "-o", "json"]).success())
+            .expect("status JSON");
+    assert_eq!(status["namespaceFound"], true, "{status:#}");
+    assert_eq!(status["rollout"]["complete"], true, "{status:#}");
+    assert_eq!(
+        status["certificate"]["subjectAltNames"]["ip"][0],
+        site.service_ip.as_str(),
+        "{status:#}"
+    );
+
+    let deleted = suite.acr("delete", &["-n", ns]);
+    assert_exit(&deleted, 0, "delete");
+    let mut expected = vec!["persistentvolumeclaim/connected-registry-pvc".to_owned()];
+    expected.extend(keep.iter().map(|name| (*name).to_owned()));
+    expected.sort();
+    let left: Vec<String> = suite
+        .names(
+            "serviceaccounts,secrets,services,persistentvolumeclaims,deployments,daemonsets,configmaps",
+            ns,
+        )
+        .into_iter()
+        .filter(|name| {
+            // What the cluster itself puts in every namespace.
+            name != "serviceaccount/default" && name != "configmap/kube-root-ca.crt"
+        })
+        .collect();
+    assert_eq!(left, expected, "delete must leave only the claim and yours");
+    assert!(suite.namespace_exists(ns));
+    let second = suite.acr("delete", &["-n", ns]);
+    assert_exit(&second, 0, "second delete");
+    let data = suite.acr("delete", &["-n", ns, "--delete-data"]);
+    assert_exit(&data, 0, "delete --delete-data");
+    assert!(
+        data.stdout.contains(&format!(
+            "PersistentVolumeClaim {ns}/connected-registry-pvc deleted"
+        )),
+        "{}",
+        data.stdout
+    );
+}
+
+fn byoc_lifecycle(suite: &Suite) {
+    let site = suite.site("byoc");
+    let args = byoc_settings(&site, &[]);
+    lifecycle(suite, &site, &args, &[]);
+}
+
+fn own_trust_lifecycle(suite: &Suite) {
+    let site = suite.site("own-trust");
+    let args = byoc_settings(&site, &["trustDistribution.enabled=false"]);
+    lifecycle(suite, &site, &args, &[]);
+}
+
+fn existing_secret_lifecycle(suite: &Suite) {
+    let site = suite.site("existing-secret");
+    let certs = certificates(&site, &site.service_ip);
+    suite.kubectl(&["create", "namespace", &site.namespace]);
+    suite.apply(&json!({
+        "apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/tls",
+        "metadata": {"name": "my-registry-tls", "namespace": site.namespace},
+        "data": {"tls.crt": b64(&certs.cert), "tls.key": b64(&certs.key), "ca.crt": b64(&certs.ca)},
+    }));
+    let args = settings(
+        &site,
+        &["cert-manager.enabled=false", "cert-manager.install=false"],
+        &[("tls.secret", "my-registry-tls".to_owned())],
+    );
+    lifecycle(suite, &site, &args, &["secret/my-registry-tls"]);
+}
+
+fn server_dry_run_stores_nothing(suite: &Suite) {
+    let site = suite.site("dry-run");
+    let args = byoc_settings(&site, &[]);
+    let run = suite.acr("deploy", &strs(&with(&args, &["--dry-run=server"])));
+    assert_exit(&run, 0, "server dry run");
+    assert!(
+        run.stdout.contains(&format!(
+            "Namespace {} applied (server dry run)",
+            site.namespace
+        )),
+        "{}",
+        run.stdout
+    );
+    assert!(!suite.namespace_exists(&site.namespace));
+    let status = suite.acr("status", &["-n", &site.namespace]);
+    assert_eq!(
+        status.success(),
+        format!(
+            "Namespace {} does not exist: nothing is deployed there.\n",
+            site.namespace
+        )
+    );
+}
+
+fn policy_deny_writes_nothing(suite: &Suite) {
+    let site = suite.site("deny");
+    // A certificate for another address: the built-in policy denies it.
+    let certs = certificates(&site, "10.96.200.200");
+    let args = settings(
+        &site,
+        &["cert-manager.enabled=false", "cert-manager.install=false"],
+        &[
+            ("tls.crt", b64(&certs.cert)),
+            ("tls.key", b64(&certs.key)),
+            ("tls.cacrt", b64(&certs.ca)),
+        ],
+    );
+    let run = suite.acr("deploy", &strs(&args));
+    assert_exit(&run, 3, "a denied deploy");
+    assert!(
+        run.stderr.contains("serving-certificate-covers-service-ip"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !suite.namespace_exists(&site.namespace),
+        "a denial must not even create the namespace"
+    );
+}
+
+fn field_manager_conflict_is_named(suite: &Suite) {
+    let site = suite.site("conflict");
+    let args = byoc_settings(&site, &[]);
+    assert_exit(&suite.acr("deploy", &strs(&args)), 0, "deploy");
+    // Another manager takes a field deploy sets.
+    suite
+        .plane
+        .kubectl_stdin(
+            [
+                "apply",
+                "--server-side",
+                "--force-conflicts",
+                "--field-manager=platform-team",
+                "-f",
+                "-",
+            ],
+            &json!({
+                "apiVersion": "v1", "kind": "PersistentVolumeClaim",
+                "metadata": {"name": "connected-registry-pvc", "namespace": site.namespace,
+                             "labels": {"app.kubernetes.io/managed-by": "platform"}},
+            })
+            .to_string(),
+        )
+        .expect("second manager applies");
+    let run = suite.acr("deploy", &strs(&args));
+    assert_exit(&run, 1, "deploy against another field manager");
+    for expected in [
+        "PersistentVolumeClaim",
+        "platform-team",
+        "app.kubernetes.io/managed-by",
+        "--force-conflicts",
+    ] {
+        assert!(run.stderr.contains(expected), "{expected}: {}", run.stderr);
+    }
+    let forced = suite.acr("deploy", &strs(&with(&args, &["--force-conflicts"])));
+    assert_exit(&forced, 0, "deploy --force-conflicts");
+    let claim = suite.kubectl_json(&[
+        "get",
+        "pvc",
+        "connected-registry-pvc",
+        "-n",
+        &site.namespace,
+    ]);
+    assert_eq!(
+        claim["metadata"]["labels"]["app.kubernetes.io/managed-by"],
+        "kubectl-acr"
+    );
+}
+
+fn namespace_scoped_rbac_is_named(suite: &Suite) {
+    let site = suite.site("rbac");
+    let ns = site.namespace.as_str();
+    suite.kubectl(&["create", "namespace", ns]);
+    suite.kubectl(&[
+        "create",
+        "role",
+        "deployer",
+        "-n",
+        ns,
+        "--verb=*",
+        "--resource=*.*",
+    ]);
+    suite.kubectl(&[
+        "create",
+        "rolebinding",
+        "deployer",
+        "-n",
+        ns,
+        "--role=deployer",
+        &format!("--user={LIMITED_USER}"),
+    ]);
+    let args = byoc_settings(&site, &[]);
+    let run = suite.acr_as("deploy", &strs(&args), Some("limited"), b"");
+    assert_exit(&run, 1, "deploy with namespace-scoped rights");
+    // The first thing it may not do: look for a Service already on the address, cluster-wide.
+    for expected in [
+        LIMITED_USER,
+        "cannot list resource \"services\"",
+        "at the cluster scope",
+        "HTTP 403",
+        "kubectl auth can-i",
+    ] {
+        assert!(run.stderr.contains(expected), "{expected}: {}", run.stderr);
+    }
+    assert_eq!(
+        suite.names("secrets,services,deployments", ns),
+        Vec::<String>::new(),
+        "nothing is written"
+    );
+    // Reading needs no more than the namespace's own rights (RBAC lets a RoleBinding in a
+    // namespace grant `get` on that namespace).
+    let status = suite.acr_as("status", &["-n", ns], Some("limited"), b"");
+    assert_exit(&status, 0, "status with namespace-scoped rights");
+    assert!(
+        status.stdout.contains("none made by kubectl acr deploy"),
+        "{}",
+        status.stdout
+    );
+}
+
+fn trust_distribution_per_node(suite: &Suite) {
+    let nodes = suite.plane.node_names();
+    assert_eq!(nodes.len(), 2, "{nodes:?}");
+    // Every node without the node selector.
+    let site = suite.site("trust-all");
+    let args = byoc_settings(&site, &["trustDistribution.useNodeSelector=false"]);
+    assert_exit(
+        &suite.acr(
+            "deploy",
+            &strs(&with(&args, &["--wait", "--timeout", "2m"])),
+        ),
+        0,
+        "deploy",
+    );
+    let status: Value = serde_json::from_str(
+        &suite
+            .acr("status", &["-n", &site.namespace, "-o", "json"])
+            .success(),
+    )
+    .expect("status JSON");
+    let trusted: Vec<&str> = status["trustDistribution"]["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .filter(|node| node["ready"] == true)
+        .filter_map(|node| node["node"].as_str())
+        .collect();
+    assert_eq!(trusted, nodes, "{status:#}");
+
+    // Only labelled nodes with useNodeSelector.
+    let site = suite.site("trust-labelled");
+    let args = byoc_settings(&site, &["trustDistribution.useNodeSelector=true"]);
+    assert_exit(&suite.acr("deploy", &strs(&args)), 0, "deploy");
+    let status: Value = serde_json::from_str(
+        &suite
+            .acr("status", &["-n", &site.namespace, "-o", "json"])
+            .success(),
+    )
+    .expect("status JSON");
+    let selector = status["trustDistribution"]["nodeSelector"]
+        .as_str()
+        .expect("node selector")
+        .to_owned();
+    assert!(!selector.is_empty(), "{status:#}");
+    let text = suite.acr("status", &["-n", &site.namespace]).success();
+    assert!(text.contains("no node matches"), "{text}");
+    let mut label = vec!["label", "node", nodes[0].as_str(), "--overwrite"];
+    label.extend(selector.split(','));
+    suite.kubectl(&label);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    loop {
+        let status: Value = serde_json::from_str(
+            &suite
+                .acr("status", &["-n", &site.namespace, "-o", "json"])
+                .success(),
+        )
+        .expect("status JSON");
+        let listed: Vec<(String, bool)> = status["trustDistribution"]["nodes"]
+            .as_array()
+            .expect("nodes")
+            .iter()
+            .map(|node| {
+                (
+                    node["node"].as_str().unwrap_or_default().to_owned(),
+                    node["ready"] == true,
+                )
+            })
+            .collect();
+        if listed == vec![(nodes[0].clone(), true)] {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "only the labelled node must be listed, ready: {status:#}"
+        );
+        std::thread::sleep(std::time::Duration::from_secs(1));
+    }
+    let text = suite.acr("status", &["-n", &site.namespace]).success();
+    assert!(text.contains(&nodes[0]), "{text}");
+    assert!(!text.contains(&nodes[1]), "{text}");
+    let key = "containerd-configured-by";
+    assert!(selector.contains(key), "{selector}");
+    suite.kubectl(&["label", "node", &nodes[0], &format!("{key}-")]);
+}
+
+fn pull_secret_against_real_service_accounts(suite: &Suite) {
+    let site = suite.site("pull-secret");
+    let ns = site.namespace.as_str();
+    suite.kubectl(&["create", "namespace", ns]);
+    suite.apply(&json!({
+        "apiVersion": "v1", "kind": "ServiceAccount",
+        "metadata": {"name": "builder", "namespace": ns},
+        "imagePullSecrets": [{"name": "existing-pull"}],
+    }));
+    let create = |extra: &[&str]| {
+        let mut args = vec![
+            "acr-pull",
+            "--server",
+            "contoso.azurecr.io",
+            "--username",
+            "edge-pull",
+            "--password-stdin",
+            "-n",
+            ns,
+            "--service-account",
+            "builder",
+        ];
+        args.extend_from_slice(extra);
+        suite.acr_as("pull-secret create", &args, None, b"s3cret-token\n")
+    };
+    let first = create(&[]);
+    assert_exit(&first, 0, "pull-secret create");
+    assert!(!first.stdout.contains("s3cret-token"), "{}", first.stdout);
+    let account = suite.kubectl_json(&["get", "serviceaccount", "builder", "-n", ns]);
+    assert_eq!(
+        account["imagePullSecrets"],
+        json!([{"name": "existing-pull"}, {"name": "acr-pull"}]),
+        "existing entries are kept, ours added once"
+    );
+    let secret = suite.kubectl_json(&["get", "secret", "acr-pull", "-n", ns]);
+    assert_eq!(secret["type"], "kubernetes.io/dockerconfigjson");
+    let config = base64::engine::general_purpose::STANDARD
+        .decode(secret["data"][".dockerconfigjson"].as_str().expect("data"))
+        .expect("base64");
+    let config: Value = serde_json::from_slice(&config).expect("docker config");
+    assert_eq!(
+        config["auths"]["contoso.azurecr.io"]["password"],
+        "s3cret-token"
+    );
+    let versions = |suite: &Suite| {
+        (
+            suite.kubectl_json(&["get", "serviceaccount", "builder", "-n", ns])["metadata"]
+                ["resourceVersion"]
+                .clone(),
+            suite.kubectl_json(&["get", "secret", "acr-pull", "-n", ns])["metadata"]
+                ["resourceVersion"]
+                .clone(),
+        )
+    };
+    let before = versions(suite);
+    assert_exit(&create(&[]), 0, "second pull-secret create");
+    assert_eq!(versions(suite), before, "a second run changes nothing");
+}
+
+fn wait_explains_pending_claim(suite: &Suite) {
+    let site = suite.site("pending-claim");
+    suite.plane.set_behaviour(
+        &site.namespace,
+        NamespaceBehaviour {
+            pods: Pods::Run,
+            bind_volumes: false,
+        },
+    );
+    let args = byoc_settings(&site, &[]);
+    let run = suite.acr(
+        "deploy",
+        &strs(&with(&args, &["--wait", "--timeout", "8s"])),
+    );
+    assert_exit(&run, 124, "deploy --wait with a claim that stays Pending");
+    for expected in [
+        "PersistentVolumeClaim",
+        "connected-registry-pvc",
+        "Pending",
+        "no default StorageClass",
+    ] {
+        assert!(run.stderr.contains(expected), "{expected}: {}", run.stderr);
+    }
+    let status = suite.acr("status", &["-n", &site.namespace]).success();
+    assert!(status.contains("no default StorageClass"), "{status}");
+    assert!(
+        status.contains("unbound immediate PersistentVolumeClaims"),
+        "the scheduler's reason: {status}"
+    );
+}
+
+fn wait_explains_image_pull_and_crash_loop(suite: &Suite) {
+    for (pods, expected) in [
+        (Pods::ImagePullBackOff, "ImagePullBackOff"),
+        (Pods::CrashLoop, "CrashLoopBackOff"),
+    ] {
+        let site = suite.site("bad-pods");
+        suite.plane.set_behaviour(
+            &site.namespace,
+            NamespaceBehaviour {
+                pods,
+                bind_volumes: true,
+            },
+        );
+        let args = byoc_settings(&site, &[]);
+        let run = suite.acr(
+            "deploy",
+            &strs(&with(&args, &["--wait", "--timeout", "15s"])),
+        );
+        assert_exit(&run, 124, "deploy --wait with failing pods");
+        assert!(run.stderr.contains(expected), "{expected}: {}", run.stderr);
+        let status = suite.acr("status", &["-n", &site.namespace]).success();
+        assert!(status.contains(expected), "{expected}: {status}");
+        if pods == Pods::CrashLoop {
+            assert!(status.contains("exit code 1"), "{status}");
+        }
+    }
+}
+
+/// Plays cert-manager: issues the Secret of every Certificate in the namespace (the CA's with
+/// the CA, the others with a serving certificate it signed) and marks each Ready.
+fn play_cert_manager(suite: &Suite, site: &Site) {
+    let ns = site.namespace.as_str();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let certificates_found = loop {
+        let list = suite.kubectl_json(&["get", "certificates.cert-manager.io", "-n", ns]);
+        let items = list["items"].as_array().cloned().unwrap_or_default();
+        if !items.is_empty() {
+            break items;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no Certificate in {ns}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    };
+    let certs = certificates(site, &site.service_ip);
+    let ca_key = std::fs::read(site.dir.join(format!("certs-{}/ca.key", site.service_ip)))
+        .expect("the generated CA key");
+    for certificate in certificates_found {
+        let name = certificate["metadata"]["name"].as_str().expect("name");
+        let secret_name = certificate["spec"]["secretName"]
+            .as_str()
+            .expect("secretName");
+        let (crt, key) = if certificate["spec"]["isCA"] == true {
+            (&certs.ca, &ca_key)
+        } else {
+            (&certs.cert, &certs.key)
+        };
+        suite.apply(&json!({
+            "apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/tls",
+            "metadata": {"name": secret_name, "namespace": ns,
+                         "labels": certificate["spec"]["secretTemplate"]["labels"],
+                         "annotations": {"cert-manager.io/certificate-name": name}},
+            "data": {"tls.crt": b64(crt), "tls.key": b64(key), "ca.crt": b64(&certs.ca)},
+        }));
+        let ready = json!({"status": {"conditions": [{"type": "Ready", "status": "True",
+            "reason": "Ready", "message": "Certificate is up to date and has not expired"}]}})
+        .to_string();
+        let patch = |subresource: &[&str]| {
+            let mut args = vec!["patch", "certificates.cert-manager.io", name, "-n", ns];
+            args.extend_from_slice(subresource);
+            args.extend(["--type=merge", "-p", &ready]);
+            suite.plane.kubectl(&args)
+        };
+        // cert-manager's real CRDs have a status subresource; the cut-down ones do not.
+        patch(&["--subresource=status"])
+            .or_else(|_| patch(&[]))
+            .unwrap_or_else(|error| panic!("cannot mark {name} Ready: {error}"));
+    }
+}
+
+fn cert_manager_lifecycle(suite: &Suite, site: &Site, args: &[String]) {
+    let ns = site.namespace.as_str();
+    let deployed = suite.acr("deploy", &strs(args));
+    assert_exit(&deployed, 0, "deploy");
+    play_cert_manager(suite, site);
+    lifecycle(suite, site, args, &[]);
+    // The issued Secret is cert-manager's, not deploy's: delete leaves it to cert-manager's
+    // owner references, and the Certificate that made it is gone.
+    assert!(
+        suite
+            .names("certificates.cert-manager.io,issuers.cert-manager.io", ns)
+            .is_empty()
+    );
+}
+
+fn cert_manager_install_lifecycle(suite: &Suite) {
+    let site = suite.site("cm-install");
+    let manifests = fixture("cluster/cert-manager-mini.yaml");
+    let args = with(
+        &settings(&site, &[], &[]),
+        &[
+            "--cert-manager-manifests",
+            manifests.to_str().expect("UTF-8 path"),
+        ],
+    );
+    cert_manager_lifecycle(suite, &site, &args);
+}
+
+fn cert_manager_existing_lifecycle(suite: &Suite) {
+    let site = suite.site("cm-existing");
+    let args = settings(&site, &["cert-manager.install=false"], &[]);
+    cert_manager_lifecycle(suite, &site, &args);
+}
+
+fn cert_manager_wait_times_out_saying_why(suite: &Suite) {
+    let site = suite.site("cm-timeout");
+    // No cert-manager controller issues the Secret, so a kubelet could not start the pod.
+    suite.plane.set_behaviour(
+        &site.namespace,
+        NamespaceBehaviour {
+            pods: Pods::Hold,
+            bind_volumes: true,
+        },
+    );
+    let args = settings(&site, &["cert-manager.install=false"], &[]);
+    let run = suite.acr(
+        "deploy",
+        &strs(&with(&args, &["--wait", "--timeout", "8s"])),
+    );
+    assert_exit(&run, 124, "deploy --wait without cert-manager's controller");
+    for expected in ["Certificate", "not Ready", "timed out after 8s"] {
+        assert!(run.stderr.contains(expected), "{expected}: {}", run.stderr);
+    }
+    assert!(!run.stderr.contains(SYNC_TOKEN_PASSWORD), "{}", run.stderr);
+}
