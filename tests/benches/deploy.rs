@@ -1,8 +1,12 @@
 //! Benchmark, not a test: whole-process `kubectl-acr deploy` against the fake API server for
 //! each of the five deployment methods: the API requests of a first deploy and of a re-run
 //! (reads and writes), and the median and p95 time of a re-run; plus whole-process `render`.
+//! Then, on a real control plane (`KUBEBUILDER_ASSETS`), a re-run of `deploy` beside
+//! `kubectl apply --server-side` of the same rendered manifests, as a ratio, with
+//! `kubectl-acr version` as the process floor, all measured in turns in the same run.
 //! Run with scripts/bench/deploy.sh, which builds the release binary first.
 
+use acr_tests::control_plane::{Assets, ControlPlane, Options};
 use acr_tests::fake_api_server::FakeApiServer;
 use acr_tests::{Run, bin_path, fixture};
 use base64::Engine as _;
@@ -13,6 +17,8 @@ use std::time::{Duration, Instant};
 
 const SAMPLES: usize = 20;
 const SERVICE_IP: &str = "10.0.0.1";
+/// A service IP inside the real control plane's service range (10.96.0.0/12).
+const REAL_SERVICE_IP: &str = "10.96.100.100";
 const NS: &str = "connected-registry";
 const CONNECTION: &str = "connectionString=ConnectedRegistryName=edge;SyncTokenName=edge-sync-token;SyncTokenPassword=c3luYy10b2tlbi1zZWNyZXQ=;ParentGatewayEndpoint=contoso.eastus.data.azurecr.io;ParentEndpointProtocol=https";
 
@@ -192,5 +198,111 @@ fn main() {
         "-",
         "-",
         format!("{} / {}", millis(median), millis(p95))
+    );
+
+    real_control_plane(&cache, scratch.path());
+}
+
+/// `deploy` re-run against `kubectl apply --server-side` of the same manifests on a real
+/// control plane, samples taken in turns so that noise hits both alike. BYOC, with a service
+/// IP in the control plane's service range.
+fn real_control_plane(cache: &Path, scratch: &Path) {
+    let assets = match Assets::from_env() {
+        Assets::Found(dir) => dir,
+        Assets::Missing(why) => {
+            println!("\nreal control plane: not measured: {why}");
+            return;
+        }
+    };
+    let certs = scratch.join("real-certs");
+    kubectl_acr(
+        &[
+            "cert".into(),
+            "generate".into(),
+            "--ip".into(),
+            REAL_SERVICE_IP.into(),
+            "--out-dir".into(),
+            certs.display().to_string(),
+        ],
+        cache,
+    )
+    .success();
+    let encoded = |name: &str| b64(&std::fs::read_to_string(certs.join(name)).expect("cert"));
+    let settings = [
+        "--config".to_owned(),
+        format!("service.clusterIP={REAL_SERVICE_IP}"),
+        "--config".to_owned(),
+        "cert-manager.enabled=false".to_owned(),
+        "--config".to_owned(),
+        "cert-manager.install=false".to_owned(),
+        "--config-protected".to_owned(),
+        CONNECTION.to_owned(),
+        "--config-protected".to_owned(),
+        format!("tls.crt={}", encoded("tls.crt")),
+        "--config-protected".to_owned(),
+        format!("tls.key={}", encoded("tls.key")),
+        "--config-protected".to_owned(),
+        format!("tls.cacrt={}", encoded("ca.crt")),
+    ];
+    let plane = ControlPlane::start(&assets, Options { nodes: 0 }).expect("control plane");
+    let kubeconfig = plane.kubeconfig().display().to_string();
+    let mut deploy = vec!["deploy".to_owned(), "--kubeconfig".to_owned(), kubeconfig];
+    deploy.extend(settings.iter().cloned());
+    kubectl_acr(&deploy, cache).success();
+    let mut render = vec!["render".to_owned(), "--show-secrets".to_owned()];
+    render.extend(settings.iter().cloned());
+    let manifests = scratch.join("manifests.yaml");
+    std::fs::write(&manifests, kubectl_acr(&render, cache).success()).expect("manifests");
+    let apply = |plane: &ControlPlane| {
+        plane
+            .kubectl([
+                "apply".as_ref(),
+                "--server-side".as_ref(),
+                "--field-manager=kubectl-acr".as_ref(),
+                "-f".as_ref(),
+                manifests.as_os_str(),
+            ])
+            .expect("kubectl apply");
+    };
+    apply(&plane);
+    let version = vec!["version".to_owned()];
+    let (mut ours, mut theirs, mut floor) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..SAMPLES {
+        let start = Instant::now();
+        kubectl_acr(&deploy, cache).success();
+        ours.push(start.elapsed());
+        let start = Instant::now();
+        apply(&plane);
+        theirs.push(start.elapsed());
+        let start = Instant::now();
+        kubectl_acr(&version, cache).success();
+        floor.push(start.elapsed());
+    }
+    let (ours, ours_p95) = median_p95(ours);
+    let (theirs, theirs_p95) = median_p95(theirs);
+    let (floor, _) = median_p95(floor);
+    println!(
+        "\nOn a real control plane ({}), BYOC, re-run, median / p95 of {SAMPLES} in turns:",
+        plane.server()
+    );
+    println!(
+        "   {:<44} {:>20}",
+        "kubectl-acr deploy",
+        format!("{} / {}", millis(ours), millis(ours_p95))
+    );
+    println!(
+        "   {:<44} {:>20}",
+        "kubectl apply --server-side (same manifests)",
+        format!("{} / {}", millis(theirs), millis(theirs_p95))
+    );
+    println!(
+        "   {:<44} {:>20}",
+        "kubectl-acr version (floor)",
+        millis(floor)
+    );
+    println!(
+        "   deploy / kubectl apply = {:.2}x; deploy / floor = {:.1}x",
+        ours.as_secs_f64() / theirs.as_secs_f64(),
+        ours.as_secs_f64() / floor.as_secs_f64()
     );
 }

@@ -880,11 +880,62 @@ fn wait_explains_pending_claim(suite: &Suite) {
     ] {
         assert!(run.stderr.contains(expected), "{expected}: {}", run.stderr);
     }
+    // Progress reaches a log that is not a terminal: one timestamped line per change.
+    let timestamped = |line: &&str| {
+        line.len() > 21
+            && line.as_bytes()[4] == b'-'
+            && line.as_bytes()[10] == b'T'
+            && line[..21].ends_with("Z ")
+    };
+    let progress: Vec<&str> = run.stderr.lines().filter(timestamped).collect();
+    assert!(
+        progress
+            .iter()
+            .any(|line| line.contains("waiting for Deployment")),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        progress
+            .iter()
+            .filter(|line| line.contains("not ready yet: PersistentVolumeClaim"))
+            .count(),
+        1,
+        "each reason once: {}",
+        run.stderr
+    );
     let status = suite.acr("status", &["-n", &site.namespace]).success();
     assert!(status.contains("no default StorageClass"), "{status}");
     assert!(
         status.contains("unbound immediate PersistentVolumeClaims"),
         "the scheduler's reason: {status}"
+    );
+}
+
+fn wait_explains_missing_storage_class(suite: &Suite) {
+    let site = suite.site("missing-class");
+    suite.plane.set_behaviour(
+        &site.namespace,
+        NamespaceBehaviour {
+            pods: Pods::Run,
+            bind_volumes: false,
+        },
+    );
+    let args = byoc_settings(&site, &["pvc.storageClassName=fast-ssd"]);
+    let run = suite.acr(
+        "deploy",
+        &strs(&with(&args, &["--wait", "--timeout", "5s"])),
+    );
+    assert_exit(
+        &run,
+        124,
+        "deploy --wait with a StorageClass that does not exist",
+    );
+    assert!(
+        run.stderr
+            .contains("StorageClass fast-ssd (pvc.storageClassName) does not exist"),
+        "{}",
+        run.stderr
     );
 }
 

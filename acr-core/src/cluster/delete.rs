@@ -1,14 +1,15 @@
 //! Removing what `deploy` made, found by its labels, in reverse apply order. The data volume
 //! claim stays unless the data is to go too; so does the namespace, because deleting a
 //! namespace deletes everything in it: the claim with the registry's data, and whatever else
-//! people put there. Secrets without the managed-by label are never listed, so never deleted.
+//! people put there. Secrets without the managed-by label are never listed, so never deleted;
+//! each listed object's labels are checked again here, whatever the server's filtering did.
 //! Safe to re-run: what is already gone is reported, not an error.
 
 use super::error::ClusterError;
 use super::progress::Progress;
 use super::requests::Requests;
 use super::resources::known;
-use super::{deployed_selector, made_by_us, object_name};
+use super::{carries_deployed_labels, deployed_selector, made_by_us, object_name};
 use crate::plan::CERT_MANAGER_API_VERSION;
 use k8s_openapi::api::core::v1::Namespace;
 use serde_json::Value;
@@ -75,11 +76,15 @@ pub(crate) async fn run(
             .list(&resource, Some(namespace), Some(&selector))
             .await?
             .unwrap_or_default();
-        for name in items.iter().filter_map(|item| {
-            item.pointer("/metadata/name")
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-        }) {
+        for name in items
+            .iter()
+            .filter(|item| carries_deployed_labels(item))
+            .filter_map(|item| {
+                item.pointer("/metadata/name")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            })
+        {
             let object = object_name(kind, Some(namespace), &name);
             if kind == "PersistentVolumeClaim" && !options.delete_data {
                 keep(&mut report, progress, object, KEEP_DATA_REASON);

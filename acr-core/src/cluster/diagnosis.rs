@@ -132,6 +132,10 @@ async fn pending_claim(
                      pvc -n {namespace}` shows its events)",
                     class_name(class)
                 ),
+                None if classes.is_empty() => "the cluster has no default StorageClass, nor any \
+                     other: install a storage provisioner, or bind the claim to a \
+                     PersistentVolume made by hand"
+                    .to_owned(),
                 None => format!(
                     "the cluster has no default StorageClass: set pvc.storageClassName to one of \
                      {}, or mark one default",

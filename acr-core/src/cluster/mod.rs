@@ -49,6 +49,18 @@ fn deployed_selector() -> String {
     format!("{MANAGED_BY_LABEL}={MANAGED_BY},{PART_OF_LABEL}={PART_OF}")
 }
 
+/// Whether a listed object carries both labels of [`deployed_selector`]: delete and status
+/// check this themselves rather than trust the server's label filtering.
+fn carries_deployed_labels(object: &serde_json::Value) -> bool {
+    let label = |name: &str| {
+        object
+            .pointer("/metadata/labels")
+            .and_then(|labels| labels.get(name))
+            .and_then(serde_json::Value::as_str)
+    };
+    label(MANAGED_BY_LABEL) == Some(MANAGED_BY) && label(PART_OF_LABEL) == Some(PART_OF)
+}
+
 /// Whether `deploy` made (or cert-manager made for it) the object with this metadata.
 fn made_by_us(metadata: &ObjectMeta) -> bool {
     metadata

@@ -6,7 +6,7 @@ use super::error::ClusterError;
 use super::requests::Requests;
 use super::resources::known;
 use super::wait::{daemon_set_rollout, deployment_rollout};
-use super::{deployed_selector, object_name};
+use super::{carries_deployed_labels, deployed_selector, object_name};
 use crate::plan::{CERT_MANAGER_API_VERSION, INSTANCE_LABEL, REGISTRY_NAME, TLS_SECRET_NAME};
 use crate::tls::{self, SubjectAltNames};
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment};
@@ -135,7 +135,7 @@ pub(crate) async fn read(
             .list(&known(api_version, kind), Some(namespace), Some(&selector))
             .await?
             .unwrap_or_default();
-        for item in items {
+        for item in items.into_iter().filter(carries_deployed_labels) {
             let metadata = |field: &str| {
                 item.pointer(&format!("/metadata/{field}"))
                     .and_then(Value::as_str)

@@ -467,3 +467,25 @@ fn status_text_shows_each_part() {
         );
     }
 }
+
+#[test]
+fn only_objects_with_both_deployed_labels_count_as_deployed() {
+    use super::carries_deployed_labels;
+    let object = |labels: serde_json::Value| serde_json::json!({"metadata": {"labels": labels}});
+    assert!(carries_deployed_labels(&object(serde_json::json!({
+        "app.kubernetes.io/managed-by": "kubectl-acr",
+        "app.kubernetes.io/part-of": "connected-registry",
+    }))));
+    for labels in [
+        serde_json::json!({"app.kubernetes.io/managed-by": "kubectl-acr"}),
+        serde_json::json!({"app.kubernetes.io/part-of": "connected-registry"}),
+        serde_json::json!({"app.kubernetes.io/managed-by": "helm", "app.kubernetes.io/part-of": "connected-registry"}),
+        serde_json::json!({}),
+        serde_json::Value::Null,
+    ] {
+        assert!(
+            !carries_deployed_labels(&object(labels.clone())),
+            "{labels}"
+        );
+    }
+}
