@@ -92,6 +92,11 @@ const SCENARIOS: &[Scenario] = &[
         wait_explains_pending_claim,
     ),
     (
+        "wait_explains_missing_storage_class",
+        Phase::WithoutCertManager,
+        wait_explains_missing_storage_class,
+    ),
+    (
         "wait_explains_image_pull_and_crash_loop",
         Phase::WithoutCertManager,
         wait_explains_image_pull_and_crash_loop,
