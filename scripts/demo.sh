@@ -6,6 +6,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The built-in policies are built for wasm32 and embedded, so a fresh machine needs the target.
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    echo "adding the wasm32-unknown-unknown Rust target (the built-in policies are built for it)" >&2
+    rustup target add wasm32-unknown-unknown
+fi
 cargo build --quiet --release -p kubectl-acr --locked
 bin=target/release/kubectl-acr
 
