@@ -114,19 +114,7 @@ impl FakeNodes {
                     condition("PIDPressure", "False", "KubeletHasSufficientPID"),
                 ],
             }});
-            kubectl(
-                &kubeconfig,
-                [
-                    "patch",
-                    "node",
-                    name,
-                    "--subresource=status",
-                    "--type=merge",
-                    "-p",
-                    &status.to_string(),
-                ],
-                None,
-            )?;
+            patch_status(&kubeconfig, &["node", name], &status)?;
         }
         renew_leases(&kubeconfig, &names)?;
         let behaviours = Arc::new(Mutex::new(HashMap::new()));
@@ -236,6 +224,19 @@ fn run_loop(
     }
 }
 
+/// A merge patch of an object's status subresource, as a kubelet sends one.
+fn patch_status(
+    kubeconfig: &std::path::Path,
+    object: &[&str],
+    status: &Value,
+) -> Result<String, String> {
+    let status = status.to_string();
+    let mut args = vec!["patch"];
+    args.extend_from_slice(object);
+    args.extend(["--subresource=status", "--type=merge", "-p", &status]);
+    kubectl(kubeconfig, args, None)
+}
+
 fn list(kubeconfig: &std::path::Path, resource: &str) -> Vec<Value> {
     kubectl(kubeconfig, ["get", resource, "-A", "-o", "json"], None)
         .ok()
@@ -280,21 +281,7 @@ fn play_kubelet(
         let Some(status) = pod_status(&pod, behaviour(namespace).pods) else {
             continue;
         };
-        let patched = kubectl(
-            kubeconfig,
-            [
-                "patch",
-                "pod",
-                "-n",
-                namespace,
-                name,
-                "--subresource=status",
-                "--type=merge",
-                "-p",
-                &status.to_string(),
-            ],
-            None,
-        );
+        let patched = patch_status(kubeconfig, &["pod", "-n", namespace, name], &status);
         if patched.is_ok() {
             handled.insert(uid.to_owned());
         }

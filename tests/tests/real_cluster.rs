@@ -862,21 +862,38 @@ fn pull_secret_against_real_service_accounts(suite: &Suite) {
     assert_eq!(versions(suite), before, "a second run changes nothing");
 }
 
+/// Deploys your own certificate with `extra_config` into a fresh namespace where the fake
+/// kubelet and provisioner behave as `behaviour` says, waiting at most `timeout`, and expects
+/// exit 124; the site and the run.
+fn deploy_until_timeout(
+    suite: &Suite,
+    name: &str,
+    behaviour: NamespaceBehaviour,
+    extra_config: &[&str],
+    timeout: &str,
+) -> (Site, Run) {
+    let site = suite.site(name);
+    suite.plane.set_behaviour(&site.namespace, behaviour);
+    let args = byoc_settings(&site, extra_config);
+    let run = suite.acr(
+        "deploy",
+        &strs(&with(&args, &["--wait", "--timeout", timeout])),
+    );
+    assert_exit(&run, 124, &format!("deploy --wait in {}", site.namespace));
+    (site, run)
+}
+
 fn wait_explains_pending_claim(suite: &Suite) {
-    let site = suite.site("pending-claim");
-    suite.plane.set_behaviour(
-        &site.namespace,
+    let (site, run) = deploy_until_timeout(
+        suite,
+        "pending-claim",
         NamespaceBehaviour {
             pods: Pods::Run,
             bind_volumes: false,
         },
+        &[],
+        "8s",
     );
-    let args = byoc_settings(&site, &[]);
-    let run = suite.acr(
-        "deploy",
-        &strs(&with(&args, &["--wait", "--timeout", "8s"])),
-    );
-    assert_exit(&run, 124, "deploy --wait with a claim that stays Pending");
     for expected in [
         "PersistentVolumeClaim",
         "connected-registry-pvc",
@@ -918,23 +935,15 @@ fn wait_explains_pending_claim(suite: &Suite) {
 }
 
 fn wait_explains_missing_storage_class(suite: &Suite) {
-    let site = suite.site("missing-class");
-    suite.plane.set_behaviour(
-        &site.namespace,
+    let (_, run) = deploy_until_timeout(
+        suite,
+        "missing-class",
         NamespaceBehaviour {
             pods: Pods::Run,
             bind_volumes: false,
         },
-    );
-    let args = byoc_settings(&site, &["pvc.storageClassName=fast-ssd"]);
-    let run = suite.acr(
-        "deploy",
-        &strs(&with(&args, &["--wait", "--timeout", "5s"])),
-    );
-    assert_exit(
-        &run,
-        124,
-        "deploy --wait with a StorageClass that does not exist",
+        &["pvc.storageClassName=fast-ssd"],
+        "5s",
     );
     assert!(
         run.stderr
@@ -949,20 +958,16 @@ fn wait_explains_image_pull_and_crash_loop(suite: &Suite) {
         (Pods::ImagePullBackOff, "ImagePullBackOff"),
         (Pods::CrashLoop, "CrashLoopBackOff"),
     ] {
-        let site = suite.site("bad-pods");
-        suite.plane.set_behaviour(
-            &site.namespace,
+        let (site, run) = deploy_until_timeout(
+            suite,
+            "bad-pods",
             NamespaceBehaviour {
                 pods,
                 bind_volumes: true,
             },
+            &[],
+            "15s",
         );
-        let args = byoc_settings(&site, &[]);
-        let run = suite.acr(
-            "deploy",
-            &strs(&with(&args, &["--wait", "--timeout", "15s"])),
-        );
-        assert_exit(&run, 124, "deploy --wait with failing pods");
         assert!(run.stderr.contains(expected), "{expected}: {}", run.stderr);
         let status = suite.acr("status", &["-n", &site.namespace]).success();
         assert!(status.contains(expected), "{expected}: {status}");
