@@ -250,8 +250,11 @@ fn own_trust(certificates: &Certificates) -> Method {
     }
 }
 
+/// The dry-run Service preflight applies to learn whether the service IP is in the range.
+const SERVICE_IP_PROBE: &str = "/api/v1/namespaces/default/services/kubectl-acr-service-ip-probe";
+
 /// The preflight reads: the namespace, each Secret the plan applies, the `tls.secret`, the
-/// cert-manager CRDs, then every Service.
+/// cert-manager CRDs, every Service, then the service IP probe (a dry run).
 fn preflight_paths(
     planned_secrets: &[&str],
     tls_secret: Option<&str>,
@@ -266,6 +269,7 @@ fn preflight_paths(
         paths.push(format!("GET {}", crd("issuers.cert-manager.io")));
     }
     paths.push("GET /api/v1/services".to_owned());
+    paths.push(format!("PATCH {SERVICE_IP_PROBE}"));
     paths
 }
 
@@ -291,7 +295,10 @@ fn patches(paths: &[String]) -> Vec<String> {
 /// manager's fields (no `force`; the fake server checks this too) and carries `dryRun=All`
 /// exactly when `dry_run`.
 fn assert_applies(requests: &[RecordedRequest], dry_run: bool) {
-    for request in requests.iter().filter(|request| request.method == "PATCH") {
+    for request in requests
+        .iter()
+        .filter(|request| request.method == "PATCH" && request.path != SERVICE_IP_PROBE)
+    {
         assert_eq!(
             request.content_type.as_deref(),
             Some("application/apply-patch+yaml"),
@@ -349,7 +356,7 @@ fn cert_manager_install_applies_the_release_then_waits_for_its_webhook() {
     );
     expected.extend(patches(&method.applies));
     assert_eq!(lines(&requests), expected);
-    assert_eq!(requests.len(), 24);
+    assert_eq!(requests.len(), 25);
     assert_applies(&requests, false);
     let issuer = cluster
         .stored(
@@ -379,7 +386,7 @@ fn cert_manager_existing_needs_the_clusters_crds() {
             .server
             .take_requests()
             .iter()
-            .any(RecordedRequest::is_write),
+            .any(RecordedRequest::is_stored_write),
         "a refused preflight writes nothing"
     );
 
@@ -390,7 +397,7 @@ fn cert_manager_existing_needs_the_clusters_crds() {
     let mut expected = preflight_paths(&["connected-registry-connection"], None, true);
     expected.extend(patches(&method.applies));
     assert_eq!(lines(&requests), expected);
-    assert_eq!(requests.len(), 16);
+    assert_eq!(requests.len(), 17);
     assert_applies(&requests, false);
     assert!(
         run.stdout
@@ -414,7 +421,7 @@ fn byoc_applies_the_tls_secret_and_prints_redacted_objects() {
     );
     expected.extend(patches(&method.applies));
     assert_eq!(lines(&requests), expected);
-    assert_eq!(requests.len(), 12);
+    assert_eq!(requests.len(), 13);
     assert_applies(&requests, false);
 
     let list: Value = serde_json::from_str(&run.stdout).expect("v1 List on stdout");
@@ -494,7 +501,7 @@ fn existing_secret_is_read_and_its_certificate_checked_by_policy() {
     );
     expected.extend(patches(&method.applies));
     assert_eq!(lines(&requests), expected);
-    assert_eq!(requests.len(), 11);
+    assert_eq!(requests.len(), 12);
     assert_applies(&requests, false);
     let deployment = cluster
         .stored("apps/v1", "Deployment", "connected-registry")
@@ -554,7 +561,7 @@ fn existing_secret_is_read_and_its_certificate_checked_by_policy() {
             .server
             .requests()
             .iter()
-            .any(RecordedRequest::is_write)
+            .any(RecordedRequest::is_stored_write)
     );
 }
 
@@ -572,7 +579,7 @@ fn own_trust_applies_no_daemon_set() {
     );
     expected.extend(patches(&method.applies));
     assert_eq!(lines(&requests), expected);
-    assert_eq!(requests.len(), 11);
+    assert_eq!(requests.len(), 12);
     assert_applies(&requests, false);
     let namespace = cluster
         .stored("v1", "Namespace", NS)
@@ -682,7 +689,7 @@ fn policy_denial_writes_nothing() {
     );
     let requests = cluster.server.requests();
     assert!(!requests.is_empty(), "the preflight reads ran");
-    assert!(requests.iter().all(|request| request.method == "GET"));
+    assert!(!requests.iter().any(RecordedRequest::is_stored_write));
     assert!(cluster.server.objects().is_empty());
 }
 
@@ -831,7 +838,7 @@ fn a_secret_deploy_did_not_make_is_never_overwritten() {
             .server
             .requests()
             .iter()
-            .any(RecordedRequest::is_write)
+            .any(RecordedRequest::is_stored_write)
     );
     assert_eq!(cluster.server.objects(), before);
 }
@@ -858,7 +865,7 @@ fn a_service_already_on_the_ip_is_refused() {
             .server
             .requests()
             .iter()
-            .any(RecordedRequest::is_write)
+            .any(RecordedRequest::is_stored_write)
     );
 }
 
@@ -958,7 +965,7 @@ fn status_shows_objects_rollout_certificate_and_trust_per_node() {
             .server
             .take_requests()
             .iter()
-            .all(|request| request.method == "GET")
+            .all(|request| !request.is_stored_write())
     );
 
     let mut json_args = namespace_args.to_vec();

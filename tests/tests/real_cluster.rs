@@ -67,6 +67,11 @@ const SCENARIOS: &[Scenario] = &[
         policy_deny_writes_nothing,
     ),
     (
+        "service_ip_outside_the_range_writes_nothing",
+        Phase::WithoutCertManager,
+        service_ip_outside_the_range_writes_nothing,
+    ),
+    (
         "field_manager_conflict_is_named",
         Phase::WithoutCertManager,
         field_manager_conflict_is_named,
@@ -615,6 +620,38 @@ fn policy_deny_writes_nothing(suite: &Suite) {
     assert!(
         !suite.namespace_exists(&site.namespace),
         "a denial must not even create the namespace"
+    );
+}
+
+fn service_ip_outside_the_range_writes_nothing(suite: &Suite) {
+    let mut site = suite.site("outside-range");
+    site.service_ip = "10.0.0.1".to_owned();
+    let args = byoc_settings(&site, &[]);
+    let run = suite.acr("deploy", &strs(&args));
+    assert_exit(&run, 1, "a service IP outside the service range");
+    assert!(
+        run.stderr.contains(
+            "service.clusterIP 10.0.0.1 is outside the cluster's service range 10.96.0.0/12"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !suite.namespace_exists(&site.namespace),
+        "nothing is written"
+    );
+    assert!(
+        suite
+            .plane
+            .kubectl([
+                "get",
+                "service",
+                "-n",
+                "default",
+                "kubectl-acr-service-ip-probe"
+            ])
+            .is_err(),
+        "the probe is only ever a dry run"
     );
 }
 

@@ -193,6 +193,9 @@ pub enum PreflightProblem {
     CertManagerCrdMissing { crd: &'static str },
     /// Another Service already holds `service.clusterIP`.
     ServiceIpTaken { ip: String, service: String },
+    /// The API server refuses `service.clusterIP` for a Service: it is outside the cluster's
+    /// service range (named when the API server names it).
+    ServiceIpOutOfRange { ip: String, range: Option<String> },
 }
 
 impl fmt::Display for PreflightProblem {
@@ -237,6 +240,15 @@ impl fmt::Display for PreflightProblem {
                 f,
                 "cert-manager.install=false, but the cluster has no CustomResourceDefinition \
                  {crd}: install cert-manager first, or set cert-manager.install=true"
+            ),
+            PreflightProblem::ServiceIpOutOfRange { ip, range } => write!(
+                f,
+                "service.clusterIP {ip} is outside the cluster's service range{}: choose a free \
+                 address inside it",
+                range
+                    .as_ref()
+                    .map(|range| format!(" {range}"))
+                    .unwrap_or_default()
             ),
             PreflightProblem::ServiceIpTaken { ip, service } => write!(
                 f,

@@ -1,14 +1,16 @@
 //! The reads before a deploy: the namespace and its Pod Security level, Secrets the plan would
 //! overwrite, the `tls.secret` and its certificates, cert-manager's CRDs when the cluster's own
-//! cert-manager is used, and any other Service on `service.clusterIP`. Every problem found is
-//! reported at once, before anything is written; what was read becomes facts for the policies.
+//! cert-manager is used, any other Service on `service.clusterIP`, and whether the address is
+//! in the cluster's service range (the API server's own answer to a dry-run Service: the range
+//! is not readable otherwise). Every problem found is reported at once, before anything is
+//! written; what was read becomes facts for the policies.
 
 use super::cert_manager::REQUIRED_CERT_MANAGER_CRDS;
 use super::error::{ClusterError, PreflightProblem};
 use super::made_by_us;
 use super::requests::Requests;
 use super::resources::known;
-use crate::plan::{POD_SECURITY_ENFORCE_LABEL, Plan, REGISTRY_NAME};
+use crate::plan::{POD_SECURITY_ENFORCE_LABEL, Plan, PlannedObject, REGISTRY_NAME};
 use crate::policy::{Review, facts_of};
 use crate::settings::{ConnectedRegistrySettings, TlsSource};
 use crate::tls;
@@ -20,6 +22,10 @@ use time::OffsetDateTime;
 use wasm_guest::{CertificateFacts, CertificateRole};
 
 const TLS_SECRET_TYPE: &str = "kubernetes.io/tls";
+/// Where the dry-run Service that asks about the service range goes: a namespace every
+/// cluster has.
+const SERVICE_IP_PROBE_NAMESPACE: &str = "default";
+const SERVICE_IP_PROBE_NAME: &str = "kubectl-acr-service-ip-probe";
 const TLS_CERT_KEY: &str = "tls.crt";
 const TLS_KEY_KEY: &str = "tls.key";
 const CA_CERT_KEY: &str = "ca.crt";
@@ -38,6 +44,9 @@ pub struct Preflight {
     pub tls_secret_keys: Option<Vec<String>>,
     /// The service IP, free of other Services.
     pub service_ip: String,
+    /// Whether the API server accepts the service IP for a Service (`None`: it could not be
+    /// asked, e.g. no right to dry-run a Service in `default`).
+    pub service_ip_in_range: Option<bool>,
     /// The certificates of the `tls.secret`: serving (and intermediates) from `tls.crt`, CAs
     /// from `ca.crt`.
     pub certificates: Vec<CertificateFacts>,
@@ -52,7 +61,11 @@ impl Preflight {
                 "exists": self.namespace_exists,
                 "podSecurityEnforce": self.pod_security_enforce,
             },
-            "serviceIp": { "address": self.service_ip, "free": true },
+            "serviceIp": {
+                "address": self.service_ip,
+                "free": true,
+                "inServiceRange": self.service_ip_in_range,
+            },
         });
         if let Some(present) = self.cert_manager_crds_present {
             facts["certManager"] = json!({ "crdsPresent": present });
@@ -171,6 +184,36 @@ pub(crate) async fn run(
             });
         }
     }
+    let service_ip_in_range = if problems
+        .iter()
+        .any(|problem| matches!(problem, PreflightProblem::ServiceIpTaken { .. }))
+    {
+        None
+    } else {
+        match requests
+            .apply(&service_ip_probe(&service_ip), true, false)
+            .await
+        {
+            Ok(_) => Some(true),
+            Err(ClusterError::Api {
+                code: 422, message, ..
+            }) if message.contains("not in the valid range") => {
+                problems.push(PreflightProblem::ServiceIpOutOfRange {
+                    ip: service_ip.clone(),
+                    range: message
+                        .rsplit("The range of valid IPs is ")
+                        .next()
+                        .filter(|range| *range != message)
+                        .map(|range| range.trim().trim_end_matches('.').to_owned()),
+                });
+                Some(false)
+            }
+            // No right to dry-run a Service in `default`, no `default`, another answer: the
+            // apply itself will say.
+            Err(ClusterError::Api { .. } | ClusterError::Conflict { .. }) => None,
+            Err(error) => return Err(error),
+        }
+    };
 
     if !problems.is_empty() {
         return Err(ClusterError::Preflight { problems });
@@ -182,8 +225,33 @@ pub(crate) async fn run(
         cert_manager_crds_present,
         tls_secret_keys,
         service_ip,
+        service_ip_in_range,
         certificates,
     })
+}
+
+/// A Service in `default` on the service IP, only ever applied as a dry run: the API server's
+/// IP allocator answers whether the address is in the service range.
+fn service_ip_probe(service_ip: &str) -> PlannedObject {
+    PlannedObject {
+        api_version: "v1".to_owned(),
+        kind: "Service".to_owned(),
+        namespace: Some(SERVICE_IP_PROBE_NAMESPACE.to_owned()),
+        name: SERVICE_IP_PROBE_NAME.to_owned(),
+        holds_secret: false,
+        manifest: json!({
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {
+                "name": SERVICE_IP_PROBE_NAME,
+                "namespace": SERVICE_IP_PROBE_NAMESPACE,
+            },
+            "spec": {
+                "clusterIP": service_ip,
+                "ports": [{ "port": 443, "protocol": "TCP" }],
+            },
+        }),
+    }
 }
 
 /// Checks a `tls.secret` and describes its certificates.

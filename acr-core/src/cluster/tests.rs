@@ -358,6 +358,7 @@ fn preflight_facts_reach_the_review() {
         cert_manager_crds_present: None,
         tls_secret_keys: Some(vec!["ca.crt".to_owned(), "tls.crt".to_owned()]),
         service_ip: "10.0.0.1".to_owned(),
+        service_ip_in_range: Some(true),
         certificates,
     };
     let mut review = connected_registry_review(
@@ -374,7 +375,7 @@ fn preflight_facts_reach_the_review() {
         review.facts.cluster.map(|cluster| cluster.to_value()),
         Some(json!({
             "namespace": { "name": "connected-registry", "exists": true, "podSecurityEnforce": "restricted" },
-            "serviceIp": { "address": "10.0.0.1", "free": true },
+            "serviceIp": { "address": "10.0.0.1", "free": true, "inServiceRange": true },
             "tlsSecret": { "type": "kubernetes.io/tls", "keys": ["ca.crt", "tls.crt"] },
         }))
     );
