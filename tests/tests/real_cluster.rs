@@ -72,6 +72,11 @@ const SCENARIOS: &[Scenario] = &[
         service_ip_outside_the_range_writes_nothing,
     ),
     (
+        "restricted_namespace_is_not_weakened",
+        Phase::WithoutCertManager,
+        restricted_namespace_is_not_weakened,
+    ),
+    (
         "field_manager_conflict_is_named",
         Phase::WithoutCertManager,
         field_manager_conflict_is_named,
@@ -652,6 +657,41 @@ fn service_ip_outside_the_range_writes_nothing(suite: &Suite) {
             ])
             .is_err(),
         "the probe is only ever a dry run"
+    );
+}
+
+/// A namespace an admin set to Pod Security `restricted` is not lowered to the `privileged` the
+/// trust DaemonSet needs: deploy stops at the conflict, names the label and the admin's field
+/// manager, and writes nothing else.
+fn restricted_namespace_is_not_weakened(suite: &Suite) {
+    let site = suite.site("restricted");
+    let ns = site.namespace.as_str();
+    suite.kubectl(&["create", "namespace", ns]);
+    suite.kubectl(&[
+        "label",
+        "namespace",
+        ns,
+        "pod-security.kubernetes.io/enforce=restricted",
+    ]);
+    let args = byoc_settings(&site, &[]);
+    let run = suite.acr("deploy", &strs(&args));
+    assert_exit(&run, 1, "deploy into a restricted namespace");
+    for expected in [
+        ".metadata.labels.pod-security.kubernetes.io/enforce",
+        "kubectl-label",
+        "--force-conflicts",
+    ] {
+        assert!(run.stderr.contains(expected), "{expected}: {}", run.stderr);
+    }
+    let namespace = suite.kubectl_json(&["get", "namespace", ns]);
+    assert_eq!(
+        namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"],
+        "restricted"
+    );
+    assert_eq!(
+        suite.names("secrets,services,deployments,daemonsets", ns),
+        Vec::<String>::new(),
+        "nothing else is written"
     );
 }
 
