@@ -72,7 +72,7 @@ const fn resource(
 }
 
 /// Every resource served.
-pub const RESOURCES: [Resource; 19] = [
+pub const RESOURCES: [Resource; 20] = [
     resource("v1", "Namespace", "namespaces", false),
     resource("v1", "Node", "nodes", false),
     resource("v1", "ServiceAccount", "serviceaccounts", true),
@@ -88,6 +88,7 @@ pub const RESOURCES: [Resource; 19] = [
     resource("v1", "Pod", "pods", true),
     resource("apps/v1", "Deployment", "deployments", true),
     resource("apps/v1", "DaemonSet", "daemonsets", true),
+    resource("storage.k8s.io/v1", "StorageClass", "storageclasses", false),
     resource(
         "apiextensions.k8s.io/v1",
         "CustomResourceDefinition",

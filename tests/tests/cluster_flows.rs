@@ -254,7 +254,7 @@ fn own_trust(certificates: &Certificates) -> Method {
 const SERVICE_IP_PROBE: &str = "/api/v1/namespaces/default/services/kubectl-acr-service-ip-probe";
 
 /// The preflight reads: the namespace, each Secret the plan applies, the `tls.secret`, the
-/// cert-manager CRDs, every Service, then the service IP probe (a dry run).
+/// cert-manager CRDs, every Service, the StorageClasses, then the service IP probe (a dry run).
 fn preflight_paths(
     planned_secrets: &[&str],
     tls_secret: Option<&str>,
@@ -269,6 +269,7 @@ fn preflight_paths(
         paths.push(format!("GET {}", crd("issuers.cert-manager.io")));
     }
     paths.push("GET /api/v1/services".to_owned());
+    paths.push("GET /apis/storage.k8s.io/v1/storageclasses".to_owned());
     paths.push(format!("PATCH {SERVICE_IP_PROBE}"));
     paths
 }
@@ -356,7 +357,7 @@ fn cert_manager_install_applies_the_release_then_waits_for_its_webhook() {
     );
     expected.extend(patches(&method.applies));
     assert_eq!(lines(&requests), expected);
-    assert_eq!(requests.len(), 25);
+    assert_eq!(requests.len(), 26);
     assert_applies(&requests, false);
     let issuer = cluster
         .stored(
@@ -397,7 +398,7 @@ fn cert_manager_existing_needs_the_clusters_crds() {
     let mut expected = preflight_paths(&["connected-registry-connection"], None, true);
     expected.extend(patches(&method.applies));
     assert_eq!(lines(&requests), expected);
-    assert_eq!(requests.len(), 17);
+    assert_eq!(requests.len(), 18);
     assert_applies(&requests, false);
     assert!(
         run.stdout
@@ -421,7 +422,7 @@ fn byoc_applies_the_tls_secret_and_prints_redacted_objects() {
     );
     expected.extend(patches(&method.applies));
     assert_eq!(lines(&requests), expected);
-    assert_eq!(requests.len(), 13);
+    assert_eq!(requests.len(), 14);
     assert_applies(&requests, false);
 
     let list: Value = serde_json::from_str(&run.stdout).expect("v1 List on stdout");
@@ -501,7 +502,7 @@ fn existing_secret_is_read_and_its_certificate_checked_by_policy() {
     );
     expected.extend(patches(&method.applies));
     assert_eq!(lines(&requests), expected);
-    assert_eq!(requests.len(), 12);
+    assert_eq!(requests.len(), 13);
     assert_applies(&requests, false);
     let deployment = cluster
         .stored("apps/v1", "Deployment", "connected-registry")
@@ -579,7 +580,7 @@ fn own_trust_applies_no_daemon_set() {
     );
     expected.extend(patches(&method.applies));
     assert_eq!(lines(&requests), expected);
-    assert_eq!(requests.len(), 12);
+    assert_eq!(requests.len(), 13);
     assert_applies(&requests, false);
     let namespace = cluster
         .stored("v1", "Namespace", NS)

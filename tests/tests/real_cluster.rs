@@ -102,9 +102,9 @@ const SCENARIOS: &[Scenario] = &[
         wait_explains_pending_claim,
     ),
     (
-        "wait_explains_missing_storage_class",
+        "missing_storage_class_writes_nothing",
         Phase::WithoutCertManager,
-        wait_explains_missing_storage_class,
+        missing_storage_class_writes_nothing,
     ),
     (
         "wait_explains_image_pull_and_crash_loop",
@@ -1011,22 +1011,25 @@ fn wait_explains_pending_claim(suite: &Suite) {
     );
 }
 
-fn wait_explains_missing_storage_class(suite: &Suite) {
-    let (_, run) = deploy_until_timeout(
-        suite,
-        "missing-class",
-        NamespaceBehaviour {
-            pods: Pods::Run,
-            bind_volumes: false,
-        },
-        &["pvc.storageClassName=fast-ssd"],
-        "5s",
+fn missing_storage_class_writes_nothing(suite: &Suite) {
+    let site = suite.site("missing-class");
+    let args = byoc_settings(&site, &["pvc.storageClassName=fast-ssd"]);
+    let run = suite.acr("deploy", &strs(&args));
+    assert_exit(
+        &run,
+        1,
+        "deploy with a StorageClass the cluster does not have",
     );
     assert!(
-        run.stderr
-            .contains("StorageClass fast-ssd (pvc.storageClassName) does not exist"),
+        run.stderr.contains(
+            "pvc.storageClassName names StorageClass fast-ssd, which the cluster does not have"
+        ),
         "{}",
         run.stderr
+    );
+    assert!(
+        !suite.namespace_exists(&site.namespace),
+        "nothing is written"
     );
 }
 

@@ -56,7 +56,7 @@ pub enum CertManagerError {
         expected: &'static str,
         actual: String,
     },
-    #[error("{origin}, document {document}: not valid YAML: {source}")]
+    #[error("{origin}, document {document}: not valid YAML")]
     Yaml {
         origin: String,
         document: usize,

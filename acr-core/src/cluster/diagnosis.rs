@@ -7,14 +7,13 @@
 use super::deployed_selector;
 use super::error::ClusterError;
 use super::object_name;
+use super::preflight::DEFAULT_STORAGE_CLASS_ANNOTATION;
 use super::requests::Requests;
 use super::resources::known;
 use crate::plan::CERT_MANAGER_API_VERSION;
 use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Pod};
 use serde_json::Value;
 
-/// The annotation that makes a StorageClass the cluster's default.
-const DEFAULT_CLASS_ANNOTATION: &str = "storageclass.kubernetes.io/is-default-class";
 /// Lines of a crash-looping container's log shown.
 const LOG_LINES: i64 = 5;
 /// Container waiting reasons that need someone to act (others, such as ContainerCreating,
@@ -122,7 +121,7 @@ async fn pending_claim(
             let default = classes.iter().find(|class| {
                 class
                     .pointer("/metadata/annotations")
-                    .and_then(|annotations| annotations.get(DEFAULT_CLASS_ANNOTATION))
+                    .and_then(|annotations| annotations.get(DEFAULT_STORAGE_CLASS_ANNOTATION))
                     .and_then(Value::as_str)
                     == Some("true")
             });

@@ -54,7 +54,7 @@ pub enum ClusterError {
         #[source]
         source: kube::Error,
     },
-    #[error("the API server's answer to {request} is not a {kind}: {source}")]
+    #[error("the API server's answer to {request} is not a {kind}")]
     Answer {
         request: String,
         kind: &'static str,
@@ -193,6 +193,11 @@ pub enum PreflightProblem {
     CertManagerCrdMissing { crd: &'static str },
     /// Another Service already holds `service.clusterIP`.
     ServiceIpTaken { ip: String, service: String },
+    /// `pvc.storageClassName` names a StorageClass the cluster does not have.
+    StorageClassMissing {
+        name: String,
+        available: Vec<String>,
+    },
     /// The API server refuses `service.clusterIP` for a Service: it is outside the cluster's
     /// service range (named when the API server names it).
     ServiceIpOutOfRange { ip: String, range: Option<String> },
@@ -240,6 +245,17 @@ impl fmt::Display for PreflightProblem {
                 f,
                 "cert-manager.install=false, but the cluster has no CustomResourceDefinition \
                  {crd}: install cert-manager first, or set cert-manager.install=true"
+            ),
+            PreflightProblem::StorageClassMissing { name, available } => write!(
+                f,
+                "pvc.storageClassName names StorageClass {name}, which the cluster does not \
+                 have, so the data volume would never be provisioned: use one of {}, or leave \
+                 it out for the default",
+                if available.is_empty() {
+                    "the classes a storage provisioner brings (the cluster has none yet)".to_owned()
+                } else {
+                    available.join(", ")
+                }
             ),
             PreflightProblem::ServiceIpOutOfRange { ip, range } => write!(
                 f,

@@ -22,6 +22,9 @@ use time::OffsetDateTime;
 use wasm_guest::{CertificateFacts, CertificateRole};
 
 const TLS_SECRET_TYPE: &str = "kubernetes.io/tls";
+/// The annotation that makes a StorageClass the cluster's default.
+pub(crate) const DEFAULT_STORAGE_CLASS_ANNOTATION: &str =
+    "storageclass.kubernetes.io/is-default-class";
 /// Where the dry-run Service that asks about the service range goes: a namespace every
 /// cluster has.
 const SERVICE_IP_PROBE_NAMESPACE: &str = "default";
@@ -47,9 +50,22 @@ pub struct Preflight {
     /// Whether the API server accepts the service IP for a Service (`None`: it could not be
     /// asked, e.g. no right to dry-run a Service in `default`).
     pub service_ip_in_range: Option<bool>,
+    /// The cluster's StorageClasses (`None`: they could not be listed).
+    pub storage: Option<StorageFacts>,
     /// The certificates of the `tls.secret`: serving (and intermediates) from `tls.crt`, CAs
     /// from `ca.crt`.
     pub certificates: Vec<CertificateFacts>,
+}
+
+/// What the data volume claim will be provisioned by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StorageFacts {
+    /// `pvc.storageClassName`, when set.
+    pub requested_class: Option<String>,
+    /// The StorageClass marked default, if any.
+    pub default_class: Option<String>,
+    /// Every StorageClass's name.
+    pub classes: Vec<String>,
 }
 
 impl Preflight {
@@ -67,6 +83,13 @@ impl Preflight {
                 "inServiceRange": self.service_ip_in_range,
             },
         });
+        if let Some(storage) = &self.storage {
+            facts["storage"] = json!({
+                "requestedClass": storage.requested_class,
+                "defaultClass": storage.default_class,
+                "classes": storage.classes,
+            });
+        }
         if let Some(present) = self.cert_manager_crds_present {
             facts["certManager"] = json!({ "crdsPresent": present });
         }
@@ -184,6 +207,20 @@ pub(crate) async fn run(
             });
         }
     }
+    let storage = storage_facts(requests, settings).await?;
+    if let Some(StorageFacts {
+        requested_class: Some(name),
+        classes,
+        ..
+    }) = &storage
+        && !classes.contains(name)
+    {
+        problems.push(PreflightProblem::StorageClassMissing {
+            name: name.clone(),
+            available: classes.clone(),
+        });
+    }
+
     let service_ip_in_range = if problems
         .iter()
         .any(|problem| matches!(problem, PreflightProblem::ServiceIpTaken { .. }))
@@ -226,8 +263,45 @@ pub(crate) async fn run(
         tls_secret_keys,
         service_ip,
         service_ip_in_range,
+        storage,
         certificates,
     })
+}
+
+/// The StorageClasses, `None` when the user may not list them (they are cluster-wide).
+async fn storage_facts(
+    requests: &Requests,
+    settings: &ConnectedRegistrySettings,
+) -> Result<Option<StorageFacts>, ClusterError> {
+    let classes: Vec<Value> = match requests
+        .list(&known("storage.k8s.io/v1", "StorageClass"), None, None)
+        .await
+    {
+        Ok(classes) => classes.unwrap_or_default(),
+        Err(ClusterError::Api { code: 403, .. }) => return Ok(None),
+        Err(error) => return Err(error),
+    };
+    let name = |class: &Value| {
+        class
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    Ok(Some(StorageFacts {
+        requested_class: settings.pvc_storage_class_name.clone(),
+        default_class: classes
+            .iter()
+            .find(|class| {
+                class
+                    .pointer("/metadata/annotations")
+                    .and_then(|annotations| annotations.get(DEFAULT_STORAGE_CLASS_ANNOTATION))
+                    .and_then(Value::as_str)
+                    == Some("true")
+            })
+            .map(name),
+        classes: classes.iter().map(name).collect(),
+    }))
 }
 
 /// A Service in `default` on the service IP, only ever applied as a dry run: the API server's

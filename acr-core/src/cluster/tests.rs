@@ -359,6 +359,11 @@ fn preflight_facts_reach_the_review() {
         tls_secret_keys: Some(vec!["ca.crt".to_owned(), "tls.crt".to_owned()]),
         service_ip: "10.0.0.1".to_owned(),
         service_ip_in_range: Some(true),
+        storage: Some(super::StorageFacts {
+            requested_class: None,
+            default_class: Some("standard".to_owned()),
+            classes: vec!["standard".to_owned()],
+        }),
         certificates,
     };
     let mut review = connected_registry_review(
@@ -376,6 +381,7 @@ fn preflight_facts_reach_the_review() {
         Some(json!({
             "namespace": { "name": "connected-registry", "exists": true, "podSecurityEnforce": "restricted" },
             "serviceIp": { "address": "10.0.0.1", "free": true, "inServiceRange": true },
+            "storage": { "requestedClass": null, "defaultClass": "standard", "classes": ["standard"] },
             "tlsSecret": { "type": "kubernetes.io/tls", "keys": ["ca.crt", "tls.crt"] },
         }))
     );
