@@ -12,8 +12,8 @@ pub use connection_string::{ConnectionString, ConnectionStringError, ParentAuth,
 pub use tls_source::TlsSource;
 pub use view::EffectiveSettings;
 
-use crate::secret::SecretString;
-use protected::PemKind;
+use crate::secret::{SecretString, ValueShape};
+use protected::{PemKind, ProtectedValueError};
 use std::collections::BTreeSet;
 use std::net::IpAddr;
 
@@ -39,6 +39,16 @@ pub enum SettingsError {
     ProtectedInPublic { key: String },
     #[error("{key} is not a protected setting: pass it with --config")]
     PublicInProtected { key: String },
+    #[error("unknown protected setting ({shape}){}", suggestion_text(.suggestion))]
+    UnknownProtectedKey {
+        shape: ValueShape,
+        suggestion: Option<&'static str>,
+    },
+    #[error("{key} {problem}")]
+    ProtectedValue {
+        key: &'static str,
+        problem: ProtectedValueError,
+    },
     #[error("{key}={value} is not a boolean; use true or false")]
     NotBoolean { key: &'static str, value: String },
     #[error("{key}={value} is not an IP address: {reason}")]
@@ -75,7 +85,15 @@ pub enum SettingsError {
     #[error("{origin}: {detail}")]
     ProtectedFileShape { origin: String, detail: String },
     #[error("connectionString: {0}")]
-    ConnectionString(#[from] ConnectionStringError),
+    ConnectionString(ConnectionStringError),
+}
+
+/// Not `#[from]`: that would also make the connection string error this one's source, and the
+/// binaries, printing the chain, would say it twice.
+impl From<ConnectionStringError> for SettingsError {
+    fn from(error: ConnectionStringError) -> Self {
+        SettingsError::ConnectionString(error)
+    }
 }
 
 fn suggestion_text(suggestion: &Option<&'static str>) -> String {
@@ -259,8 +277,8 @@ impl PublicValues {
     }
 }
 
-/// Protected values by key (file first, then flags), not yet decoded.
-struct ProtectedValues(Vec<(&'static str, String)>);
+/// Protected values by key (file first, then flags), not yet decoded; held as secrets from here on.
+struct ProtectedValues(Vec<(&'static str, SecretString)>);
 
 impl ProtectedValues {
     fn collect(input: &SettingsInput) -> Result<Self, SettingsError> {
@@ -268,11 +286,25 @@ impl ProtectedValues {
             Some((origin, bytes)) => protected::parse_protected_json(origin, bytes)?,
             None => Vec::new(),
         };
-        pairs.extend(input.protected.iter().cloned());
-        let mut values: Vec<(&'static str, String)> = Vec::new();
+        pairs.extend(
+            input
+                .protected
+                .iter()
+                .map(|(key, value)| (key.clone(), SecretString::new(value.as_str()))),
+        );
+        let mut values: Vec<(&'static str, SecretString)> = Vec::new();
         for (key, value) in pairs {
             let known = known_key(&key, &keys::PROTECTED, &keys::PUBLIC, |key| {
                 SettingsError::PublicInProtected { key }
+            })
+            .map_err(|error| match error {
+                SettingsError::UnknownKey { key, suggestion } => {
+                    SettingsError::UnknownProtectedKey {
+                        shape: ValueShape::of(&key),
+                        suggestion,
+                    }
+                }
+                other => other,
             })?;
             values.retain(|(existing, _)| *existing != known);
             values.push((known, value));
@@ -283,32 +315,22 @@ impl ProtectedValues {
     fn decode(self) -> Result<ProtectedSettings, SettingsError> {
         let mut settings = ProtectedSettings::default();
         for (key, value) in self.0 {
+            let value = value.expose();
+            let problem = |problem| SettingsError::ProtectedValue { key, problem };
+            let pem = |kind| protected::decode_base64_pem(value, kind).map_err(problem);
             match key {
                 keys::CONNECTION_STRING => {
-                    settings.connection_string = Some(ConnectionString::parse(&value)?);
+                    settings.connection_string = Some(ConnectionString::parse(value)?);
                 }
-                keys::TLS_CRT => {
-                    settings.tls_crt = Some(protected::decode_base64_pem(
-                        key,
-                        &value,
-                        PemKind::Certificates,
-                    )?);
-                }
+                keys::TLS_CRT => settings.tls_crt = Some(pem(PemKind::Certificates)?),
                 keys::TLS_KEY => {
-                    settings.tls_key = Some(SecretString::new(protected::decode_base64_pem(
-                        key,
-                        &value,
-                        PemKind::PrivateKey,
-                    )?));
+                    settings.tls_key = Some(SecretString::new(pem(PemKind::PrivateKey)?));
                 }
-                keys::TLS_CACRT => {
-                    settings.tls_cacrt = Some(protected::decode_base64_pem(
-                        key,
-                        &value,
-                        PemKind::Certificates,
-                    )?);
+                keys::TLS_CACRT => settings.tls_cacrt = Some(pem(PemKind::Certificates)?),
+                _ => {
+                    settings.tls_secret =
+                        Some(protected::parse_secret_name(value).map_err(problem)?);
                 }
-                _ => settings.tls_secret = Some(parse_secret_name(key, &value)?),
             }
         }
         Ok(settings)
@@ -393,28 +415,6 @@ fn parse_quantity(key: &'static str, value: &str) -> Result<String, SettingsErro
         Err(SettingsError::NotQuantity {
             key,
             value: value.to_owned(),
-        })
-    }
-}
-
-/// A Kubernetes object name (RFC 1123 subdomain).
-fn parse_secret_name(key: &str, value: &str) -> Result<String, SettingsError> {
-    let name = value.trim();
-    let valid = !name.is_empty()
-        && name.len() <= 253
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
-        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && name.ends_with(|c: char| c.is_ascii_alphanumeric());
-    if valid {
-        Ok(name.to_owned())
-    } else {
-        Err(SettingsError::InvalidValue {
-            key: key.to_owned(),
-            detail: format!(
-                "`{value}` is not a valid Secret name (lowercase letters, digits, '-' and '.', starting and ending with a letter or digit)"
-            ),
         })
     }
 }

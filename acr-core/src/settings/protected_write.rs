@@ -2,7 +2,8 @@
 //! connection string plus either your own certificate (`tls.crt`, `tls.key`, `tls.cacrt` as
 //! base64 PEM) or the name of an existing Secret (`tls.secret`), checked before anything is written.
 
-use super::{ConnectionString, SettingsError, keys, parse_secret_name};
+use super::protected::parse_secret_name;
+use super::{ConnectionString, SettingsError, keys};
 use crate::fsio::{self, FileMode, Overwrite, WriteError};
 use crate::secret::SecretString;
 use crate::tls::{self, TlsError};
@@ -102,7 +103,11 @@ pub fn write_protected_settings(
             summary.certificate_subject = Some(subject);
         }
         ProtectedTlsInput::Secret { name } => {
-            let name = parse_secret_name(keys::TLS_SECRET, name)?;
+            let name =
+                parse_secret_name(name).map_err(|problem| SettingsError::ProtectedValue {
+                    key: keys::TLS_SECRET,
+                    problem,
+                })?;
             settings.insert(keys::TLS_SECRET.to_owned(), Value::String(name.clone()));
             written.push(keys::TLS_SECRET);
             summary.tls_source = "existing-secret";

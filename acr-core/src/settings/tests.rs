@@ -163,7 +163,7 @@ fn unknown_keys_get_a_suggestion() {
     );
     assert_eq!(
         error_of(&["service.clusterIP=10.0.0.5"], &[("tls.cert", "x")]),
-        "unknown setting `tls.cert`; did you mean tls.crt?"
+        "unknown protected setting (<redacted>, 8 characters); did you mean tls.crt?"
     );
     let message = error_of(&["replicas=3"], &[]);
     assert!(
@@ -343,8 +343,53 @@ fn secret_names_are_validated() {
             ],
             &[("tls.secret", "Registry_TLS")]
         ),
-        "tls.secret `Registry_TLS` is not a valid Secret name (lowercase letters, digits, '-' and '.', starting and ending with a letter or digit)"
+        "tls.secret (<redacted>, 12 characters) is not a valid Secret name: character 1 is not allowed (lowercase letters, digits, '-' and '.', starting and ending with a letter or digit, at most 253)"
     );
+}
+
+/// The cases: a private key where the connection string or a Secret name goes, a key
+/// given as a protected setting's name, a password after a stray `;` or `:`. No error shows any
+/// of it, and none says anything twice (the binaries print the whole chain).
+#[test]
+fn no_protected_value_reaches_an_error() {
+    let key = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQCWgDcaZ+TTGUvH=\n-----END PRIVATE KEY-----\n";
+    let public = [
+        "service.clusterIP=10.0.0.5",
+        "cert-manager.enabled=false",
+        "cert-manager.install=false",
+    ];
+    let password_after_semicolon = CONNECTION.replace("s3cret==", "Pw9;xQz");
+    let password_after_colon =
+        CONNECTION.replace("SyncTokenPassword=s3cret==", "SyncTokenPassword:Pw9xQz");
+    let cases: [(&str, &str); 6] = [
+        ("connectionString", key),
+        ("connectionString", &password_after_semicolon),
+        ("connectionString", &password_after_colon),
+        ("tls.secret", key),
+        ("tls.key", key),
+        (key, "x"),
+    ];
+    for (name, value) in cases {
+        let error = resolve(&public, &[(name, value)]).expect_err("must be refused");
+        let mut chain = error.to_string();
+        let mut source = std::error::Error::source(&error);
+        while let Some(cause) = source {
+            chain.push_str(&format!(": {cause}"));
+            source = cause.source();
+        }
+        let shown = format!("{chain} {error:?}");
+        for fragment in ["MIIEvQ", "PRIVATE KEY-----\n", "Pw9", "xQz"] {
+            assert!(!shown.contains(fragment), "{name}: {shown}");
+        }
+        assert!(
+            name == "tls.key" || shown.contains("<redacted>"),
+            "{name}: {shown}"
+        );
+        assert!(
+            std::error::Error::source(&error).is_none(),
+            "{name}: said twice: {chain}"
+        );
+    }
 }
 
 #[test]
