@@ -94,10 +94,13 @@ pub enum PolicySetError {
 impl PolicySet {
     /// Reads a policy set file; relative module paths start at its directory.
     pub fn from_file(path: &Path) -> Result<Self, PolicySetError> {
-        let text = std::fs::read_to_string(path).map_err(|source| PolicySetError::Read {
-            path: path.to_owned(),
-            source,
-        })?;
+        let text =
+            acr_io::read_to_string(path, acr_io::InputKind::PolicySet).map_err(|source| {
+                PolicySetError::Read {
+                    path: path.to_owned(),
+                    source,
+                }
+            })?;
         let base_dir = path.parent().unwrap_or(Path::new("")).to_owned();
         Self::from_text(&text, base_dir).map_err(|source| PolicySetError::Parse {
             path: path.to_owned(),

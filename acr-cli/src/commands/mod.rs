@@ -8,8 +8,8 @@ pub mod private_endpoint;
 pub mod protected_settings;
 pub mod version;
 
+pub use acr_io::InputKind;
 use anyhow::Context as _;
-use std::io::Read as _;
 use std::path::Path;
 use std::time::Duration;
 use time::OffsetDateTime;
@@ -33,16 +33,13 @@ pub fn time_or_now(at: Option<OffsetDateTime>) -> OffsetDateTime {
     at.unwrap_or_else(OffsetDateTime::now_utc)
 }
 
-/// Reads a file, or standard input for `-`, naming the file on failure.
-pub fn read_input(path: &Path) -> anyhow::Result<Vec<u8>> {
+/// Reads a file, or standard input for `-`, with the bounded reader (regular files only, at most
+/// `kind`'s cap), naming the file on failure.
+pub fn read_input(path: &Path, kind: InputKind) -> anyhow::Result<Vec<u8>> {
     if path == Path::new("-") {
-        let mut bytes = Vec::new();
-        std::io::stdin()
-            .read_to_end(&mut bytes)
-            .context("cannot read standard input")?;
-        return Ok(bytes);
+        return acr_io::read_stdin(kind).context("cannot read standard input");
     }
-    std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+    acr_io::read(path, kind).with_context(|| format!("cannot read {}", path.display()))
 }
 
 /// Parses `--timeout`: a sequence of numbers with units h, m or s (`90s`, `5m`, `1h30m`), or `0`.

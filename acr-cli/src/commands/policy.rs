@@ -1,7 +1,7 @@
 //! `policy check` and `policy list`, and the policy flags every changing command takes.
 
 use super::config::SettingsArgs;
-use super::{parse_time, read_input, time_or_now};
+use super::{InputKind, parse_time, read_input, time_or_now};
 use crate::{Outcome, OutputFormat, Status, render};
 use acr_core::fsio::{self, FileMode, Overwrite};
 use acr_core::policy::scaffold::{self, SdkSource};
@@ -127,7 +127,7 @@ pub struct CheckArgs {
 impl CheckArgs {
     fn review(&self) -> anyhow::Result<Review> {
         if let Some(path) = &self.input {
-            let bytes = read_input(path)?;
+            let bytes = read_input(path, InputKind::Document)?;
             return serde_json::from_slice(&bytes)
                 .with_context(|| format!("{} is not a policy review (JSON)", path.display()));
         }
@@ -279,7 +279,7 @@ pub struct InspectArgs {
 
 impl InspectArgs {
     fn run(&self, default_format: OutputFormat) -> anyhow::Result<Outcome> {
-        let bytes = read_input(&self.file)?;
+        let bytes = read_input(&self.file, InputKind::PolicyModule)?;
         let report = inspect_module(&self.file.display().to_string(), &bytes)?;
         let stdout = render(&report, self.output.unwrap_or(default_format), module_text)?;
         Ok(if report.loads {
@@ -354,8 +354,9 @@ impl RegistryArgs {
             ..SourceOptions::default()
         };
         if let Some(username) = &self.username {
-            let password = String::from_utf8(read_input(std::path::Path::new("-"))?)
-                .context("the password on standard input is not UTF-8")?;
+            let password =
+                String::from_utf8(read_input(std::path::Path::new("-"), InputKind::Secret)?)
+                    .context("the password on standard input is not UTF-8")?;
             options.registry_credentials.insert(
                 reference.registry.clone(),
                 RegistryCredentials {
@@ -392,7 +393,7 @@ struct Pushed {
 
 impl PushArgs {
     fn run(&self, default_format: OutputFormat) -> anyhow::Result<Outcome> {
-        let bytes = read_input(&self.file)?;
+        let bytes = read_input(&self.file, InputKind::PolicyModule)?;
         let report = inspect_module(&self.file.display().to_string(), &bytes)?;
         let (Some(metadata), None) = (&report.metadata, &report.error) else {
             anyhow::bail!(
@@ -516,8 +517,9 @@ impl TestArgs {
             return Ok(module.clone());
         }
         let metadata_path = self.dir.join("metadata.json");
-        let metadata: serde_json::Value = serde_json::from_slice(&read_input(&metadata_path)?)
-            .with_context(|| format!("{} is not JSON", metadata_path.display()))?;
+        let metadata: serde_json::Value =
+            serde_json::from_slice(&read_input(&metadata_path, InputKind::Document)?)
+                .with_context(|| format!("{} is not JSON", metadata_path.display()))?;
         let name = metadata["name"]
             .as_str()
             .with_context(|| format!("{} has no name", metadata_path.display()))?;
@@ -529,7 +531,7 @@ impl TestArgs {
 
     fn run(&self, default_format: OutputFormat) -> anyhow::Result<Outcome> {
         let module = self.module_path()?;
-        let bytes = read_input(&module).context(
+        let bytes = read_input(&module, InputKind::PolicyModule).context(
             "build it first: cargo build --release --target wasm32-unknown-unknown (or pass --module)",
         )?;
         let report = run_fixtures(

@@ -37,7 +37,8 @@ fn read_ca_file(path: &Path) -> Result<Vec<Certificate<'static>>, RemoteError> {
         path: path.to_owned(),
         reason,
     };
-    let pem = std::fs::read(path).map_err(|error| ca_file_error(error.to_string()))?;
+    let pem = acr_io::read(path, acr_io::InputKind::Certificate)
+        .map_err(|error| ca_file_error(error.to_string()))?;
     let mut certificates = Vec::new();
     for item in ureq::tls::parse_pem(&pem) {
         match item {

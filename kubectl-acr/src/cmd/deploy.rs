@@ -171,7 +171,7 @@ impl DeployArgs {
     fn cert_manager_manifests(&self) -> anyhow::Result<CertManagerManifests> {
         match &self.cert_manager_manifests {
             Some(path) => {
-                let bytes = std::fs::read(path)
+                let bytes = acr_io::read(path, acr_io::InputKind::Manifests)
                     .with_context(|| format!("cannot read {}", path.display()))?;
                 Ok(CertManagerManifests::parse(
                     &path.display().to_string(),

@@ -16,7 +16,6 @@ use anyhow::Context as _;
 use clap::builder::TypedValueParser;
 use clap::error::ErrorKind;
 use std::ffi::OsStr;
-use std::io::Read as _;
 use std::path::PathBuf;
 
 /// The namespace kubectl uses when neither `-n` nor the context names one.
@@ -217,17 +216,15 @@ impl CreateArgs {
     fn password(&self) -> anyhow::Result<SecretString> {
         let (bytes, origin) = match &self.password_file {
             Some(path) => (
-                std::fs::read(path)
+                acr_io::read(path, acr_io::InputKind::Secret)
                     .with_context(|| format!("cannot read the password file {}", path.display()))?,
                 path.display().to_string(),
             ),
-            None => {
-                let mut bytes = Vec::new();
-                std::io::stdin()
-                    .read_to_end(&mut bytes)
-                    .context("cannot read the password from stdin")?;
-                (bytes, "stdin".to_owned())
-            }
+            None => (
+                acr_io::read_stdin(acr_io::InputKind::Secret)
+                    .context("cannot read the password from stdin")?,
+                "stdin".to_owned(),
+            ),
         };
         Ok(password_from_input(bytes, &origin)?)
     }
