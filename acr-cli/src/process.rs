@@ -1,5 +1,6 @@
 //! Process conventions: what a command returns, and the exit codes of DESIGN.md section 5.
 
+use acr_core::untrusted::escape_output;
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -51,17 +52,17 @@ impl Outcome {
 pub fn run_main(command: impl FnOnce() -> anyhow::Result<Outcome>) -> ExitCode {
     match command() {
         Ok(outcome) => {
-            if let Err(error) = write_stdout(outcome.stdout.as_bytes()) {
+            if let Err(error) = write_stdout(escape_output(&outcome.stdout).as_bytes()) {
                 eprintln!("error: cannot write the output: {error}");
                 return ExitCode::from(1);
             }
             if let Some(line) = outcome.stderr {
-                eprintln!("{line}");
+                eprintln!("{}", escape_output(&line));
             }
             ExitCode::from(outcome.status.exit_code())
         }
         Err(error) => {
-            eprintln!("error: {error:#}");
+            eprintln!("error: {}", escape_output(&format!("{error:#}")));
             ExitCode::from(1)
         }
     }

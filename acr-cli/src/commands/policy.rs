@@ -11,6 +11,7 @@ use acr_core::policy::{
     PolicyListing, Review, connected_registry_review, default_cache_dir, inspect_module,
     run_fixtures,
 };
+use acr_core::untrusted::Untrusted;
 use anyhow::Context as _;
 use serde::Serialize;
 use std::fmt::Write as _;
@@ -244,21 +245,21 @@ fn listing_text(listing: &[PolicyListing]) -> String {
                 let _ = writeln!(
                     text,
                     "{} {} ({}; enforcement {}, on-error {})\n    {}\n    applies to: {}",
-                    metadata.name,
-                    metadata.version,
-                    policy.source,
+                    Untrusted(&metadata.name),
+                    Untrusted(&metadata.version),
+                    Untrusted(&policy.source),
                     policy.enforcement,
                     policy.on_error,
-                    metadata.description,
-                    subjects.join(", ")
+                    Untrusted(&metadata.description),
+                    Untrusted(&subjects.join(", "))
                 );
             }
             None => {
                 let _ = writeln!(
                     text,
                     "{} (does not load: {})",
-                    policy.source,
-                    policy.error.as_deref().unwrap_or("unknown error")
+                    Untrusted(&policy.source),
+                    Untrusted(policy.error.as_deref().unwrap_or("unknown error"))
                 );
             }
         }
@@ -303,7 +304,9 @@ fn module_text(report: &ModuleReport) -> String {
         let _ = writeln!(
             text,
             "Policy:   {} {}\n          {}",
-            metadata.name, metadata.version, metadata.description
+            Untrusted(&metadata.name),
+            Untrusted(&metadata.version),
+            Untrusted(&metadata.description)
         );
     }
     let _ = writeln!(
@@ -319,7 +322,7 @@ fn module_text(report: &ModuleReport) -> String {
     match &report.error {
         None => text.push_str("Loads:    yes\n"),
         Some(error) => {
-            let _ = writeln!(text, "Loads:    no: {error}");
+            let _ = writeln!(text, "Loads:    no: {}", Untrusted(error));
         }
     }
     text

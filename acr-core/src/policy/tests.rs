@@ -254,3 +254,24 @@ fn missing_extra_module_is_reported_per_policy() {
         "{broken:?}"
     );
 }
+
+#[test]
+fn verdict_text_cannot_forge_lines_or_escape_sequences() {
+    let mut report = checker().check(&deploy_review(&byoc("false", false)));
+    let denied = report
+        .policies
+        .iter_mut()
+        .find(|p| !p.violations.is_empty())
+        .expect("a denial");
+    denied.violations[0].message = "bad\nPASS  everything\x1b[32m".to_owned();
+    denied.policy = "evil\rPASS ".to_owned();
+    let text = report.to_text();
+    assert!(
+        !text
+            .lines()
+            .any(|line| line.starts_with("PASS  everything")),
+        "{text}"
+    );
+    assert!(text.contains("bad\\nPASS  everything\\x1b[32m"), "{text}");
+    assert!(text.contains("DENY  evil\\rPASS "), "{text}");
+}

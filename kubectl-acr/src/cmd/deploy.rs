@@ -12,6 +12,7 @@ use acr_core::cluster::{
 use acr_core::plan::{self, SecretDisplay};
 use acr_core::policy::{Operation, connected_registry_review};
 use acr_core::settings::TlsSource;
+use acr_core::untrusted::escape_output;
 use anyhow::Context as _;
 use std::io::{IsTerminal as _, Write as _};
 use std::path::PathBuf;
@@ -109,7 +110,7 @@ impl DeployArgs {
             Ok(verdicts) => verdicts,
             Err(refused) => return Ok(refused),
         };
-        eprint!("{verdicts}");
+        eprint!("{}", escape_output(&verdicts));
         let deploy_options = DeployOptions {
             dry_run: self.dry_run == DryRun::Server,
             cert_manager: cert_manager.as_ref(),
@@ -207,9 +208,13 @@ pub fn progress_printer(text_output: bool) -> impl FnMut(Progress) {
         );
         if result_line && text_output {
             // A closed pipe (`| head`) is not worth failing over.
-            let _ = writeln!(std::io::stdout().lock(), "{event}");
+            let _ = writeln!(
+                std::io::stdout().lock(),
+                "{}",
+                escape_output(&event.to_string())
+            );
         } else if stderr_is_terminal || always_shown {
-            eprintln!("{event}");
+            eprintln!("{}", escape_output(&event.to_string()));
         }
     }
 }

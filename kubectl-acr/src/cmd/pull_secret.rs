@@ -12,6 +12,7 @@ use acr_core::pull_secret::{
     pull_secret_review,
 };
 use acr_core::secret::SecretString;
+use acr_core::untrusted::escape_output;
 use anyhow::Context as _;
 use clap::builder::TypedValueParser;
 use clap::error::ErrorKind;
@@ -186,7 +187,7 @@ impl CreateArgs {
         let preflight = cluster.pull_secret_preflight(&spec)?;
         let report = checker.check(&pull_secret_review(&spec, Some(preflight.cluster_facts())));
         match policy_gate(&report, tool)? {
-            Ok(verdicts) => eprint!("{verdicts}"),
+            Ok(verdicts) => eprint!("{}", escape_output(&verdicts)),
             Err(refused) => return Ok(refused),
         }
         let created = cluster
