@@ -57,6 +57,14 @@ pub enum SettingsError {
         value: String,
         reason: String,
     },
+    #[error(
+        "{key}={ip} cannot be a ClusterIP: it is {why}; give an address inside the cluster's service CIDR"
+    )]
+    UnusableIp {
+        key: &'static str,
+        ip: IpAddr,
+        why: &'static str,
+    },
     #[error("{key}={value} is not a Kubernetes quantity (for example 500Gi or 1Ti)")]
     NotQuantity { key: &'static str, value: String },
     #[error("{key} {detail}")]
@@ -222,7 +230,17 @@ impl ConnectedRegistrySettings {
                         .to_owned(),
                 });
             }
-            Some(value) => Some(value.trim().to_owned()),
+            Some(value) => match protected::subdomain_problem(value.trim()) {
+                None => Some(value.trim().to_owned()),
+                Some(problem) => {
+                    return Err(SettingsError::InvalidValue {
+                        key: keys::PVC_STORAGE_CLASS_NAME.to_owned(),
+                        detail: format!(
+                            "`{value}` is not a valid storage class name: {problem} (lowercase letters, digits, '-' and '.', starting and ending with a letter or digit, at most 253)"
+                        ),
+                    });
+                }
+            },
             None => {
                 defaulted.insert(keys::PVC_STORAGE_CLASS_NAME);
                 None
@@ -380,7 +398,12 @@ fn parse_ip(key: &'static str, value: &str) -> Result<IpAddr, SettingsError> {
         "give the address without a port".to_owned()
     } else {
         match trimmed.parse::<IpAddr>() {
-            Ok(ip) => return Ok(ip),
+            Ok(ip) => {
+                return match unusable_as_service_ip(ip) {
+                    None => Ok(ip),
+                    Some(why) => Err(SettingsError::UnusableIp { key, ip, why }),
+                };
+            }
             Err(_) => {
                 "expected an IPv4 address such as 192.100.100.1 or an IPv6 address".to_owned()
             }
@@ -391,6 +414,25 @@ fn parse_ip(key: &'static str, value: &str) -> Result<IpAddr, SettingsError> {
         value: value.to_owned(),
         reason,
     })
+}
+
+/// Why `ip` can never be a Service's ClusterIP, if it cannot.
+fn unusable_as_service_ip(ip: IpAddr) -> Option<&'static str> {
+    match ip {
+        IpAddr::V4(v4) if v4.is_unspecified() => Some("the unspecified address"),
+        IpAddr::V4(v4) if v4.is_loopback() => Some("a loopback address"),
+        IpAddr::V4(v4) if v4.is_broadcast() => Some("the broadcast address"),
+        IpAddr::V4(v4) if v4.is_multicast() => Some("a multicast address"),
+        IpAddr::V4(v4) if v4.is_link_local() => Some("a link-local address"),
+        IpAddr::V6(v6) if v6.is_unspecified() => Some("the unspecified address"),
+        IpAddr::V6(v6) if v6.is_loopback() => Some("a loopback address"),
+        IpAddr::V6(v6) if v6.is_multicast() => Some("a multicast address"),
+        IpAddr::V6(v6) if v6.is_unicast_link_local() => Some("a link-local address"),
+        IpAddr::V6(v6) => v6
+            .to_ipv4_mapped()
+            .and_then(|v4| unusable_as_service_ip(v4.into())),
+        IpAddr::V4(_) => None,
+    }
 }
 
 /// Accepts the Kubernetes quantity forms a storage request uses: a decimal number with an optional

@@ -190,28 +190,28 @@ pub enum ProtectedValueError {
     )]
     NotSecretName {
         shape: ValueShape,
-        problem: SecretNameProblem,
+        problem: NameProblem,
     },
 }
 
-/// What is wrong with a Secret name, by position.
+/// What keeps a name from being an RFC 1123 subdomain, by position.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SecretNameProblem {
+pub enum NameProblem {
     Empty,
     TooLong,
     Character { position: usize },
     Edge,
 }
 
-impl fmt::Display for SecretNameProblem {
+impl fmt::Display for NameProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            SecretNameProblem::Empty => f.write_str("it is empty"),
-            SecretNameProblem::TooLong => f.write_str("it is too long"),
-            SecretNameProblem::Character { position } => {
+            NameProblem::Empty => f.write_str("it is empty"),
+            NameProblem::TooLong => f.write_str("it is too long"),
+            NameProblem::Character { position } => {
                 write!(f, "character {position} is not allowed")
             }
-            SecretNameProblem::Edge => f.write_str("it starts or ends with '-' or '.'"),
+            NameProblem::Edge => f.write_str("it starts or ends with '-' or '.'"),
         }
     }
 }
@@ -225,30 +225,34 @@ fn at_offset(offset: &Option<usize>) -> String {
 /// A Kubernetes object name (RFC 1123 subdomain), checked without echoing it.
 pub fn parse_secret_name(value: &str) -> Result<String, ProtectedValueError> {
     let name = value.trim();
-    let problem = if name.is_empty() {
-        Some(SecretNameProblem::Empty)
-    } else if name.len() > 253 {
-        Some(SecretNameProblem::TooLong)
-    } else if let Some(index) = name
-        .chars()
-        .position(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.'))
-    {
-        Some(SecretNameProblem::Character {
-            position: index + 1,
-        })
-    } else if !name.starts_with(|c: char| c.is_ascii_alphanumeric())
-        || !name.ends_with(|c: char| c.is_ascii_alphanumeric())
-    {
-        Some(SecretNameProblem::Edge)
-    } else {
-        None
-    };
-    match problem {
+    match subdomain_problem(name) {
         None => Ok(name.to_owned()),
         Some(problem) => Err(ProtectedValueError::NotSecretName {
             shape: ValueShape::of(value),
             problem,
         }),
+    }
+}
+
+/// What keeps `name` from being an RFC 1123 subdomain (a Secret's or a StorageClass's name).
+pub(super) fn subdomain_problem(name: &str) -> Option<NameProblem> {
+    if name.is_empty() {
+        Some(NameProblem::Empty)
+    } else if name.len() > 253 {
+        Some(NameProblem::TooLong)
+    } else if let Some(index) = name
+        .chars()
+        .position(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.'))
+    {
+        Some(NameProblem::Character {
+            position: index + 1,
+        })
+    } else if !name.starts_with(|c: char| c.is_ascii_alphanumeric())
+        || !name.ends_with(|c: char| c.is_ascii_alphanumeric())
+    {
+        Some(NameProblem::Edge)
+    } else {
+        None
     }
 }
 
@@ -416,7 +420,7 @@ mod tests {
         assert!(matches!(
             parse_secret_name("-a"),
             Err(ProtectedValueError::NotSecretName {
-                problem: SecretNameProblem::Edge,
+                problem: NameProblem::Edge,
                 ..
             })
         ));

@@ -424,3 +424,59 @@ fn effective_view_redacts_secrets() {
         "{text}"
     );
 }
+
+#[test]
+fn cluster_ips_that_no_service_can_take_are_refused_with_the_reason() {
+    for (ip, why) in [
+        ("0.0.0.0", "the unspecified address"),
+        ("127.0.0.1", "a loopback address"),
+        ("255.255.255.255", "the broadcast address"),
+        ("224.0.0.1", "a multicast address"),
+        ("169.254.1.1", "a link-local address"),
+        ("::", "the unspecified address"),
+        ("::1", "a loopback address"),
+        ("ff02::1", "a multicast address"),
+        ("fe80::1", "a link-local address"),
+        ("::ffff:127.0.0.1", "a loopback address"),
+    ] {
+        assert_eq!(
+            error_of(&[&format!("service.clusterIP={ip}")], &[]),
+            format!(
+                "service.clusterIP={ip} cannot be a ClusterIP: it is {why}; give an address inside the cluster's service CIDR"
+            )
+        );
+    }
+    for usable in ["10.0.0.10", "192.100.100.1", "fd00::10"] {
+        let settings = resolve(&[&format!("service.clusterIP={usable}")], &[]);
+        assert!(
+            !matches!(settings, Err(SettingsError::UnusableIp { .. })),
+            "{usable}"
+        );
+    }
+}
+
+#[test]
+fn storage_class_names_must_be_dns_subdomains() {
+    assert_eq!(
+        error_of(
+            &[
+                "service.clusterIP=10.0.0.5",
+                "pvc.storageClassName=Fast_SSD"
+            ],
+            &[]
+        ),
+        "pvc.storageClassName `Fast_SSD` is not a valid storage class name: character 1 is not allowed (lowercase letters, digits, '-' and '.', starting and ending with a letter or digit, at most 253)"
+    );
+    let settings = resolve(
+        &[
+            "service.clusterIP=10.0.0.5",
+            "pvc.storageClassName=fast-ssd.local",
+        ],
+        &[],
+    )
+    .expect("valid");
+    assert_eq!(
+        settings.pvc_storage_class_name.as_deref(),
+        Some("fast-ssd.local")
+    );
+}
