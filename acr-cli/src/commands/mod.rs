@@ -42,6 +42,9 @@ pub fn read_input(path: &Path, kind: InputKind) -> anyhow::Result<Vec<u8>> {
     acr_io::read(path, kind).with_context(|| format!("cannot read {}", path.display()))
 }
 
+/// The longest `--timeout`: a week. Longer ones would overflow the clock arithmetic of waits.
+const MAX_DURATION_SECONDS: u64 = 7 * 24 * 3600;
+
 /// Parses `--timeout`: a sequence of numbers with units h, m or s (`90s`, `5m`, `1h30m`), or `0`.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let invalid = || format!("`{text}` is not a duration: use e.g. 90s, 5m or 1h30m");
@@ -71,6 +74,12 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     if !number.is_empty() || text.is_empty() {
         return Err(invalid());
     }
+    if seconds > MAX_DURATION_SECONDS {
+        return Err(format!(
+            "`{text}` is too long: at most {}h",
+            MAX_DURATION_SECONDS / 3600
+        ));
+    }
     Ok(Duration::from_secs(seconds))
 }
 
@@ -84,6 +93,11 @@ mod tests {
         assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
         assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
         assert_eq!(parse_duration("0"), Ok(Duration::ZERO));
+        assert_eq!(parse_duration("168h"), Ok(Duration::from_secs(604_800)));
+        assert_eq!(
+            parse_duration("18446744073709551615s"),
+            Err("`18446744073709551615s` is too long: at most 168h".to_owned())
+        );
         for wrong in ["", "5", "m", "5x", "1.5m", "-1s"] {
             assert_eq!(
                 parse_duration(wrong),
