@@ -1,7 +1,7 @@
 //! The one bounded reader for every input file: regular files only (a FIFO, a device or a folder
-//! is refused at once, never read), at most a cap per kind of input, so that no input can hang a
-//! command or exhaust its memory. Refusals are `io::Error`s saying what the file is or which cap
-//! it passed; callers name the file.
+//! is refused at once, never read), at most a cap per kind of input, and YAML nesting bounded
+//! before a parser sees it, so that no input can hang a command or exhaust its memory. Refusals
+//! say what the file is or which cap it passed; callers name the file.
 
 use std::fs::OpenOptions;
 use std::io::{self, Read};
@@ -136,10 +136,68 @@ fn describe(file_type: &std::fs::FileType) -> &'static str {
     }
 }
 
+/// The deepest flow nesting (`[` and `{`) a YAML document may have: parsers take quadratic time
+/// on deeper ones.
+pub const MAX_NESTING: usize = 64;
+
+/// A document nested deeper than [`MAX_NESTING`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TooDeep {
+    pub line: usize,
+}
+
+impl std::fmt::Display for TooDeep {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "line {}: nested deeper than {MAX_NESTING} levels of [ and {{",
+            self.line
+        )
+    }
+}
+
+impl std::error::Error for TooDeep {}
+
+/// Refuses YAML (or JSON) text whose `[`/`{` nesting passes [`MAX_NESTING`], in one linear pass
+/// before it is parsed. Brackets inside quotes count too: real documents never open 64 in a row.
+pub fn check_nesting(text: &str) -> Result<(), TooDeep> {
+    let mut depth = 0usize;
+    let mut line = 1;
+    for byte in text.bytes() {
+        match byte {
+            b'\n' => line += 1,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Err(TooDeep { line });
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::time::{Duration, Instant};
+
+    #[test]
+    fn deep_nesting_is_refused_before_parsing() {
+        let deep = format!("policies:\n  - {}{}", "[".repeat(65), "]".repeat(65));
+        assert_eq!(
+            check_nesting(&deep).map_err(|error| error.to_string()),
+            Err("line 2: nested deeper than 64 levels of [ and {".to_owned())
+        );
+        let fine = format!(
+            "a: {}{}\nb: [x] [y] {{z: [1]}}",
+            "[".repeat(64),
+            "]".repeat(64)
+        );
+        assert_eq!(check_nesting(&fine), Ok(()));
+    }
 
     #[test]
     fn reads_a_regular_file() {

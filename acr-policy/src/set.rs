@@ -83,6 +83,11 @@ pub enum PolicySetError {
         #[source]
         source: std::io::Error,
     },
+    #[error("the policy set {} is not a valid policy set file: {problem}", path.display())]
+    TooDeep {
+        path: PathBuf,
+        problem: acr_io::TooDeep,
+    },
     #[error("the policy set {} is not a valid policy set file", path.display())]
     Parse {
         path: PathBuf,
@@ -101,6 +106,10 @@ impl PolicySet {
                     source,
                 }
             })?;
+        acr_io::check_nesting(&text).map_err(|problem| PolicySetError::TooDeep {
+            path: path.to_owned(),
+            problem,
+        })?;
         let base_dir = path.parent().unwrap_or(Path::new("")).to_owned();
         Self::from_text(&text, base_dir).map_err(|source| PolicySetError::Parse {
             path: path.to_owned(),

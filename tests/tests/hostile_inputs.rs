@@ -169,3 +169,23 @@ fn fifos_devices_and_endless_stdin_are_refused_at_once() {
         run.stderr
     );
 }
+
+#[test]
+fn deeply_nested_yaml_is_refused_before_parsing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let set = dir.path().join("set.yaml");
+    let depth = 200_000;
+    std::fs::write(
+        &set,
+        format!("policies: {}{}\n", "[".repeat(depth), "]".repeat(depth)),
+    )
+    .expect("write");
+    let run = kubectl_acr(&["policy", "list", "--policy-set", text(&set)]);
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("is not a valid policy set file: line 1: nested deeper than 64 levels"),
+        "{}",
+        run.stderr
+    );
+}
