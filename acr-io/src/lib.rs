@@ -184,6 +184,42 @@ mod tests {
     use super::*;
     use std::time::{Duration, Instant};
 
+    /// Fuzzing: any text is measured in one pass, and refused exactly when it opens more than
+    /// the cap at once.
+    #[test]
+    fn fuzz_nesting_check_agrees_with_a_count() {
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let cases: usize = std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|cases| cases.parse().ok())
+            .unwrap_or(256);
+        for _ in 0..cases {
+            let text: String = (0..200)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    ['[', '{', ']', '}', 'a', '\n'][(state % 6) as usize]
+                })
+                .collect();
+            let mut depth = 0usize;
+            let mut deepest = 0;
+            for c in text.chars() {
+                match c {
+                    '[' | '{' => depth += 1,
+                    ']' | '}' => depth = depth.saturating_sub(1),
+                    _ => {}
+                }
+                deepest = deepest.max(depth);
+            }
+            assert_eq!(
+                check_nesting(&text).is_err(),
+                deepest > MAX_NESTING,
+                "{text}"
+            );
+        }
+    }
+
     #[test]
     fn deep_nesting_is_refused_before_parsing() {
         let deep = format!("policies:\n  - {}{}", "[".repeat(65), "]".repeat(65));

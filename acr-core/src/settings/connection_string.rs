@@ -261,6 +261,34 @@ impl fmt::Display for ConnectionString {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Fuzzing: any text parses or is refused without a panic.
+        #[test]
+        fn fuzz_any_text_is_parsed_or_refused(input in "\\PC{0,300}") {
+            let _ = ConnectionString::parse(&input);
+        }
+
+        /// Fuzzing: a connection string with a stray `;`, `:`, `=`, space or line break put
+        /// anywhere never shows its password in an error.
+        #[test]
+        fn fuzz_no_error_shows_the_password(
+            password in "[A-Z0-9+/]{10,24}",
+            position in 0usize..400,
+            junk in "[;:= \r\n]{1,3}",
+        ) {
+            let text = format!(
+                "ConnectedRegistryName=a;SyncTokenName=t;SyncTokenPassword={password};ParentGatewayEndpoint=h;ParentEndpointProtocol=https"
+            );
+            let at = position % (text.len() + 1);
+            let mutated = format!("{}{junk}{}", &text[..at], &text[at..]);
+            if let Err(error) = ConnectionString::parse(&mutated) {
+                let shown = format!("{error} {error:?}");
+                prop_assert!(!shown.contains(&password), "{}", shown);
+            }
+        }
+    }
 
     const TOKEN: &str = "ConnectedRegistryName=myconnectedregistry;SyncTokenName=myconnectedregistry-sync-token;SyncTokenPassword=xK9/ab+cd==;ParentGatewayEndpoint=myregistry.eastus.data.azurecr.io;ParentEndpointProtocol=https";
 

@@ -76,22 +76,12 @@ fn invalid_json(origin: &str, text: &str, err: &serde_json::Error) -> SettingsEr
         .unwrap_or_default();
     let hint = if line_text.contains(['\u{201c}', '\u{201d}', '\u{2018}', '\u{2019}']) {
         Some("curly quotes (“ ” ‘ ’) are not JSON quotes; use straight double quotes \"".to_owned())
-    } else if let Some(start) = line_text.find('$') {
-        let variable: String = line_text[start + 1..]
-            .chars()
-            .take_while(|c| {
-                *c == '{' || *c == '}' || c.is_ascii_uppercase() || c.is_ascii_digit() || *c == '_'
-            })
-            .collect();
-        let name = variable.trim_matches(['{', '}']);
-        let shown = if name.starts_with(|c: char| c.is_ascii_uppercase()) {
-            format!("`${variable}`")
-        } else {
-            "a `$`".to_owned()
-        };
-        Some(format!(
-            "{shown} looks like a shell variable that was not expanded; each value must be a JSON string in double quotes"
-        ))
+    } else if line_text.contains('$') {
+        // Not echoed: a `$` may as well be part of a value whose quotes broke.
+        Some(
+            "a `$` on that line looks like a shell variable that was not expanded; each value must be a JSON string in double quotes"
+                .to_owned(),
+        )
     } else {
         None
     };
@@ -290,6 +280,37 @@ impl<'de> Visitor<'de> for MembersVisitor {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Fuzzing: any bytes are read or refused without a panic.
+        #[test]
+        fn fuzz_any_bytes_are_read_or_refused(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+            let _ = parse_protected_json("p.json", &bytes);
+        }
+
+        /// Fuzzing: a protected settings file broken anywhere (a byte dropped or a character
+        /// added) never shows a value in its error.
+        #[test]
+        fn fuzz_no_error_shows_a_value(
+            letters in "[A-Za-z0-9]{8,16}",
+            tail in "[$+/=A-Z]{0,8}",
+            position in 0usize..200,
+            insert in proptest::option::of("[\"{}:,$\\ \n]"),
+        ) {
+            let secret = format!("{letters}{tail}");
+            let text = format!("{{\n  \"tls.key\": \"{secret}\",\n  \"tls.secret\": \"{secret}\"\n}}\n");
+            let at = position % text.len();
+            let mutated = match &insert {
+                Some(added) => format!("{}{added}{}", &text[..at], &text[at..]),
+                None => format!("{}{}", &text[..at], &text[at + 1..]),
+            };
+            if let Err(error) = parse_protected_json("p.json", mutated.as_bytes()) {
+                let shown = format!("{error} {error:?}");
+                prop_assert!(!shown.contains(&letters), "{}", shown);
+            }
+        }
+    }
 
     fn error_of(result: Result<impl std::fmt::Debug, SettingsError>) -> String {
         result.expect_err("must be refused").to_string()
@@ -300,7 +321,7 @@ mod tests {
         let sample = "{\n\"connectionString\": \"$CONNECTION_STRING\",\n\"tls.crt\": $TLS_CRT,\n\"tls.key\": $TLS_KEY,\n\"tls.cacrt\": $TLS_CACRT\n}\n";
         assert_eq!(
             error_of(parse_protected_json("protected.json", sample.as_bytes())),
-            "protected.json: invalid JSON at line 3, column 12: expected value\n  hint: `$TLS_CRT` looks like a shell variable that was not expanded; each value must be a JSON string in double quotes"
+            "protected.json: invalid JSON at line 3, column 12: expected value\n  hint: a `$` on that line looks like a shell variable that was not expanded; each value must be a JSON string in double quotes"
         );
     }
 
@@ -339,7 +360,7 @@ mod tests {
         let message = error_of(parse_protected_json("p.json", sample.as_bytes()));
         assert!(!message.contains("hunter2"), "{message}");
         assert!(
-            message.contains("a `$` looks like a shell variable"),
+            message.contains("a `$` on that line looks like a shell variable"),
             "{message}"
         );
     }

@@ -587,6 +587,36 @@ mod tests {
     use base64::engine::general_purpose::STANDARD;
 
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Fuzzing: any bytes, and certificates and keys with a byte changed, are loaded or
+        /// refused without a panic, as PEM, DER, base64, YAML or JSON.
+        #[test]
+        fn fuzz_certificate_and_key_loading_never_panics(
+            bytes in proptest::collection::vec(any::<u8>(), 0..1024),
+            position in any::<usize>(),
+            byte in any::<u8>(),
+        ) {
+            let now = time::OffsetDateTime::UNIX_EPOCH;
+            let _ = load_certificates(&bytes);
+            let _ = load_private_key(&bytes);
+            let _ = crate::tls::inspect(&bytes, now);
+            for fixture in [fixture!("server.crt"), fixture!("server.key"), fixture!("root-ca.key")] {
+                let mut mutated = fixture.as_bytes().to_vec();
+                let at = position % mutated.len();
+                mutated[at] = byte;
+                let _ = load_certificates(&mutated);
+                let _ = load_private_key(&mutated);
+                let _ = crate::tls::inspect(&mutated, now);
+                let der = certificates(fixture!("server.crt")).remove(0).der;
+                let mut der = der;
+                let at = position % der.len();
+                der[at] = byte;
+                let _ = crate::tls::inspect(&der, now);
+            }
+        }
+    }
     use crate::tls::test_support::{bundle_for, certificates, fixture};
 
     fn der_of(pem_text: &str) -> Vec<u8> {
