@@ -189,3 +189,21 @@ fn deeply_nested_yaml_is_refused_before_parsing() {
         run.stderr
     );
 }
+
+#[test]
+fn a_huge_timeout_is_a_usage_error() {
+    let run = kubectl_acr(&[
+        "verify",
+        "--server",
+        "127.0.0.1:9",
+        "--timeout",
+        "5000000000000h",
+    ]);
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("`5000000000000h` is too long: at most 168h"),
+        "{}",
+        run.stderr
+    );
+}
