@@ -160,11 +160,11 @@ impl std::error::Error for TooDeep {}
 
 /// Refuses YAML (or JSON) text whose `[`/`{` nesting passes [`MAX_NESTING`], in one linear pass
 /// before it is parsed. Brackets inside quotes count too: real documents never open 64 in a row.
-pub fn check_nesting(text: &str) -> Result<(), TooDeep> {
+pub fn check_nesting(text: &[u8]) -> Result<(), TooDeep> {
     let mut depth = 0usize;
     let mut line = 1;
-    for byte in text.bytes() {
-        match byte {
+    for byte in text {
+        match *byte {
             b'\n' => line += 1,
             b'[' | b'{' => {
                 depth += 1;
@@ -213,7 +213,7 @@ mod tests {
                 deepest = deepest.max(depth);
             }
             assert_eq!(
-                check_nesting(&text).is_err(),
+                check_nesting(text.as_bytes()).is_err(),
                 deepest > MAX_NESTING,
                 "{text}"
             );
@@ -224,7 +224,7 @@ mod tests {
     fn deep_nesting_is_refused_before_parsing() {
         let deep = format!("policies:\n  - {}{}", "[".repeat(65), "]".repeat(65));
         assert_eq!(
-            check_nesting(&deep).map_err(|error| error.to_string()),
+            check_nesting(deep.as_bytes()).map_err(|error| error.to_string()),
             Err("line 2: nested deeper than 64 levels of [ and {".to_owned())
         );
         let fine = format!(
@@ -232,7 +232,7 @@ mod tests {
             "[".repeat(64),
             "]".repeat(64)
         );
-        assert_eq!(check_nesting(&fine), Ok(()));
+        assert_eq!(check_nesting(fine.as_bytes()), Ok(()));
     }
 
     #[test]

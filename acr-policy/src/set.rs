@@ -106,7 +106,7 @@ impl PolicySet {
                     source,
                 }
             })?;
-        acr_io::check_nesting(&text).map_err(|problem| PolicySetError::TooDeep {
+        acr_io::check_nesting(text.as_bytes()).map_err(|problem| PolicySetError::TooDeep {
             path: path.to_owned(),
             problem,
         })?;

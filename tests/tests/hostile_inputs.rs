@@ -207,3 +207,35 @@ fn a_huge_timeout_is_a_usage_error() {
         run.stderr
     );
 }
+
+#[test]
+fn deeply_nested_cert_manager_manifests_are_refused_before_parsing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let manifests = dir.path().join("cert-manager.yaml");
+    let depth = 200_000;
+    std::fs::write(
+        &manifests,
+        format!("a: {}{}\n", "[".repeat(depth), "]".repeat(depth)),
+    )
+    .expect("write");
+    let kubeconfig = dir.path().join("kubeconfig");
+    std::fs::write(&kubeconfig, "apiVersion: v1\nkind: Config\nclusters: []\n").expect("write");
+    let run = kubectl_acr(&[
+        "deploy",
+        "--kubeconfig",
+        text(&kubeconfig),
+        "--config",
+        "service.clusterIP=10.0.0.10",
+        "--config-protected",
+        "connectionString=ConnectedRegistryName=a;SyncTokenName=t;SyncTokenPassword=p;ParentGatewayEndpoint=h;ParentEndpointProtocol=https",
+        "--cert-manager-manifests",
+        text(&manifests),
+    ]);
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("is not valid YAML: line 1: nested deeper than 64 levels"),
+        "{}",
+        run.stderr
+    );
+}

@@ -159,7 +159,7 @@ fn decode_base64_text(text: &str) -> Option<Vec<u8>> {
 /// Kubernetes Secret, else the first mapping. `None` when the text is not a YAML mapping at all;
 /// an error only when it plainly meant to be a manifest.
 fn parse_yaml_mappings(text: &str) -> Result<Option<Map<String, Value>>, TlsError> {
-    acr_io::check_nesting(text).map_err(|problem| TlsError::InvalidDocument {
+    acr_io::check_nesting(text.as_bytes()).map_err(|problem| TlsError::InvalidDocument {
         format: "YAML",
         reason: problem.to_string(),
     })?;

@@ -174,6 +174,8 @@ impl DeployArgs {
             Some(path) => {
                 let bytes = acr_io::read(path, acr_io::InputKind::Manifests)
                     .with_context(|| format!("cannot read {}", path.display()))?;
+                acr_io::check_nesting(&bytes)
+                    .with_context(|| format!("{} is not valid YAML", path.display()))?;
                 Ok(CertManagerManifests::parse(
                     &path.display().to_string(),
                     &bytes,
