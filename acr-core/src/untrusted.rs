@@ -16,12 +16,7 @@ impl fmt::Display for Untrusted<'_> {
     }
 }
 
-/// Escapes a field of untrusted text, as [`Untrusted`] shows it.
-pub fn escape_field(text: &str) -> Cow<'_, str> {
-    escape(text, Keep::Nothing)
-}
-
-/// Escapes a whole output (many lines): as [`escape_field`], but line feeds and tabs stay. The
+/// Escapes a whole output (many lines): as [`Untrusted`], but line feeds and tabs stay. The
 /// binaries pass everything they print through it; fields are escaped before, where a line feed
 /// inside them could forge a line.
 pub fn escape_output(text: &str) -> Cow<'_, str> {
@@ -73,7 +68,10 @@ mod tests {
             Untrusted(hostile).to_string(),
             "ok\\nPASS  forged\\r\\x1b[2J\\u{9b}31m\\u{202e}txt.exe\\x7f"
         );
-        assert!(matches!(escape_field("plain text é"), Cow::Borrowed(_)));
+        assert!(matches!(
+            escape("plain text é", Keep::Nothing),
+            Cow::Borrowed(_)
+        ));
     }
 
     #[test]

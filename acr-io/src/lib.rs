@@ -91,7 +91,7 @@ pub fn read_stdin(kind: InputKind) -> io::Result<Vec<u8>> {
 }
 
 /// Reads `reader` to its end, refusing more than `kind`'s cap.
-pub fn read_bounded(reader: impl Read, kind: InputKind) -> io::Result<Vec<u8>> {
+fn read_bounded(reader: impl Read, kind: InputKind) -> io::Result<Vec<u8>> {
     let cap = kind.cap();
     let mut bytes = Vec::new();
     reader.take(cap + 1).read_to_end(&mut bytes)?;
