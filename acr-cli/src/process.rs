@@ -1,5 +1,6 @@
 //! Process conventions: what a command returns, and the exit codes of DESIGN.md section 5.
 
+use acr_core::untrusted::escape_output;
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -51,18 +52,28 @@ impl Outcome {
 pub fn run_main(command: impl FnOnce() -> anyhow::Result<Outcome>) -> ExitCode {
     match command() {
         Ok(outcome) => {
-            let mut stdout = std::io::stdout().lock();
-            // A closed pipe (`| head`) is not an error worth reporting.
-            let _ = stdout.write_all(outcome.stdout.as_bytes());
-            let _ = stdout.flush();
+            if let Err(error) = write_stdout(escape_output(&outcome.stdout).as_bytes()) {
+                eprintln!("error: cannot write the output: {error}");
+                return ExitCode::from(1);
+            }
             if let Some(line) = outcome.stderr {
-                eprintln!("{line}");
+                eprintln!("{}", escape_output(&line));
             }
             ExitCode::from(outcome.status.exit_code())
         }
         Err(error) => {
-            eprintln!("error: {error:#}");
+            eprintln!("error: {}", escape_output(&format!("{error:#}")));
             ExitCode::from(1)
         }
+    }
+}
+
+/// Writes the output: a closed pipe (`| head`) is fine, any other failure (a full disk,
+/// `/dev/full`) is an error, so that a truncated file never ends in exit 0.
+fn write_stdout(bytes: &[u8]) -> std::io::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        result => result,
     }
 }

@@ -13,3 +13,4 @@ pub mod registry_check;
 pub mod secret;
 pub mod settings;
 pub mod tls;
+pub mod untrusted;

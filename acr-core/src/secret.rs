@@ -1,4 +1,5 @@
-//! A string that holds a secret: never shown by `Debug`, `Display` or serialisation.
+//! The redaction rule: a secret is carried as [`SecretString`], never shown by `Debug`, `Display`
+//! or serialisation; an error about a value that may be secret holds only its [`ValueShape`].
 
 use serde::{Serialize, Serializer};
 use std::fmt;
@@ -39,9 +40,60 @@ impl Serialize for SecretString {
     }
 }
 
+/// What an error may say about a value that may be secret: how long it is and what it looks
+/// like, never its text. Error types of protected values hold this instead of the value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ValueShape {
+    chars: usize,
+    looks_like: Option<&'static str>,
+}
+
+impl ValueShape {
+    pub fn of(value: &str) -> Self {
+        let trimmed = value.trim();
+        let looks_like = if trimmed.contains("PRIVATE KEY-----") {
+            Some("a PEM private key")
+        } else if trimmed.contains("-----BEGIN") {
+            Some("PEM")
+        } else if trimmed.contains('=') && trimmed.contains(';') {
+            Some("a connection string")
+        } else {
+            None
+        };
+        Self {
+            chars: trimmed.chars().count(),
+            looks_like,
+        }
+    }
+}
+
+impl fmt::Display for ValueShape {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{REDACTED}, {} characters", self.chars)?;
+        match self.looks_like {
+            Some(kind) => write!(f, ", looks like {kind}"),
+            None => Ok(()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn value_shape_tells_length_and_kind_not_text() {
+        let shape =
+            ValueShape::of("-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n");
+        assert_eq!(
+            shape.to_string(),
+            "<redacted>, 58 characters, looks like a PEM private key"
+        );
+        assert_eq!(
+            ValueShape::of("hunter2").to_string(),
+            "<redacted>, 7 characters"
+        );
+    }
 
     #[test]
     fn secret_is_redacted_everywhere_but_expose() {

@@ -83,6 +83,11 @@ pub enum PolicySetError {
         #[source]
         source: std::io::Error,
     },
+    #[error("the policy set {} is not a valid policy set file: {problem}", path.display())]
+    TooDeep {
+        path: PathBuf,
+        problem: acr_io::TooDeep,
+    },
     #[error("the policy set {} is not a valid policy set file", path.display())]
     Parse {
         path: PathBuf,
@@ -94,9 +99,16 @@ pub enum PolicySetError {
 impl PolicySet {
     /// Reads a policy set file; relative module paths start at its directory.
     pub fn from_file(path: &Path) -> Result<Self, PolicySetError> {
-        let text = std::fs::read_to_string(path).map_err(|source| PolicySetError::Read {
+        let text =
+            acr_io::read_to_string(path, acr_io::InputKind::PolicySet).map_err(|source| {
+                PolicySetError::Read {
+                    path: path.to_owned(),
+                    source,
+                }
+            })?;
+        acr_io::check_nesting(text.as_bytes()).map_err(|problem| PolicySetError::TooDeep {
             path: path.to_owned(),
-            source,
+            problem,
         })?;
         let base_dir = path.parent().unwrap_or(Path::new("")).to_owned();
         Self::from_text(&text, base_dir).map_err(|source| PolicySetError::Parse {

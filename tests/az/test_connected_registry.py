@@ -56,7 +56,7 @@ def test_the_tutorials_broken_protected_settings_are_refused_with_line_and_colum
     assert result.stdout == ""
     assert ("ERROR: {}: invalid JSON at line 3, column 12: expected value".format(TUTORIAL_BROKEN)
             in result.stderr.splitlines())
-    assert "`$TLS_CRT` looks like a shell variable that was not expanded" in result.stderr
+    assert "a `$` on that line looks like a shell variable that was not expanded" in result.stderr
 
 
 def test_a_trailing_comma_is_refused_with_line_and_column(az):

@@ -111,7 +111,7 @@ fn config_view_refuses_the_tutorial_sample_with_line_and_column() {
     assert!(
         result
             .stderr
-            .contains("`$TLS_CRT` looks like a shell variable")
+            .contains("a `$` on that line looks like a shell variable")
     );
     assert_eq!(
         result.stderr.matches("error:").count(),

@@ -1,6 +1,6 @@
 //! `cert generate`, `cert inspect` and `cert verify`.
 
-use super::{parse_time, read_input, time_or_now};
+use super::{InputKind, parse_time, read_input, time_or_now};
 use crate::{Outcome, OutputFormat, Status, render};
 use acr_core::fsio::Overwrite;
 use acr_core::tls::{self, CertificateAuthority, CertificateInfo, GenerateOptions, KeyType};
@@ -154,8 +154,8 @@ impl GenerateArgs {
 }
 
 fn load_ca(cert_path: &Path, key_path: &Path) -> anyhow::Result<CertificateAuthority> {
-    let cert = read_input(cert_path)?;
-    let key = read_input(key_path)?;
+    let cert = read_input(cert_path, InputKind::Certificate)?;
+    let key = read_input(key_path, InputKind::PrivateKey)?;
     let cert = String::from_utf8(cert)
         .with_context(|| format!("{} is not PEM text", cert_path.display()))?;
     let key = String::from_utf8(key)
@@ -245,7 +245,7 @@ pub struct InspectArgs {
 
 impl InspectArgs {
     fn run(&self, default_format: OutputFormat) -> anyhow::Result<Outcome> {
-        let input = read_input(&self.file)?;
+        let input = read_input(&self.file, InputKind::Certificate)?;
         let report = tls::inspect(&input, time_or_now(self.at))
             .with_context(|| format!("cannot inspect {}", self.file.display()))?;
         let stdout = render(
@@ -285,20 +285,20 @@ pub struct VerifyArgs {
 
 impl VerifyArgs {
     fn run(&self, default_format: OutputFormat) -> anyhow::Result<Outcome> {
-        let chain = tls::load_certificates(&read_input(&self.cert)?)
+        let chain = tls::load_certificates(&read_input(&self.cert, InputKind::Certificate)?)
             .with_context(|| format!("cannot read certificates from {}", self.cert.display()))?
             .certificates;
         let private_key = match &self.key {
-            Some(path) => {
-                Some(tls::load_private_key(&read_input(path)?).with_context(|| {
-                    format!("cannot read the private key in {}", path.display())
-                })?)
-            }
+            Some(path) => Some(
+                tls::load_private_key(&read_input(path, InputKind::PrivateKey)?).with_context(
+                    || format!("cannot read the private key in {}", path.display()),
+                )?,
+            ),
             None => None,
         };
         let trust_anchors = match &self.ca {
             Some(path) => {
-                tls::load_certificates(&read_input(path)?)
+                tls::load_certificates(&read_input(path, InputKind::Certificate)?)
                     .with_context(|| {
                         format!("cannot read CA certificates from {}", path.display())
                     })?

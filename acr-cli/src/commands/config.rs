@@ -1,7 +1,7 @@
 //! `config view` and the settings flags (`--config`, `--config-protected`, `--config-protected-file`)
 //! shared by every command that takes connected registry settings.
 
-use super::read_input;
+use super::{InputKind, read_input};
 use crate::{Outcome, OutputFormat, render};
 use acr_core::settings::{
     ConnectedRegistrySettings, EffectiveSettings, SettingsInput, split_key_value,
@@ -38,7 +38,10 @@ impl SettingsArgs {
             .map(|argument| split_key_value("--config-protected", argument))
             .collect::<Result<_, _>>()?;
         let protected_file = match &self.config_protected_file {
-            Some(path) => Some((path.display().to_string(), read_input(path)?)),
+            Some(path) => Some((
+                path.display().to_string(),
+                read_input(path, InputKind::Settings)?,
+            )),
             None => None,
         };
         Ok(SettingsInput {

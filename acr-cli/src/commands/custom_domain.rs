@@ -2,7 +2,7 @@
 //! write one PEM per domain and print the plan of the remaining steps.
 
 use super::policy::{PolicyArgs, ToolIdentity, outcome_of, render_report, report_format};
-use super::{parse_time, read_input, time_or_now};
+use super::{InputKind, parse_time, read_input, time_or_now};
 use crate::{Outcome, OutputFormat, render};
 use acr_core::custom_domain::{
     CertificateSource, CustomDomains, IdentityOptions, InputFile, KeyVaultSecretId, Plan,
@@ -107,10 +107,10 @@ struct Prepared {
     policy_decision: DecisionKind,
 }
 
-fn input_file(path: &Path) -> anyhow::Result<InputFile> {
+fn input_file(path: &Path, kind: InputKind) -> anyhow::Result<InputFile> {
     Ok(InputFile {
         name: path.display().to_string(),
-        bytes: read_input(path)?,
+        bytes: read_input(path, kind)?,
     })
 }
 
@@ -135,12 +135,16 @@ impl PrepareArgs {
         let Some(cert) = &self.cert else {
             return Ok(CertificateSource::SelfSigned);
         };
-        let optional = |path: &Option<PathBuf>| path.as_deref().map(input_file).transpose();
+        let optional = |path: &Option<PathBuf>, kind| {
+            path.as_deref()
+                .map(|path| input_file(path, kind))
+                .transpose()
+        };
         Ok(CertificateSource::Files {
-            key: optional(&self.key)?,
-            cert: input_file(cert)?,
-            chain: optional(&self.chain)?,
-            ca: optional(&self.ca)?,
+            key: optional(&self.key, InputKind::PrivateKey)?,
+            cert: input_file(cert, InputKind::Certificate)?,
+            chain: optional(&self.chain, InputKind::Certificate)?,
+            ca: optional(&self.ca, InputKind::Certificate)?,
         })
     }
 

@@ -8,8 +8,8 @@ pub mod private_endpoint;
 pub mod protected_settings;
 pub mod version;
 
+pub use acr_io::InputKind;
 use anyhow::Context as _;
-use std::io::Read as _;
 use std::path::Path;
 use std::time::Duration;
 use time::OffsetDateTime;
@@ -33,17 +33,17 @@ pub fn time_or_now(at: Option<OffsetDateTime>) -> OffsetDateTime {
     at.unwrap_or_else(OffsetDateTime::now_utc)
 }
 
-/// Reads a file, or standard input for `-`, naming the file on failure.
-pub fn read_input(path: &Path) -> anyhow::Result<Vec<u8>> {
+/// Reads a file, or standard input for `-`, with the bounded reader (regular files only, at most
+/// `kind`'s cap), naming the file on failure.
+pub fn read_input(path: &Path, kind: InputKind) -> anyhow::Result<Vec<u8>> {
     if path == Path::new("-") {
-        let mut bytes = Vec::new();
-        std::io::stdin()
-            .read_to_end(&mut bytes)
-            .context("cannot read standard input")?;
-        return Ok(bytes);
+        return acr_io::read_stdin(kind).context("cannot read standard input");
     }
-    std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+    acr_io::read(path, kind).with_context(|| format!("cannot read {}", path.display()))
 }
+
+/// The longest `--timeout`: a week. Longer ones would overflow the clock arithmetic of waits.
+const MAX_DURATION_SECONDS: u64 = 7 * 24 * 3600;
 
 /// Parses `--timeout`: a sequence of numbers with units h, m or s (`90s`, `5m`, `1h30m`), or `0`.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
@@ -74,6 +74,12 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     if !number.is_empty() || text.is_empty() {
         return Err(invalid());
     }
+    if seconds > MAX_DURATION_SECONDS {
+        return Err(format!(
+            "`{text}` is too long: at most {}h",
+            MAX_DURATION_SECONDS / 3600
+        ));
+    }
     Ok(Duration::from_secs(seconds))
 }
 
@@ -87,6 +93,11 @@ mod tests {
         assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
         assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
         assert_eq!(parse_duration("0"), Ok(Duration::ZERO));
+        assert_eq!(parse_duration("168h"), Ok(Duration::from_secs(604_800)));
+        assert_eq!(
+            parse_duration("18446744073709551615s"),
+            Err("`18446744073709551615s` is too long: at most 168h".to_owned())
+        );
         for wrong in ["", "5", "m", "5x", "1.5m", "-1s"] {
             assert_eq!(
                 parse_duration(wrong),

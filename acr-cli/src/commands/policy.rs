@@ -1,7 +1,7 @@
 //! `policy check` and `policy list`, and the policy flags every changing command takes.
 
 use super::config::SettingsArgs;
-use super::{parse_time, read_input, time_or_now};
+use super::{InputKind, parse_time, read_input, time_or_now};
 use crate::{Outcome, OutputFormat, Status, render};
 use acr_core::fsio::{self, FileMode, Overwrite};
 use acr_core::policy::scaffold::{self, SdkSource};
@@ -11,6 +11,7 @@ use acr_core::policy::{
     PolicyListing, Review, connected_registry_review, default_cache_dir, inspect_module,
     run_fixtures,
 };
+use acr_core::untrusted::Untrusted;
 use anyhow::Context as _;
 use serde::Serialize;
 use std::fmt::Write as _;
@@ -127,7 +128,7 @@ pub struct CheckArgs {
 impl CheckArgs {
     fn review(&self) -> anyhow::Result<Review> {
         if let Some(path) = &self.input {
-            let bytes = read_input(path)?;
+            let bytes = read_input(path, InputKind::Document)?;
             return serde_json::from_slice(&bytes)
                 .with_context(|| format!("{} is not a policy review (JSON)", path.display()));
         }
@@ -244,21 +245,21 @@ fn listing_text(listing: &[PolicyListing]) -> String {
                 let _ = writeln!(
                     text,
                     "{} {} ({}; enforcement {}, on-error {})\n    {}\n    applies to: {}",
-                    metadata.name,
-                    metadata.version,
-                    policy.source,
+                    Untrusted(&metadata.name),
+                    Untrusted(&metadata.version),
+                    Untrusted(&policy.source),
                     policy.enforcement,
                     policy.on_error,
-                    metadata.description,
-                    subjects.join(", ")
+                    Untrusted(&metadata.description),
+                    Untrusted(&subjects.join(", "))
                 );
             }
             None => {
                 let _ = writeln!(
                     text,
                     "{} (does not load: {})",
-                    policy.source,
-                    policy.error.as_deref().unwrap_or("unknown error")
+                    Untrusted(&policy.source),
+                    Untrusted(policy.error.as_deref().unwrap_or("unknown error"))
                 );
             }
         }
@@ -279,7 +280,7 @@ pub struct InspectArgs {
 
 impl InspectArgs {
     fn run(&self, default_format: OutputFormat) -> anyhow::Result<Outcome> {
-        let bytes = read_input(&self.file)?;
+        let bytes = read_input(&self.file, InputKind::PolicyModule)?;
         let report = inspect_module(&self.file.display().to_string(), &bytes)?;
         let stdout = render(&report, self.output.unwrap_or(default_format), module_text)?;
         Ok(if report.loads {
@@ -303,7 +304,9 @@ fn module_text(report: &ModuleReport) -> String {
         let _ = writeln!(
             text,
             "Policy:   {} {}\n          {}",
-            metadata.name, metadata.version, metadata.description
+            Untrusted(&metadata.name),
+            Untrusted(&metadata.version),
+            Untrusted(&metadata.description)
         );
     }
     let _ = writeln!(
@@ -319,7 +322,7 @@ fn module_text(report: &ModuleReport) -> String {
     match &report.error {
         None => text.push_str("Loads:    yes\n"),
         Some(error) => {
-            let _ = writeln!(text, "Loads:    no: {error}");
+            let _ = writeln!(text, "Loads:    no: {}", Untrusted(error));
         }
     }
     text
@@ -354,8 +357,9 @@ impl RegistryArgs {
             ..SourceOptions::default()
         };
         if let Some(username) = &self.username {
-            let password = String::from_utf8(read_input(std::path::Path::new("-"))?)
-                .context("the password on standard input is not UTF-8")?;
+            let password =
+                String::from_utf8(read_input(std::path::Path::new("-"), InputKind::Secret)?)
+                    .context("the password on standard input is not UTF-8")?;
             options.registry_credentials.insert(
                 reference.registry.clone(),
                 RegistryCredentials {
@@ -392,7 +396,7 @@ struct Pushed {
 
 impl PushArgs {
     fn run(&self, default_format: OutputFormat) -> anyhow::Result<Outcome> {
-        let bytes = read_input(&self.file)?;
+        let bytes = read_input(&self.file, InputKind::PolicyModule)?;
         let report = inspect_module(&self.file.display().to_string(), &bytes)?;
         let (Some(metadata), None) = (&report.metadata, &report.error) else {
             anyhow::bail!(
@@ -516,8 +520,9 @@ impl TestArgs {
             return Ok(module.clone());
         }
         let metadata_path = self.dir.join("metadata.json");
-        let metadata: serde_json::Value = serde_json::from_slice(&read_input(&metadata_path)?)
-            .with_context(|| format!("{} is not JSON", metadata_path.display()))?;
+        let metadata: serde_json::Value =
+            serde_json::from_slice(&read_input(&metadata_path, InputKind::Document)?)
+                .with_context(|| format!("{} is not JSON", metadata_path.display()))?;
         let name = metadata["name"]
             .as_str()
             .with_context(|| format!("{} has no name", metadata_path.display()))?;
@@ -529,7 +534,7 @@ impl TestArgs {
 
     fn run(&self, default_format: OutputFormat) -> anyhow::Result<Outcome> {
         let module = self.module_path()?;
-        let bytes = read_input(&module).context(
+        let bytes = read_input(&module, InputKind::PolicyModule).context(
             "build it first: cargo build --release --target wasm32-unknown-unknown (or pass --module)",
         )?;
         let report = run_fixtures(

@@ -1,7 +1,7 @@
 //! `connected-registry protected-settings`: write the Arc extension's protected settings file
 //! from a connection string and your certificate or an existing Secret's name.
 
-use super::read_input;
+use super::{InputKind, read_input};
 use crate::{Outcome, OutputFormat, render};
 use acr_core::fsio::Overwrite;
 use acr_core::secret::SecretString;
@@ -44,21 +44,26 @@ pub struct ProtectedSettingsArgs {
 
 impl ProtectedSettingsArgs {
     pub fn run(&self, default_format: OutputFormat) -> anyhow::Result<Outcome> {
-        let connection_string = String::from_utf8(read_input(&self.connection_string_file)?)
-            .with_context(|| {
-                format!(
-                    "{} is not UTF-8 text",
-                    self.connection_string_file.display()
-                )
-            })?;
+        let connection_string =
+            String::from_utf8(read_input(&self.connection_string_file, InputKind::Secret)?)
+                .with_context(|| {
+                    format!(
+                        "{} is not UTF-8 text",
+                        self.connection_string_file.display()
+                    )
+                })?;
         let tls_input = match (&self.cert, &self.key, &self.secret) {
             (Some(cert), Some(key), None) => {
-                let key = String::from_utf8(read_input(key)?)
+                let key = String::from_utf8(read_input(key, InputKind::PrivateKey)?)
                     .with_context(|| format!("{} is not PEM text", key.display()))?;
                 ProtectedTlsInput::OwnCertificate {
-                    cert: read_input(cert)?,
+                    cert: read_input(cert, InputKind::Certificate)?,
                     key: SecretString::new(key),
-                    ca: self.ca.as_deref().map(read_input).transpose()?,
+                    ca: self
+                        .ca
+                        .as_deref()
+                        .map(|ca| read_input(ca, InputKind::Certificate))
+                        .transpose()?,
                 }
             }
             (None, None, Some(name)) => ProtectedTlsInput::Secret { name: name.clone() },

@@ -11,6 +11,7 @@ use super::preflight::DEFAULT_STORAGE_CLASS_ANNOTATION;
 use super::requests::Requests;
 use super::resources::known;
 use crate::plan::CERT_MANAGER_API_VERSION;
+use crate::untrusted::Untrusted;
 use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Pod};
 use serde_json::Value;
 
@@ -172,10 +173,12 @@ fn certificate_not_ready(namespace: &str, certificate: &Value) -> Option<String>
         Some(condition) if condition["status"] == "True" => None,
         Some(condition) => Some(format!(
             "{object} is not Ready: {}",
-            condition["message"]
-                .as_str()
-                .or(condition["reason"].as_str())
-                .unwrap_or("no reason given")
+            Untrusted(
+                condition["message"]
+                    .as_str()
+                    .or(condition["reason"].as_str())
+                    .unwrap_or("no reason given")
+            )
         )),
         None => Some(format!(
             "{object} is not Ready: cert-manager has not looked at it yet (is cert-manager's \
@@ -199,10 +202,12 @@ async fn pod_problems(requests: &Requests, namespace: &str, pod: &Pod) -> Vec<St
     if let Some(condition) = unschedulable {
         problems.push(format!(
             "{object} cannot be scheduled: {}",
-            condition
-                .message
-                .as_deref()
-                .unwrap_or("the scheduler gave no reason")
+            Untrusted(
+                condition
+                    .message
+                    .as_deref()
+                    .unwrap_or("the scheduler gave no reason")
+            )
         ));
     }
     for container in status.container_statuses.iter().flatten() {
@@ -217,9 +222,13 @@ async fn pod_problems(requests: &Requests, namespace: &str, pod: &Pod) -> Vec<St
         if !BLOCKING_WAIT_REASONS.contains(&reason) {
             continue;
         }
-        let mut problem = format!("{object} container {}: {reason}", container.name);
+        let mut problem = format!(
+            "{object} container {}: {}",
+            Untrusted(&container.name),
+            Untrusted(reason)
+        );
         if let Some(message) = &waiting.message {
-            problem.push_str(&format!(": {message}"));
+            problem.push_str(&format!(": {}", Untrusted(message)));
         }
         if reason == "CrashLoopBackOff" {
             let exit_code = container
@@ -242,7 +251,7 @@ async fn pod_problems(requests: &Requests, namespace: &str, pod: &Pod) -> Vec<St
                 Ok(log) => format!(
                     "; the last lines of its log:\n{}",
                     log.lines()
-                        .map(|line| format!("      {}", escape_controls(line)))
+                        .map(|line| format!("      {}", Untrusted(line)))
                         .collect::<Vec<_>>()
                         .join("\n")
                 ),
@@ -252,18 +261,4 @@ async fn pod_problems(requests: &Requests, namespace: &str, pod: &Pod) -> Vec<St
         problems.push(problem);
     }
     problems
-}
-
-/// A container's log line with its control characters escaped, so that it cannot move the
-/// cursor or forge lines of ours.
-fn escape_controls(line: &str) -> String {
-    line.chars()
-        .flat_map(|character| {
-            if character.is_control() {
-                character.escape_default().collect::<Vec<_>>()
-            } else {
-                vec![character]
-            }
-        })
-        .collect()
 }

@@ -4,7 +4,7 @@
 use super::certificate::PreparedCertificate;
 use super::secret_id::{KeyVaultSecretId, Rotation};
 use super::{CustomDomainError, CustomDomains, Domain};
-use crate::fsio::{self, FileMode, Overwrite};
+use crate::fsio::{self, FileMode, OutputFile, Overwrite};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -35,21 +35,20 @@ pub fn write_domain_files(
             domain,
         })
         .collect();
-    let paths: Vec<&Path> = files.iter().map(|file| file.path.as_path()).collect();
-    fsio::ensure_writable(&paths, overwrite)?;
-    std::fs::create_dir_all(dir).map_err(|source| CustomDomainError::CreateDirectory {
+    fsio::create_private_dir(dir).map_err(|source| CustomDomainError::CreateDirectory {
         path: dir.to_path_buf(),
         source,
     })?;
     let pem = certificate.pem();
-    for file in &files {
-        fsio::write_atomic(
-            &file.path,
-            pem.expose().as_bytes(),
-            FileMode::Secret,
-            overwrite,
-        )?;
-    }
+    let outputs: Vec<OutputFile<'_>> = files
+        .iter()
+        .map(|file| OutputFile {
+            path: &file.path,
+            contents: pem.expose().as_bytes(),
+            mode: FileMode::Secret,
+        })
+        .collect();
+    fsio::write_set(&outputs, overwrite)?;
     Ok(files)
 }
 

@@ -112,7 +112,7 @@ pub enum PlanError {
         value: String,
         reason: &'static str,
     },
-    #[error("cannot serialise the {kind} {name}: {source}")]
+    #[error("cannot serialise the {kind} {name}")]
     Serialize {
         kind: &'static str,
         name: String,

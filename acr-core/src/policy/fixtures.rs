@@ -105,7 +105,8 @@ pub fn run_fixtures(
             .file_name()
             .map(|name| name.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let text = std::fs::read(&path).map_err(|source| read_error(&path, source))?;
+        let text = acr_io::read(&path, acr_io::InputKind::Document)
+            .map_err(|source| read_error(&path, source))?;
         let problem = match serde_json::from_slice::<Fixture>(&text) {
             Err(error) => Some(format!("not a fixture ({{review, verdict}}): {error}")),
             Ok(fixture) => compare(&fixture.verdict, policy.evaluate(&fixture.review).outcome),

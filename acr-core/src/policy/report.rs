@@ -1,5 +1,6 @@
 //! A policy check's result for people and machines: text, JSON/YAML, SARIF 2.1.0 and JUnit XML.
 
+use crate::untrusted::Untrusted;
 use acr_policy::{Decision, Effect, Enforcement, OnError, PolicyOutcome, SetReport};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -155,27 +156,27 @@ impl CheckReport {
                 (ResultKind::Denied, _) => "DENY ",
                 (ResultKind::Error, _) => "ERROR",
             };
-            let _ = writeln!(text, "{status} {}", policy.policy);
+            let _ = writeln!(text, "{status} {}", Untrusted(&policy.policy));
             for violation in &policy.violations {
                 let _ = writeln!(
                     text,
                     "        {}{}: {}",
-                    violation.code,
+                    Untrusted(&violation.code),
                     field_suffix(violation.field.as_deref()),
-                    violation.message
+                    Untrusted(&violation.message)
                 );
             }
             for warning in &policy.warnings {
                 let _ = writeln!(
                     text,
                     "        warning {}{}: {}",
-                    warning.code,
+                    Untrusted(&warning.code),
                     field_suffix(warning.field.as_deref()),
-                    warning.message
+                    Untrusted(&warning.message)
                 );
             }
             if let Some(error) = &policy.error {
-                let _ = writeln!(text, "        {error}");
+                let _ = writeln!(text, "        {}", Untrusted(error));
             }
         }
         let _ = writeln!(text, "Decision: {}", self.decision_text());
@@ -359,7 +360,9 @@ fn policies(count: usize) -> String {
 }
 
 fn field_suffix(field: Option<&str>) -> String {
-    field.map(|field| format!(" [{field}]")).unwrap_or_default()
+    field
+        .map(|field| format!(" [{}]", Untrusted(field)))
+        .unwrap_or_default()
 }
 
 fn xml_escape(text: &str) -> String {

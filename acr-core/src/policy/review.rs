@@ -26,6 +26,10 @@ pub enum ReviewError {
         #[source]
         source: tls::TlsError,
     },
+    #[error(
+        "tls.cacrt did not issue tls.crt: its chain ends at {subject}, issued by {issuer}, which is in neither tls.crt nor tls.cacrt; give the CA that issued it in tls.cacrt, or add the missing intermediate certificates to tls.crt"
+    )]
+    CaDidNotIssue { subject: String, issuer: String },
     #[error("cannot describe the certificate facts for policies")]
     Facts(#[from] serde_json::Error),
 }
@@ -99,7 +103,17 @@ fn certificate_facts(
                 facts.push(facts_of(info, role, key_matches)?);
             }
             if let Some(ca_pem) = ca_pem {
-                for (_, info) in described("tls.cacrt", ca_pem, now)? {
+                let cas = described("tls.cacrt", ca_pem, now)?;
+                let ders = |certificates: &[(Vec<u8>, CertificateInfo)]| -> Vec<Vec<u8>> {
+                    certificates.iter().map(|(der, _)| der.clone()).collect()
+                };
+                tls::chain_issued_by(&ders(&chain), &ders(&cas)).map_err(|gap| {
+                    ReviewError::CaDidNotIssue {
+                        subject: gap.subject,
+                        issuer: gap.issuer,
+                    }
+                })?;
+                for (_, info) in cas {
                     facts.push(facts_of(&info, CertificateRole::Ca, None)?);
                 }
             }

@@ -26,9 +26,12 @@ fn settings(config: &[(&str, &str)], protected: &[(&str, String)]) -> ConnectedR
     .expect("valid settings")
 }
 
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(format!("{FIXTURES}/{name}")).expect("fixture")
+}
+
 fn fixture_b64(name: &str) -> String {
-    let bytes = std::fs::read(format!("{FIXTURES}/{name}")).expect("fixture");
-    base64::engine::general_purpose::STANDARD.encode(bytes)
+    base64::engine::general_purpose::STANDARD.encode(fixture(name))
 }
 
 fn byoc(trust: &str, with_ca: bool) -> ConnectedRegistrySettings {
@@ -38,6 +41,11 @@ fn byoc(trust: &str, with_ca: bool) -> ConnectedRegistrySettings {
         ("tls.key", fixture_b64("server.key")),
     ];
     if with_ca {
+        let chain = [fixture("server.crt"), fixture("intermediate-ca.crt")].concat();
+        protected[1] = (
+            "tls.crt",
+            base64::engine::general_purpose::STANDARD.encode(chain),
+        );
         protected.push(("tls.cacrt", fixture_b64("root-ca.crt")));
     }
     settings(
@@ -84,6 +92,7 @@ fn review_carries_redacted_object_and_certificate_facts() {
         roles,
         vec![
             wasm_guest::CertificateRole::Serving,
+            wasm_guest::CertificateRole::Intermediate,
             wasm_guest::CertificateRole::Ca
         ]
     );
@@ -253,4 +262,64 @@ fn missing_extra_module_is_reported_per_policy() {
             .is_some_and(|e| e.contains("/nonexistent/org.wasm")),
         "{broken:?}"
     );
+}
+
+#[test]
+fn verdict_text_cannot_forge_lines_or_escape_sequences() {
+    let mut report = checker().check(&deploy_review(&byoc("false", false)));
+    let denied = report
+        .policies
+        .iter_mut()
+        .find(|p| !p.violations.is_empty())
+        .expect("a denial");
+    denied.violations[0].message = "bad\nPASS  everything\x1b[32m".to_owned();
+    denied.policy = "evil\rPASS ".to_owned();
+    let text = report.to_text();
+    assert!(
+        !text
+            .lines()
+            .any(|line| line.starts_with("PASS  everything")),
+        "{text}"
+    );
+    assert!(text.contains("bad\\nPASS  everything\\x1b[32m"), "{text}");
+    assert!(text.contains("DENY  evil\\rPASS "), "{text}");
+}
+
+#[test]
+fn a_ca_that_did_not_issue_the_certificate_is_refused() {
+    let mut protected = vec![
+        ("connectionString", CONNECTION.to_owned()),
+        ("tls.crt", fixture_b64("server.crt")),
+        ("tls.key", fixture_b64("server.key")),
+        ("tls.cacrt", fixture_b64("ca-as-leaf.crt")),
+    ];
+    let config = [
+        ("service.clusterIP", "10.0.0.1"),
+        ("cert-manager.enabled", "false"),
+        ("cert-manager.install", "false"),
+    ];
+    let review = |protected: &[(&str, String)]| {
+        connected_registry_review(
+            &settings(&config, protected),
+            DEFAULT_NAMESPACE,
+            Operation::Deploy,
+            NOW,
+        )
+    };
+    let error = review(&protected).expect_err("refused");
+    assert!(
+        error
+            .to_string()
+            .starts_with("tls.cacrt did not issue tls.crt: its chain ends at "),
+        "{error}"
+    );
+    protected[3] = ("tls.cacrt", fixture_b64("root-ca.crt"));
+    assert!(
+        review(&protected)
+            .expect_err("the intermediate is missing")
+            .to_string()
+            .contains("add the missing intermediate certificates to tls.crt")
+    );
+    protected[3] = ("tls.cacrt", fixture_b64("intermediate-ca.crt"));
+    review(&protected).expect("the intermediate issued it");
 }

@@ -6,7 +6,7 @@
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -127,11 +127,14 @@ pub(crate) fn tls_step(
         chain_valid: None,
         chain: Vec::new(),
     };
+    // One budget for the whole step (connecting, the handshake, the plain-HTTP probe), so that
+    // the step never takes longer than `--timeout`.
+    let deadline = Deadline::after(timeout);
     let mut connect_errors = Vec::new();
     let mut stream = None;
     for ip in addresses {
         let address = SocketAddr::new(*ip, endpoint.port);
-        match TcpStream::connect_timeout(&address, timeout) {
+        match TcpStream::connect_timeout(&address, deadline.remaining()) {
             Ok(connected) => {
                 step.address = Some(address.to_string());
                 stream = Some((address, connected));
@@ -145,7 +148,7 @@ pub(crate) fn tls_step(
         return step;
     };
     let seen = Arc::new(Mutex::new(Seen::default()));
-    let handshake = handshake(endpoint, stream, trust, timeout, now, &seen);
+    let handshake = handshake(endpoint, stream, trust, deadline, now, &seen);
     let seen = std::mem::take(&mut *seen.lock().unwrap_or_else(PoisonError::into_inner));
     step.chain = seen
         .chain
@@ -174,7 +177,7 @@ pub(crate) fn tls_step(
             step.result = StepResult::fail(certificate_problem(&error, trusted_by, &step.chain));
         }
         (Err(error), _) => {
-            step.result = StepResult::fail(match speaks_plain_http(address, endpoint, timeout) {
+            step.result = StepResult::fail(match speaks_plain_http(address, endpoint, deadline) {
                 true => format!(
                     "the server answered in plain HTTP; clients expect TLS on {endpoint}: serve \
                      TLS there (the registry's http.tls settings) or give the TLS port"
@@ -248,12 +251,44 @@ fn certificate_problem(
     }
 }
 
+/// When the TLS step must be over, and the budget it was given.
+#[derive(Debug, Clone, Copy)]
+struct Deadline {
+    at: Instant,
+    budget: Duration,
+}
+
+impl Deadline {
+    fn after(budget: Duration) -> Self {
+        Self {
+            at: Instant::now() + budget,
+            budget,
+        }
+    }
+
+    fn passed(self) -> bool {
+        Instant::now() >= self.at
+    }
+
+    /// What is left, at least a millisecond (a zero socket timeout means none at all).
+    fn remaining(self) -> Duration {
+        self.at
+            .saturating_duration_since(Instant::now())
+            .max(Duration::from_millis(1))
+    }
+
+    /// The budget in seconds, for messages.
+    fn budget_secs(self) -> f64 {
+        self.budget.as_secs_f64()
+    }
+}
+
 /// Sets up rustls and completes the handshake; returns the protocol version.
 fn handshake(
     endpoint: &Endpoint,
     mut stream: TcpStream,
     trust: &Trust,
-    timeout: Duration,
+    deadline: Deadline,
     now: OffsetDateTime,
     seen: &Arc<Mutex<Seen>>,
 ) -> Result<String, Error> {
@@ -286,11 +321,17 @@ fn handshake(
         },
         None => Error::General("the connection failed".to_owned()),
     };
-    stream
-        .set_read_timeout(Some(timeout))
-        .and_then(|()| stream.set_write_timeout(Some(timeout)))
-        .map_err(|error| Error::General(error.to_string()))?;
     while connection.is_handshaking() {
+        if deadline.passed() {
+            return Err(Error::General(format!(
+                "no TLS answer within {}s",
+                deadline.budget_secs()
+            )));
+        }
+        stream
+            .set_read_timeout(Some(deadline.remaining()))
+            .and_then(|()| stream.set_write_timeout(Some(deadline.remaining())))
+            .map_err(|error| Error::General(error.to_string()))?;
         match connection.complete_io(&mut stream) {
             Ok((0, 0)) if connection.is_handshaking() => {
                 return Err(Error::General(
@@ -306,7 +347,7 @@ fn handshake(
             {
                 return Err(Error::General(format!(
                     "no TLS answer within {}s",
-                    timeout.as_secs_f64()
+                    deadline.budget_secs()
                 )));
             }
             Err(error) => return Err(io_error(error)),
@@ -323,16 +364,51 @@ fn handshake(
 }
 
 /// Whether the server answers a plain HTTP request on a fresh connection with HTTP.
-fn speaks_plain_http(address: SocketAddr, endpoint: &Endpoint, timeout: Duration) -> bool {
-    let Ok(mut stream) = TcpStream::connect_timeout(&address, timeout) else {
+fn speaks_plain_http(address: SocketAddr, endpoint: &Endpoint, deadline: Deadline) -> bool {
+    if deadline.passed() {
+        return false;
+    }
+    let Ok(mut stream) = TcpStream::connect_timeout(&address, deadline.remaining()) else {
         return false;
     };
     let request = format!(
         "GET /v2/ HTTP/1.1\r\nHost: {endpoint}\r\nConnection: close\r\nUser-Agent: acr-core\r\n\r\n"
     );
     let mut answer = [0u8; 5];
-    stream.set_read_timeout(Some(timeout)).is_ok()
+    stream.set_read_timeout(Some(deadline.remaining())).is_ok()
         && stream.write_all(request.as_bytes()).is_ok()
         && stream.read_exact(&mut answer).is_ok()
         && &answer == b"HTTP/"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::TcpListener;
+
+    /// A server that accepts and never answers: the step gives up at the timeout, not at twice
+    /// it (the handshake and the plain-HTTP probe used to wait a full timeout each).
+    #[test]
+    fn a_silent_server_costs_one_timeout_in_all() {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("address").port();
+        let endpoint = Endpoint::parse(&format!("127.0.0.1:{port}")).expect("endpoint");
+        let started = Instant::now();
+        let step = tls_step(
+            &endpoint,
+            &[std::net::IpAddr::from([127, 0, 0, 1])],
+            &Trust::WebPkiRoots,
+            Duration::from_millis(800),
+            OffsetDateTime::UNIX_EPOCH,
+        );
+        let elapsed = started.elapsed();
+        assert!(!step.result.passed());
+        assert!(
+            step.result.reason.contains("no TLS answer within 0.8s"),
+            "{}",
+            step.result.reason
+        );
+        assert!(elapsed < Duration::from_millis(1500), "{elapsed:?}");
+        drop(listener);
+    }
 }

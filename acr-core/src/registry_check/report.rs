@@ -9,6 +9,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::tls::SubjectAltNames;
+use crate::untrusted::Untrusted;
 
 /// How a step went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -184,13 +185,13 @@ impl RegistryReport {
 
     /// One line per step (`PASS  tls      reason`), the presented chain under the tls step.
     pub fn to_text(&self) -> String {
-        let mut text = format!("Registry {}:\n", self.server);
+        let mut text = format!("Registry {}:\n", Untrusted(&self.server));
         for (name, result) in self.steps() {
             let _ = writeln!(
                 text,
                 "{}  {name:<7}  {}",
                 result.outcome.label(),
-                result.reason
+                Untrusted(&result.reason)
             );
             if name == "tls" {
                 for (position, certificate) in self.tls.chain.iter().enumerate() {
@@ -198,14 +199,14 @@ impl RegistryReport {
                         text,
                         "      {}. {} (issuer {}; notAfter {}{}; SANs {})",
                         position + 1,
-                        certificate.subject,
-                        certificate.issuer,
+                        Untrusted(&certificate.subject),
+                        Untrusted(&certificate.issuer),
                         certificate
                             .not_after
                             .format(&time::format_description::well_known::Rfc3339)
                             .unwrap_or_default(),
                         if certificate.expired { ", EXPIRED" } else { "" },
-                        certificate.subject_alt_names.summary()
+                        Untrusted(&certificate.subject_alt_names.summary())
                     );
                 }
             }

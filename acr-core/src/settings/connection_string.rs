@@ -1,6 +1,6 @@
 //! The connected registry connection string, as `az acr connected-registry get-settings` prints it.
 
-use crate::secret::{REDACTED, SecretString};
+use crate::secret::{REDACTED, SecretString, ValueShape};
 use serde::Serialize;
 use std::fmt;
 
@@ -46,16 +46,24 @@ pub struct ConnectionString {
     pub parent_endpoint_protocol: ParentProtocol,
 }
 
-/// Why a connection string was refused. Never contains the password.
+/// Why a connection string was refused. It holds names of known parts, positions and
+/// [`ValueShape`]s only, never text from the input: a connection string carries a password, and a
+/// misplaced `;`, `=` or a wrong file (a private key) puts it anywhere.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConnectionStringError {
     #[error("connection string is empty")]
     Empty,
-    #[error("connection string part {position} (`{part}`) is not Key=Value")]
-    NotKeyValue { position: usize, part: String },
-    #[error("connection string has an unknown part `{key}`{}", did_you_mean(.suggestion))]
+    #[error(
+        "connection string part {position} ({shape}) is not Key=Value; values with `;` are not allowed"
+    )]
+    NotKeyValue { position: usize, shape: ValueShape },
+    #[error(
+        "connection string part {position} has an unknown key ({shape}){}",
+        did_you_mean(.suggestion)
+    )]
     UnknownKey {
-        key: String,
+        position: usize,
+        shape: ValueShape,
         suggestion: Option<&'static str>,
     },
     #[error("connection string gives {key} twice")]
@@ -68,12 +76,12 @@ pub enum ConnectionStringError {
         "connection string has both ManagedIdentityClientId and {token_key}: use either a managed identity or a sync token, not both"
     )]
     IdentityAndToken { token_key: &'static str },
-    #[error("connection string ParentEndpointProtocol is `{value}`; expected https or http")]
-    Protocol { value: String },
+    #[error("connection string ParentEndpointProtocol ({shape}) is neither https nor http")]
+    Protocol { shape: ValueShape },
     #[error(
-        "connection string ParentGatewayEndpoint `{value}` must be a host name without a scheme or path; the protocol goes in ParentEndpointProtocol"
+        "connection string ParentGatewayEndpoint ({shape}) must be a host name without a scheme, path or spaces; the protocol goes in ParentEndpointProtocol"
     )]
-    Endpoint { value: String },
+    Endpoint { shape: ValueShape },
 }
 
 fn did_you_mean(suggestion: &Option<&'static str>) -> String {
@@ -124,7 +132,7 @@ impl ConnectionString {
             let Some((raw_key, value)) = segment.split_once('=') else {
                 return Err(ConnectionStringError::NotKeyValue {
                     position: index + 1,
-                    part: redact_if_secret_like(segment),
+                    shape: ValueShape::of(segment),
                 });
             };
             let raw_key = raw_key.trim();
@@ -132,7 +140,8 @@ impl ConnectionString {
                 .iter()
                 .position(|known| known.eq_ignore_ascii_case(raw_key))
                 .ok_or_else(|| ConnectionStringError::UnknownKey {
-                    key: raw_key.to_owned(),
+                    position: index + 1,
+                    shape: ValueShape::of(raw_key),
                     suggestion: crate::settings::keys::closest(raw_key, &KEYS),
                 })?;
             let key = KEYS[slot];
@@ -198,10 +207,16 @@ impl ConnectionString {
         let parent_endpoint_protocol = match protocol.to_ascii_lowercase().as_str() {
             "https" => ParentProtocol::Https,
             "http" => ParentProtocol::Http,
-            _ => return Err(ConnectionStringError::Protocol { value: protocol }),
+            _ => {
+                return Err(ConnectionStringError::Protocol {
+                    shape: ValueShape::of(&protocol),
+                });
+            }
         };
         if endpoint.contains("://") || endpoint.contains('/') || endpoint.contains(' ') {
-            return Err(ConnectionStringError::Endpoint { value: endpoint });
+            return Err(ConnectionStringError::Endpoint {
+                shape: ValueShape::of(&endpoint),
+            });
         }
         Ok(Self {
             connected_registry_name: name,
@@ -243,18 +258,37 @@ impl fmt::Display for ConnectionString {
     }
 }
 
-/// A malformed part is echoed in errors unless it could be the password that lost its key.
-fn redact_if_secret_like(part: &str) -> String {
-    if part.len() > 16 && !part.contains(' ') {
-        REDACTED.to_owned()
-    } else {
-        part.to_owned()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Fuzzing: any text parses or is refused without a panic.
+        #[test]
+        fn fuzz_any_text_is_parsed_or_refused(input in "\\PC{0,300}") {
+            let _ = ConnectionString::parse(&input);
+        }
+
+        /// Fuzzing: a connection string with a stray `;`, `:`, `=`, space or line break put
+        /// anywhere never shows its password in an error.
+        #[test]
+        fn fuzz_no_error_shows_the_password(
+            password in "[A-Z0-9+/]{10,24}",
+            position in 0usize..400,
+            junk in "[;:= \r\n]{1,3}",
+        ) {
+            let text = format!(
+                "ConnectedRegistryName=a;SyncTokenName=t;SyncTokenPassword={password};ParentGatewayEndpoint=h;ParentEndpointProtocol=https"
+            );
+            let at = position % (text.len() + 1);
+            let mutated = format!("{}{junk}{}", &text[..at], &text[at..]);
+            if let Err(error) = ConnectionString::parse(&mutated) {
+                let shown = format!("{error} {error:?}");
+                prop_assert!(!shown.contains(&password), "{}", shown);
+            }
+        }
+    }
 
     const TOKEN: &str = "ConnectedRegistryName=myconnectedregistry;SyncTokenName=myconnectedregistry-sync-token;SyncTokenPassword=xK9/ab+cd==;ParentGatewayEndpoint=myregistry.eastus.data.azurecr.io;ParentEndpointProtocol=https";
 
@@ -338,7 +372,7 @@ mod tests {
     fn suggests_the_closest_key() {
         assert_eq!(
             error_of("ConnectedRegistryName=a;SyncTokenNam=t"),
-            "connection string has an unknown part `SyncTokenNam`; did you mean SyncTokenName?"
+            "connection string part 2 has an unknown key (<redacted>, 12 characters); did you mean SyncTokenName?"
         );
     }
 
@@ -347,11 +381,7 @@ mod tests {
         assert_eq!(error_of(" \r\n"), "connection string is empty");
         assert_eq!(
             error_of("ConnectedRegistryName=a;oops"),
-            "connection string part 2 (`oops`) is not Key=Value"
-        );
-        assert_eq!(
-            error_of("ConnectedRegistryName=a;verylongpasswordlikevalue"),
-            "connection string part 2 (`<redacted>`) is not Key=Value"
+            "connection string part 2 (<redacted>, 4 characters) is not Key=Value; values with `;` are not allowed"
         );
         assert_eq!(
             error_of("ConnectedRegistryName=a;ConnectedRegistryName=b"),
@@ -363,11 +393,45 @@ mod tests {
         );
         assert_eq!(
             error_of(&TOKEN.replace("=https", "=ftp")),
-            "connection string ParentEndpointProtocol is `ftp`; expected https or http"
+            "connection string ParentEndpointProtocol (<redacted>, 3 characters) is neither https nor http"
         );
         assert!(
             error_of(&TOKEN.replace("=myregistry", "=https://myregistry"))
                 .contains("must be a host name without a scheme")
         );
+    }
+
+    /// Each way a password or a private key lands outside SyncTokenPassword: a stray `;` or `:`,
+    /// a password with `;`, the key file given as the connection string.
+    #[test]
+    fn no_error_shows_any_part_of_the_input() {
+        let secret = "hunter2Secret";
+        let key_pem = format!(
+            "-----BEGIN PRIVATE KEY-----\nMIIEvQ{secret}IBADANBgkqhkiG9w0BAQEFAASC+/=\n-----END PRIVATE KEY-----\n"
+        );
+        let cases = [
+            format!(
+                "ConnectedRegistryName=a;SyncTokenName=t;SyncTokenPassword=abc;{secret};ParentGatewayEndpoint=h;ParentEndpointProtocol=https"
+            ),
+            format!(
+                "ConnectedRegistryName=a;SyncTokenName=t;SyncTokenPassword:{secret};ParentGatewayEndpoint=h;ParentEndpointProtocol=https"
+            ),
+            format!(
+                "ConnectedRegistryName=a;SyncTokenName=t;{secret}=x;ParentGatewayEndpoint=h;ParentEndpointProtocol=https"
+            ),
+            format!(
+                "ConnectedRegistryName=a;SyncTokenName=t;SyncTokenPassword=p;ParentGatewayEndpoint=h {secret};ParentEndpointProtocol=https"
+            ),
+            format!(
+                "ConnectedRegistryName=a;SyncTokenName=t;SyncTokenPassword=p;ParentGatewayEndpoint=h;ParentEndpointProtocol={secret}"
+            ),
+            key_pem,
+        ];
+        for case in cases {
+            let error = ConnectionString::parse(&case).expect_err("must be refused");
+            let shown = format!("{error} {error:?}");
+            assert!(!shown.contains("hunter2"), "{shown}");
+            assert!(shown.contains(REDACTED), "{shown}");
+        }
     }
 }

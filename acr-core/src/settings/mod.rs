@@ -12,8 +12,8 @@ pub use connection_string::{ConnectionString, ConnectionStringError, ParentAuth,
 pub use tls_source::TlsSource;
 pub use view::EffectiveSettings;
 
-use crate::secret::SecretString;
-use protected::PemKind;
+use crate::secret::{SecretString, ValueShape};
+use protected::{PemKind, ProtectedValueError};
 use std::collections::BTreeSet;
 use std::net::IpAddr;
 
@@ -39,6 +39,16 @@ pub enum SettingsError {
     ProtectedInPublic { key: String },
     #[error("{key} is not a protected setting: pass it with --config")]
     PublicInProtected { key: String },
+    #[error("unknown protected setting ({shape}){}", suggestion_text(.suggestion))]
+    UnknownProtectedKey {
+        shape: ValueShape,
+        suggestion: Option<&'static str>,
+    },
+    #[error("{key} {problem}")]
+    ProtectedValue {
+        key: &'static str,
+        problem: ProtectedValueError,
+    },
     #[error("{key}={value} is not a boolean; use true or false")]
     NotBoolean { key: &'static str, value: String },
     #[error("{key}={value} is not an IP address: {reason}")]
@@ -46,6 +56,14 @@ pub enum SettingsError {
         key: &'static str,
         value: String,
         reason: String,
+    },
+    #[error(
+        "{key}={ip} cannot be a ClusterIP: it is {why}; give an address inside the cluster's service CIDR"
+    )]
+    UnusableIp {
+        key: &'static str,
+        ip: IpAddr,
+        why: &'static str,
     },
     #[error("{key}={value} is not a Kubernetes quantity (for example 500Gi or 1Ti)")]
     NotQuantity { key: &'static str, value: String },
@@ -75,7 +93,15 @@ pub enum SettingsError {
     #[error("{origin}: {detail}")]
     ProtectedFileShape { origin: String, detail: String },
     #[error("connectionString: {0}")]
-    ConnectionString(#[from] ConnectionStringError),
+    ConnectionString(ConnectionStringError),
+}
+
+/// Not `#[from]`: that would also make the connection string error this one's source, and the
+/// binaries, printing the chain, would say it twice.
+impl From<ConnectionStringError> for SettingsError {
+    fn from(error: ConnectionStringError) -> Self {
+        SettingsError::ConnectionString(error)
+    }
 }
 
 fn suggestion_text(suggestion: &Option<&'static str>) -> String {
@@ -204,7 +230,17 @@ impl ConnectedRegistrySettings {
                         .to_owned(),
                 });
             }
-            Some(value) => Some(value.trim().to_owned()),
+            Some(value) => match protected::subdomain_problem(value.trim()) {
+                None => Some(value.trim().to_owned()),
+                Some(problem) => {
+                    return Err(SettingsError::InvalidValue {
+                        key: keys::PVC_STORAGE_CLASS_NAME.to_owned(),
+                        detail: format!(
+                            "`{value}` is not a valid storage class name: {problem} (lowercase letters, digits, '-' and '.', starting and ending with a letter or digit, at most 253)"
+                        ),
+                    });
+                }
+            },
             None => {
                 defaulted.insert(keys::PVC_STORAGE_CLASS_NAME);
                 None
@@ -259,8 +295,8 @@ impl PublicValues {
     }
 }
 
-/// Protected values by key (file first, then flags), not yet decoded.
-struct ProtectedValues(Vec<(&'static str, String)>);
+/// Protected values by key (file first, then flags), not yet decoded; held as secrets from here on.
+struct ProtectedValues(Vec<(&'static str, SecretString)>);
 
 impl ProtectedValues {
     fn collect(input: &SettingsInput) -> Result<Self, SettingsError> {
@@ -268,11 +304,25 @@ impl ProtectedValues {
             Some((origin, bytes)) => protected::parse_protected_json(origin, bytes)?,
             None => Vec::new(),
         };
-        pairs.extend(input.protected.iter().cloned());
-        let mut values: Vec<(&'static str, String)> = Vec::new();
+        pairs.extend(
+            input
+                .protected
+                .iter()
+                .map(|(key, value)| (key.clone(), SecretString::new(value.as_str()))),
+        );
+        let mut values: Vec<(&'static str, SecretString)> = Vec::new();
         for (key, value) in pairs {
             let known = known_key(&key, &keys::PROTECTED, &keys::PUBLIC, |key| {
                 SettingsError::PublicInProtected { key }
+            })
+            .map_err(|error| match error {
+                SettingsError::UnknownKey { key, suggestion } => {
+                    SettingsError::UnknownProtectedKey {
+                        shape: ValueShape::of(&key),
+                        suggestion,
+                    }
+                }
+                other => other,
             })?;
             values.retain(|(existing, _)| *existing != known);
             values.push((known, value));
@@ -283,32 +333,22 @@ impl ProtectedValues {
     fn decode(self) -> Result<ProtectedSettings, SettingsError> {
         let mut settings = ProtectedSettings::default();
         for (key, value) in self.0 {
+            let value = value.expose();
+            let problem = |problem| SettingsError::ProtectedValue { key, problem };
+            let pem = |kind| protected::decode_base64_pem(value, kind).map_err(problem);
             match key {
                 keys::CONNECTION_STRING => {
-                    settings.connection_string = Some(ConnectionString::parse(&value)?);
+                    settings.connection_string = Some(ConnectionString::parse(value)?);
                 }
-                keys::TLS_CRT => {
-                    settings.tls_crt = Some(protected::decode_base64_pem(
-                        key,
-                        &value,
-                        PemKind::Certificates,
-                    )?);
-                }
+                keys::TLS_CRT => settings.tls_crt = Some(pem(PemKind::Certificates)?),
                 keys::TLS_KEY => {
-                    settings.tls_key = Some(SecretString::new(protected::decode_base64_pem(
-                        key,
-                        &value,
-                        PemKind::PrivateKey,
-                    )?));
+                    settings.tls_key = Some(SecretString::new(pem(PemKind::PrivateKey)?));
                 }
-                keys::TLS_CACRT => {
-                    settings.tls_cacrt = Some(protected::decode_base64_pem(
-                        key,
-                        &value,
-                        PemKind::Certificates,
-                    )?);
+                keys::TLS_CACRT => settings.tls_cacrt = Some(pem(PemKind::Certificates)?),
+                _ => {
+                    settings.tls_secret =
+                        Some(protected::parse_secret_name(value).map_err(problem)?);
                 }
-                _ => settings.tls_secret = Some(parse_secret_name(key, &value)?),
             }
         }
         Ok(settings)
@@ -358,7 +398,12 @@ fn parse_ip(key: &'static str, value: &str) -> Result<IpAddr, SettingsError> {
         "give the address without a port".to_owned()
     } else {
         match trimmed.parse::<IpAddr>() {
-            Ok(ip) => return Ok(ip),
+            Ok(ip) => {
+                return match unusable_as_service_ip(ip) {
+                    None => Ok(ip),
+                    Some(why) => Err(SettingsError::UnusableIp { key, ip, why }),
+                };
+            }
             Err(_) => {
                 "expected an IPv4 address such as 192.100.100.1 or an IPv6 address".to_owned()
             }
@@ -369,6 +414,25 @@ fn parse_ip(key: &'static str, value: &str) -> Result<IpAddr, SettingsError> {
         value: value.to_owned(),
         reason,
     })
+}
+
+/// Why `ip` can never be a Service's ClusterIP, if it cannot.
+fn unusable_as_service_ip(ip: IpAddr) -> Option<&'static str> {
+    match ip {
+        IpAddr::V4(v4) if v4.is_unspecified() => Some("the unspecified address"),
+        IpAddr::V4(v4) if v4.is_loopback() => Some("a loopback address"),
+        IpAddr::V4(v4) if v4.is_broadcast() => Some("the broadcast address"),
+        IpAddr::V4(v4) if v4.is_multicast() => Some("a multicast address"),
+        IpAddr::V4(v4) if v4.is_link_local() => Some("a link-local address"),
+        IpAddr::V6(v6) if v6.is_unspecified() => Some("the unspecified address"),
+        IpAddr::V6(v6) if v6.is_loopback() => Some("a loopback address"),
+        IpAddr::V6(v6) if v6.is_multicast() => Some("a multicast address"),
+        IpAddr::V6(v6) if v6.is_unicast_link_local() => Some("a link-local address"),
+        IpAddr::V6(v6) => v6
+            .to_ipv4_mapped()
+            .and_then(|v4| unusable_as_service_ip(v4.into())),
+        IpAddr::V4(_) => None,
+    }
 }
 
 /// Accepts the Kubernetes quantity forms a storage request uses: a decimal number with an optional
@@ -393,28 +457,6 @@ fn parse_quantity(key: &'static str, value: &str) -> Result<String, SettingsErro
         Err(SettingsError::NotQuantity {
             key,
             value: value.to_owned(),
-        })
-    }
-}
-
-/// A Kubernetes object name (RFC 1123 subdomain).
-fn parse_secret_name(key: &str, value: &str) -> Result<String, SettingsError> {
-    let name = value.trim();
-    let valid = !name.is_empty()
-        && name.len() <= 253
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
-        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && name.ends_with(|c: char| c.is_ascii_alphanumeric());
-    if valid {
-        Ok(name.to_owned())
-    } else {
-        Err(SettingsError::InvalidValue {
-            key: key.to_owned(),
-            detail: format!(
-                "`{value}` is not a valid Secret name (lowercase letters, digits, '-' and '.', starting and ending with a letter or digit)"
-            ),
         })
     }
 }

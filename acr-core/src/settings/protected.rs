@@ -1,8 +1,11 @@
 //! Protected settings input: the `--config-protected-file` JSON and base64-encoded PEM values.
 
 use super::SettingsError;
+use crate::secret::{SecretString, ValueShape};
 use crate::tls::pem::{LENIENT_BASE64, PemBlock, parse_blocks};
 use base64::Engine as _;
+use serde::de::{Deserialize, Deserializer, Error as _, MapAccess, Visitor};
+use std::fmt;
 
 /// Reads a protected settings file into `(key, value)` pairs in file order.
 ///
@@ -11,7 +14,7 @@ use base64::Engine as _;
 pub fn parse_protected_json(
     origin: &str,
     bytes: &[u8],
-) -> Result<Vec<(String, String)>, SettingsError> {
+) -> Result<Vec<(String, SecretString)>, SettingsError> {
     if bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff]) {
         return Err(SettingsError::ProtectedFileEncoding {
             origin: origin.to_owned(),
@@ -29,7 +32,7 @@ pub fn parse_protected_json(
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let value: serde_json::Value =
         serde_json::from_str(text).map_err(|err| invalid_json(origin, text, &err))?;
-    let serde_json::Value::Object(map) = value else {
+    if !value.is_object() {
         return Err(SettingsError::ProtectedFileShape {
             origin: origin.to_owned(),
             detail: format!(
@@ -37,10 +40,16 @@ pub fn parse_protected_json(
                 json_type(&value)
             ),
         });
-    };
-    map.into_iter()
+    }
+    let Members(members) =
+        serde_json::from_str(text).map_err(|err| SettingsError::ProtectedFileShape {
+            origin: origin.to_owned(),
+            detail: json_message(&err),
+        })?;
+    members
+        .into_iter()
         .map(|(key, value)| match value {
-            serde_json::Value::String(text) => Ok((key, text)),
+            serde_json::Value::String(text) => Ok((key, SecretString::new(text))),
             other => Err(SettingsError::ProtectedFileShape {
                 origin: origin.to_owned(),
                 detail: format!("{key} must be a JSON string, found {}", json_type(&other)),
@@ -67,14 +76,12 @@ fn invalid_json(origin: &str, text: &str, err: &serde_json::Error) -> SettingsEr
         .unwrap_or_default();
     let hint = if line_text.contains(['\u{201c}', '\u{201d}', '\u{2018}', '\u{2019}']) {
         Some("curly quotes (“ ” ‘ ’) are not JSON quotes; use straight double quotes \"".to_owned())
-    } else if let Some(start) = line_text.find('$') {
-        let variable: String = line_text[start..]
-            .chars()
-            .take_while(|c| *c == '$' || *c == '{' || *c == '}' || c.is_alphanumeric() || *c == '_')
-            .collect();
-        Some(format!(
-            "`{variable}` looks like a shell variable that was not expanded; each value must be a JSON string in double quotes"
-        ))
+    } else if line_text.contains('$') {
+        // Not echoed: a `$` may as well be part of a value whose quotes broke.
+        Some(
+            "a `$` on that line looks like a shell variable that was not expanded; each value must be a JSON string in double quotes"
+                .to_owned(),
+        )
     } else {
         None
     };
@@ -120,44 +127,190 @@ impl PemKind {
 }
 
 /// Decodes a protected setting holding base64 PEM (`base64 -w0 tls.crt`), tolerating line breaks
-/// and spaces inside the base64. Errors name the setting and never echo its content.
-pub fn decode_base64_pem(key: &str, value: &str, kind: PemKind) -> Result<String, SettingsError> {
+/// and spaces inside the base64. Errors never echo its content.
+pub fn decode_base64_pem(value: &str, kind: PemKind) -> Result<String, ProtectedValueError> {
     let compact: String = value.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-    let invalid = |detail: String| SettingsError::InvalidValue {
-        key: key.to_owned(),
-        detail,
-    };
     if compact.is_empty() {
-        return Err(invalid("is empty".to_owned()));
+        return Err(ProtectedValueError::Empty);
     }
     if compact.starts_with("-----BEGIN") {
-        return Err(invalid(format!(
-            "is raw PEM; the Arc extension expects it base64-encoded, as `base64 -w0 {key}` prints"
-        )));
+        return Err(ProtectedValueError::RawPem);
     }
-    let decoded = LENIENT_BASE64
-        .decode(compact.as_bytes())
-        .map_err(|err| invalid(format!("is not valid base64 ({err})")))?;
-    let text = String::from_utf8(decoded).map_err(|_| {
-        invalid(format!(
-            "decodes to binary data, not PEM text (expected {})",
-            kind.expected()
-        ))
+    let decoded = LENIENT_BASE64.decode(compact.as_bytes()).map_err(|err| {
+        ProtectedValueError::NotBase64 {
+            offset: match err {
+                base64::DecodeError::InvalidByte(offset, _)
+                | base64::DecodeError::InvalidLastSymbol { offset, .. } => Some(offset),
+                _ => None,
+            },
+        }
     })?;
-    let blocks = parse_blocks(&text)
-        .map_err(|err| invalid(format!("decodes to text that is not valid PEM ({err})")))?;
+    let text = String::from_utf8(decoded).map_err(|_| ProtectedValueError::Binary {
+        expected: kind.expected(),
+    })?;
+    let blocks = parse_blocks(&text).map_err(|_| ProtectedValueError::NotPem)?;
     if !blocks.iter().any(|block| kind.accepts(block)) {
-        return Err(invalid(format!(
-            "decodes to text without a {} block",
-            kind.expected()
-        )));
+        return Err(ProtectedValueError::NoBlock {
+            expected: kind.expected(),
+        });
     }
     Ok(text.replace("\r\n", "\n"))
+}
+
+/// Why a protected value was refused. It holds positions, fixed words and [`ValueShape`]s only,
+/// never text of the value: every variant of this type is safe to print.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProtectedValueError {
+    #[error("is empty")]
+    Empty,
+    #[error(
+        "is raw PEM; the Arc extension expects it base64-encoded, as `base64 -w0 <file>` prints"
+    )]
+    RawPem,
+    #[error("is not valid base64{}", at_offset(.offset))]
+    NotBase64 { offset: Option<usize> },
+    #[error("decodes to binary data, not PEM text (expected {expected})")]
+    Binary { expected: &'static str },
+    #[error("decodes to text that is not valid PEM")]
+    NotPem,
+    #[error("decodes to text without a {expected} block")]
+    NoBlock { expected: &'static str },
+    #[error(
+        "({shape}) is not a valid Secret name: {problem} (lowercase letters, digits, '-' and '.', starting and ending with a letter or digit, at most 253)"
+    )]
+    NotSecretName {
+        shape: ValueShape,
+        problem: NameProblem,
+    },
+}
+
+/// What keeps a name from being an RFC 1123 subdomain, by position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NameProblem {
+    Empty,
+    TooLong,
+    Character { position: usize },
+    Edge,
+}
+
+impl fmt::Display for NameProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NameProblem::Empty => f.write_str("it is empty"),
+            NameProblem::TooLong => f.write_str("it is too long"),
+            NameProblem::Character { position } => {
+                write!(f, "character {position} is not allowed")
+            }
+            NameProblem::Edge => f.write_str("it starts or ends with '-' or '.'"),
+        }
+    }
+}
+
+fn at_offset(offset: &Option<usize>) -> String {
+    offset
+        .map(|offset| format!(" (at character {})", offset + 1))
+        .unwrap_or_default()
+}
+
+/// A Kubernetes object name (RFC 1123 subdomain), checked without echoing it.
+pub fn parse_secret_name(value: &str) -> Result<String, ProtectedValueError> {
+    let name = value.trim();
+    match subdomain_problem(name) {
+        None => Ok(name.to_owned()),
+        Some(problem) => Err(ProtectedValueError::NotSecretName {
+            shape: ValueShape::of(value),
+            problem,
+        }),
+    }
+}
+
+/// What keeps `name` from being an RFC 1123 subdomain (a Secret's or a StorageClass's name).
+pub(super) fn subdomain_problem(name: &str) -> Option<NameProblem> {
+    if name.is_empty() {
+        Some(NameProblem::Empty)
+    } else if name.len() > 253 {
+        Some(NameProblem::TooLong)
+    } else if let Some(index) = name
+        .chars()
+        .position(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.'))
+    {
+        Some(NameProblem::Character {
+            position: index + 1,
+        })
+    } else if !name.starts_with(|c: char| c.is_ascii_alphanumeric())
+        || !name.ends_with(|c: char| c.is_ascii_alphanumeric())
+    {
+        Some(NameProblem::Edge)
+    } else {
+        None
+    }
+}
+
+/// The members of a JSON object in file order, a key given twice refused rather than the last
+/// one silently winning.
+struct Members(Vec<(String, serde_json::Value)>);
+
+impl<'de> Deserialize<'de> for Members {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(MembersVisitor)
+    }
+}
+
+struct MembersVisitor;
+
+impl<'de> Visitor<'de> for MembersVisitor {
+    type Value = Members;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Members, A::Error> {
+        let mut members: Vec<(String, serde_json::Value)> = Vec::new();
+        while let Some((key, value)) = map.next_entry::<String, serde_json::Value>()? {
+            if members.iter().any(|(existing, _)| *existing == key) {
+                return Err(A::Error::custom(format_args!("{key} is given twice")));
+            }
+            members.push((key, value));
+        }
+        Ok(Members(members))
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Fuzzing: any bytes are read or refused without a panic.
+        #[test]
+        fn fuzz_any_bytes_are_read_or_refused(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+            let _ = parse_protected_json("p.json", &bytes);
+        }
+
+        /// Fuzzing: a protected settings file broken anywhere (a byte dropped or a character
+        /// added) never shows a value in its error.
+        #[test]
+        fn fuzz_no_error_shows_a_value(
+            letters in "[A-Za-z0-9]{8,16}",
+            tail in "[$+/=A-Z]{0,8}",
+            position in 0usize..200,
+            insert in proptest::option::of("[\"{}:,$\\ \n]"),
+        ) {
+            let secret = format!("{letters}{tail}");
+            let text = format!("{{\n  \"tls.key\": \"{secret}\",\n  \"tls.secret\": \"{secret}\"\n}}\n");
+            let at = position % text.len();
+            let mutated = match &insert {
+                Some(added) => format!("{}{added}{}", &text[..at], &text[at..]),
+                None => format!("{}{}", &text[..at], &text[at + 1..]),
+            };
+            if let Err(error) = parse_protected_json("p.json", mutated.as_bytes()) {
+                let shown = format!("{error} {error:?}");
+                prop_assert!(!shown.contains(&letters), "{}", shown);
+            }
+        }
+    }
 
     fn error_of(result: Result<impl std::fmt::Debug, SettingsError>) -> String {
         result.expect_err("must be refused").to_string()
@@ -168,7 +321,7 @@ mod tests {
         let sample = "{\n\"connectionString\": \"$CONNECTION_STRING\",\n\"tls.crt\": $TLS_CRT,\n\"tls.key\": $TLS_KEY,\n\"tls.cacrt\": $TLS_CACRT\n}\n";
         assert_eq!(
             error_of(parse_protected_json("protected.json", sample.as_bytes())),
-            "protected.json: invalid JSON at line 3, column 12: expected value\n  hint: `$TLS_CRT` looks like a shell variable that was not expanded; each value must be a JSON string in double quotes"
+            "protected.json: invalid JSON at line 3, column 12: expected value\n  hint: a `$` on that line looks like a shell variable that was not expanded; each value must be a JSON string in double quotes"
         );
     }
 
@@ -187,9 +340,28 @@ mod tests {
     fn bom_and_crlf_are_accepted() {
         let sample = "\u{feff}{\r\n  \"tls.secret\": \"registry-tls\"\r\n}\r\n";
         let pairs = parse_protected_json("p.json", sample.as_bytes()).expect("valid");
+        assert_eq!(pairs.len(), 1);
+        assert_eq!(pairs[0].0, "tls.secret");
+        assert_eq!(pairs[0].1.expose(), "registry-tls");
+    }
+
+    #[test]
+    fn a_key_given_twice_is_refused_by_name() {
+        let sample = "{\"tls.secret\": \"a\", \"connectionString\": \"x\", \"tls.secret\": \"b\"}";
         assert_eq!(
-            pairs,
-            vec![("tls.secret".to_owned(), "registry-tls".to_owned())]
+            error_of(parse_protected_json("p.json", sample.as_bytes())),
+            "p.json: tls.secret is given twice"
+        );
+    }
+
+    #[test]
+    fn a_dollar_inside_a_secret_is_not_echoed() {
+        let sample = "{\n\"connectionString\": \"a\",\n\"tls.key\": x$hunter2\n}";
+        let message = error_of(parse_protected_json("p.json", sample.as_bytes()));
+        assert!(!message.contains("hunter2"), "{message}");
+        assert!(
+            message.contains("a `$` on that line looks like a shell variable"),
+            "{message}"
         );
     }
 
@@ -215,46 +387,63 @@ mod tests {
     fn base64_with_embedded_newlines_decodes() {
         let encoded = LENIENT_BASE64.encode(CERT_PEM);
         let wrapped = format!("{}\n{}\r\n", &encoded[..20], &encoded[20..]);
-        let decoded =
-            decode_base64_pem("tls.crt", &wrapped, PemKind::Certificates).expect("decodes");
+        let decoded = decode_base64_pem(&wrapped, PemKind::Certificates).expect("decodes");
         assert_eq!(decoded, CERT_PEM);
     }
 
     #[test]
-    fn bad_base64_values_name_the_setting() {
+    fn bad_base64_values_say_what_is_wrong_without_the_value() {
+        let error = |value: &str, kind| {
+            decode_base64_pem(value, kind)
+                .expect_err("must be refused")
+                .to_string()
+        };
         assert_eq!(
-            error_of(decode_base64_pem(
-                "tls.crt",
-                CERT_PEM,
-                PemKind::Certificates
-            )),
-            "tls.crt is raw PEM; the Arc extension expects it base64-encoded, as `base64 -w0 tls.crt` prints"
+            error(CERT_PEM, PemKind::Certificates),
+            "is raw PEM; the Arc extension expects it base64-encoded, as `base64 -w0 <file>` prints"
         );
         assert_eq!(
-            error_of(decode_base64_pem(
-                "tls.crt",
-                "not*base64",
-                PemKind::Certificates
-            )),
-            "tls.crt is not valid base64 (Invalid symbol 42, offset 3.)"
+            error("not*base64", PemKind::Certificates),
+            "is not valid base64 (at character 4)"
         );
         let key_in_cert_slot =
             LENIENT_BASE64.encode(CERT_PEM.replace("CERTIFICATE", "PRIVATE KEY"));
         assert_eq!(
-            error_of(decode_base64_pem(
-                "tls.crt",
-                &key_in_cert_slot,
-                PemKind::Certificates
-            )),
-            "tls.crt decodes to text without a -----BEGIN CERTIFICATE----- block"
+            error(&key_in_cert_slot, PemKind::Certificates),
+            "decodes to text without a -----BEGIN CERTIFICATE----- block"
         );
         assert_eq!(
-            error_of(decode_base64_pem(
-                "tls.key",
+            error(
                 &LENIENT_BASE64.encode([0xff, 0x00, 0x12]),
                 PemKind::PrivateKey
-            )),
-            "tls.key decodes to binary data, not PEM text (expected -----BEGIN PRIVATE KEY----- (or RSA/EC PRIVATE KEY))"
+            ),
+            "decodes to binary data, not PEM text (expected -----BEGIN PRIVATE KEY----- (or RSA/EC PRIVATE KEY))"
         );
+        let broken_key = LENIENT_BASE64
+            .encode("-----BEGIN PRIVATE KEY\nhunter2hunter2\n-----END PRIVATE KEY-----\n");
+        assert_eq!(
+            error(&broken_key, PemKind::PrivateKey),
+            "decodes to text that is not valid PEM"
+        );
+    }
+
+    #[test]
+    fn secret_names_are_checked_without_being_echoed() {
+        assert_eq!(
+            parse_secret_name(" registry-tls ").as_deref(),
+            Ok("registry-tls")
+        );
+        let pem = "-----BEGIN PRIVATE KEY-----\nMIIEhunter2\n-----END PRIVATE KEY-----";
+        assert_eq!(
+            parse_secret_name(pem).expect_err("refused").to_string(),
+            "(<redacted>, 65 characters, looks like a PEM private key) is not a valid Secret name: character 6 is not allowed (lowercase letters, digits, '-' and '.', starting and ending with a letter or digit, at most 253)"
+        );
+        assert!(matches!(
+            parse_secret_name("-a"),
+            Err(ProtectedValueError::NotSecretName {
+                problem: NameProblem::Edge,
+                ..
+            })
+        ));
     }
 }

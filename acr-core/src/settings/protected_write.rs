@@ -2,7 +2,8 @@
 //! connection string plus either your own certificate (`tls.crt`, `tls.key`, `tls.cacrt` as
 //! base64 PEM) or the name of an existing Secret (`tls.secret`), checked before anything is written.
 
-use super::{ConnectionString, SettingsError, keys, parse_secret_name};
+use super::protected::parse_secret_name;
+use super::{ConnectionString, SettingsError, keys};
 use crate::fsio::{self, FileMode, Overwrite, WriteError};
 use crate::secret::SecretString;
 use crate::tls::{self, TlsError};
@@ -42,6 +43,10 @@ pub enum ProtectedWriteError {
         "tls.key ({key}) does not belong to the certificate in tls.crt ({subject}); give the key the certificate was issued for"
     )]
     KeyMismatch { key: String, subject: String },
+    #[error(
+        "--ca did not issue --cert: its chain ends at {subject}, issued by {issuer}, which is in neither; give the CA that issued it, or add the missing intermediate certificates to --cert"
+    )]
+    CaDidNotIssue { subject: String, issuer: String },
     #[error(transparent)]
     Write(#[from] WriteError),
 }
@@ -97,12 +102,33 @@ pub fn write_protected_settings(
             add(keys::TLS_CRT, &cert_pem);
             add(keys::TLS_KEY, key.expose());
             if let Some(ca) = ca {
-                add(keys::TLS_CACRT, &certificates_pem(keys::TLS_CACRT, ca)?);
+                let ca_pem = certificates_pem(keys::TLS_CACRT, ca)?;
+                let ders = |setting, pem: &str| -> Result<Vec<Vec<u8>>, ProtectedWriteError> {
+                    Ok(tls::load_certificates(pem.as_bytes())
+                        .map_err(|source| ProtectedWriteError::Certificate { setting, source })?
+                        .certificates
+                        .into_iter()
+                        .map(|certificate| certificate.der)
+                        .collect())
+                };
+                tls::chain_issued_by(
+                    &ders(keys::TLS_CRT, &cert_pem)?,
+                    &ders(keys::TLS_CACRT, &ca_pem)?,
+                )
+                .map_err(|gap| ProtectedWriteError::CaDidNotIssue {
+                    subject: gap.subject,
+                    issuer: gap.issuer,
+                })?;
+                add(keys::TLS_CACRT, &ca_pem);
             }
             summary.certificate_subject = Some(subject);
         }
         ProtectedTlsInput::Secret { name } => {
-            let name = parse_secret_name(keys::TLS_SECRET, name)?;
+            let name =
+                parse_secret_name(name).map_err(|problem| SettingsError::ProtectedValue {
+                    key: keys::TLS_SECRET,
+                    problem,
+                })?;
             settings.insert(keys::TLS_SECRET.to_owned(), Value::String(name.clone()));
             written.push(keys::TLS_SECRET);
             summary.tls_source = "existing-secret";
@@ -191,6 +217,26 @@ mod tests {
             protected: Vec::new(),
         };
         ConnectedRegistrySettings::resolve(&input).expect("the settings model reads it back")
+    }
+
+    #[test]
+    fn a_ca_that_did_not_issue_the_certificate_is_refused() {
+        let bundle = bundle_for(&["10.0.0.1"], &[]);
+        let other = bundle_for(&["10.0.0.1"], &[]);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("protected.json");
+        let tls_input = ProtectedTlsInput::OwnCertificate {
+            cert: bundle.leaf.cert_pem.clone().into_bytes(),
+            key: SecretString::new(bundle.leaf.key_pem.clone()),
+            ca: Some(other.ca_cert_pem.clone().into_bytes()),
+        };
+        let error = write_protected_settings(&path, CONNECTION, &tls_input, Overwrite::Refuse)
+            .expect_err("refused");
+        assert!(
+            error.to_string().starts_with("--ca did not issue --cert: "),
+            "{error}"
+        );
+        assert!(!path.exists());
     }
 
     #[test]

@@ -163,7 +163,7 @@ fn unknown_keys_get_a_suggestion() {
     );
     assert_eq!(
         error_of(&["service.clusterIP=10.0.0.5"], &[("tls.cert", "x")]),
-        "unknown setting `tls.cert`; did you mean tls.crt?"
+        "unknown protected setting (<redacted>, 8 characters); did you mean tls.crt?"
     );
     let message = error_of(&["replicas=3"], &[]);
     assert!(
@@ -343,8 +343,53 @@ fn secret_names_are_validated() {
             ],
             &[("tls.secret", "Registry_TLS")]
         ),
-        "tls.secret `Registry_TLS` is not a valid Secret name (lowercase letters, digits, '-' and '.', starting and ending with a letter or digit)"
+        "tls.secret (<redacted>, 12 characters) is not a valid Secret name: character 1 is not allowed (lowercase letters, digits, '-' and '.', starting and ending with a letter or digit, at most 253)"
     );
+}
+
+/// The cases: a private key where the connection string or a Secret name goes, a key
+/// given as a protected setting's name, a password after a stray `;` or `:`. No error shows any
+/// of it, and none says anything twice (the binaries print the whole chain).
+#[test]
+fn no_protected_value_reaches_an_error() {
+    let key = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQCWgDcaZ+TTGUvH=\n-----END PRIVATE KEY-----\n";
+    let public = [
+        "service.clusterIP=10.0.0.5",
+        "cert-manager.enabled=false",
+        "cert-manager.install=false",
+    ];
+    let password_after_semicolon = CONNECTION.replace("s3cret==", "Pw9;xQz");
+    let password_after_colon =
+        CONNECTION.replace("SyncTokenPassword=s3cret==", "SyncTokenPassword:Pw9xQz");
+    let cases: [(&str, &str); 6] = [
+        ("connectionString", key),
+        ("connectionString", &password_after_semicolon),
+        ("connectionString", &password_after_colon),
+        ("tls.secret", key),
+        ("tls.key", key),
+        (key, "x"),
+    ];
+    for (name, value) in cases {
+        let error = resolve(&public, &[(name, value)]).expect_err("must be refused");
+        let mut chain = error.to_string();
+        let mut source = std::error::Error::source(&error);
+        while let Some(cause) = source {
+            chain.push_str(&format!(": {cause}"));
+            source = cause.source();
+        }
+        let shown = format!("{chain} {error:?}");
+        for fragment in ["MIIEvQ", "PRIVATE KEY-----\n", "Pw9", "xQz"] {
+            assert!(!shown.contains(fragment), "{name}: {shown}");
+        }
+        assert!(
+            name == "tls.key" || shown.contains("<redacted>"),
+            "{name}: {shown}"
+        );
+        assert!(
+            std::error::Error::source(&error).is_none(),
+            "{name}: said twice: {chain}"
+        );
+    }
 }
 
 #[test]
@@ -377,5 +422,61 @@ fn effective_view_redacts_secrets() {
     assert!(
         text.contains("your own certificate from tls.crt and tls.key"),
         "{text}"
+    );
+}
+
+#[test]
+fn cluster_ips_that_no_service_can_take_are_refused_with_the_reason() {
+    for (ip, why) in [
+        ("0.0.0.0", "the unspecified address"),
+        ("127.0.0.1", "a loopback address"),
+        ("255.255.255.255", "the broadcast address"),
+        ("224.0.0.1", "a multicast address"),
+        ("169.254.1.1", "a link-local address"),
+        ("::", "the unspecified address"),
+        ("::1", "a loopback address"),
+        ("ff02::1", "a multicast address"),
+        ("fe80::1", "a link-local address"),
+        ("::ffff:127.0.0.1", "a loopback address"),
+    ] {
+        assert_eq!(
+            error_of(&[&format!("service.clusterIP={ip}")], &[]),
+            format!(
+                "service.clusterIP={ip} cannot be a ClusterIP: it is {why}; give an address inside the cluster's service CIDR"
+            )
+        );
+    }
+    for usable in ["10.0.0.10", "192.100.100.1", "fd00::10"] {
+        let settings = resolve(&[&format!("service.clusterIP={usable}")], &[]);
+        assert!(
+            !matches!(settings, Err(SettingsError::UnusableIp { .. })),
+            "{usable}"
+        );
+    }
+}
+
+#[test]
+fn storage_class_names_must_be_dns_subdomains() {
+    assert_eq!(
+        error_of(
+            &[
+                "service.clusterIP=10.0.0.5",
+                "pvc.storageClassName=Fast_SSD"
+            ],
+            &[]
+        ),
+        "pvc.storageClassName `Fast_SSD` is not a valid storage class name: character 1 is not allowed (lowercase letters, digits, '-' and '.', starting and ending with a letter or digit, at most 253)"
+    );
+    let settings = resolve(
+        &[
+            "service.clusterIP=10.0.0.5",
+            "pvc.storageClassName=fast-ssd.local",
+        ],
+        &[],
+    )
+    .expect("valid");
+    assert_eq!(
+        settings.pvc_storage_class_name.as_deref(),
+        Some("fast-ssd.local")
     );
 }

@@ -19,6 +19,7 @@ use x509_parser::x509::{SubjectPublicKeyInfo, X509Name};
 
 use super::error::TlsError;
 use super::load::{InputFormat, load_certificates, parse_certificate};
+use crate::untrusted::Untrusted;
 
 /// The names a certificate is valid for, from its subjectAltName extension.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -330,7 +331,7 @@ fn aligned(fields: &[(&str, String)]) -> String {
     let mut text = String::new();
     for (label, value) in fields {
         let label = format!("{label}:");
-        let _ = writeln!(text, "{label:<width$} {value}");
+        let _ = writeln!(text, "{label:<width$} {}", Untrusted(value));
     }
     text
 }
@@ -507,6 +508,12 @@ mod tests {
     use time::macros::datetime;
 
     use super::*;
+
+    #[test]
+    fn certificate_fields_are_printed_escaped() {
+        let text = aligned(&[("Subject", "CN=a\nIssuer: forged\x1b[1m".to_owned())]);
+        assert_eq!(text, "Subject: CN=a\\nIssuer: forged\\x1b[1m\n");
+    }
     use crate::tls::test_support::{bundle_for, certificates, fixture, now};
 
     fn describe_pem(pem_text: &str) -> CertificateInfo {

@@ -17,7 +17,7 @@ use super::describe::{name_text, rfc3339};
 use super::error::TlsError;
 use super::load::{load_certificates, load_private_key, parse_certificate};
 use super::pem;
-use crate::fsio::{self, FileMode, Overwrite};
+use crate::fsio::{self, FileMode, OutputFile, Overwrite};
 
 /// How far notBefore lies before "now", so that clients with a slow clock accept a fresh
 /// certificate.
@@ -502,15 +502,19 @@ pub fn write_bundle(
     files.push((dir.join("tls.crt"), &bundle.leaf.cert_pem, FileMode::Public));
     files.push((dir.join("tls.key"), &bundle.leaf.key_pem, FileMode::Secret));
 
-    let paths: Vec<&Path> = files.iter().map(|(path, _, _)| path.as_path()).collect();
-    fsio::ensure_writable(&paths, overwrite)?;
-    std::fs::create_dir_all(dir).map_err(|source| TlsError::CreateDirectory {
+    fsio::create_private_dir(dir).map_err(|source| TlsError::CreateDirectory {
         path: dir.to_path_buf(),
         source,
     })?;
-    for (path, contents, mode) in &files {
-        fsio::write_atomic(path, contents.as_bytes(), *mode, overwrite)?;
-    }
+    let outputs: Vec<OutputFile<'_>> = files
+        .iter()
+        .map(|(path, contents, mode)| OutputFile {
+            path,
+            contents: contents.as_bytes(),
+            mode: *mode,
+        })
+        .collect();
+    fsio::write_set(&outputs, overwrite)?;
     Ok(files.into_iter().map(|(path, _, _)| path).collect())
 }
 

@@ -159,6 +159,10 @@ fn decode_base64_text(text: &str) -> Option<Vec<u8>> {
 /// Kubernetes Secret, else the first mapping. `None` when the text is not a YAML mapping at all;
 /// an error only when it plainly meant to be a manifest.
 fn parse_yaml_mappings(text: &str) -> Result<Option<Map<String, Value>>, TlsError> {
+    acr_io::check_nesting(text.as_bytes()).map_err(|problem| TlsError::InvalidDocument {
+        format: "YAML",
+        reason: problem.to_string(),
+    })?;
     let mut mappings = Vec::new();
     for document in serde_yaml_ng::Deserializer::from_str(text) {
         match <Value as serde::Deserialize>::deserialize(document) {
@@ -508,9 +512,14 @@ pub fn load_private_key(pem_input: &[u8]) -> Result<PrivateKey, TlsError> {
         ));
     }
     let key_pair = rcgen::KeyPair::try_from(block.der.as_slice()).map_err(|err| {
-        unsupported(format!(
-            "{err}; supported keys are RSA, ECDSA P-256/P-384/P-521 and Ed25519"
-        ))
+        match rsa_modulus_bits(&block.der) {
+            Some(bits) if bits < 2048 => unsupported(format!(
+                "it is an RSA key of {bits} bits; RSA keys need at least 2048 bits"
+            )),
+            _ => unsupported(format!(
+                "{err}; supported keys are RSA, ECDSA P-256/P-384/P-521 and Ed25519"
+            )),
+        }
     })?;
     Ok(PrivateKey {
         key_pair,
@@ -518,11 +527,96 @@ pub fn load_private_key(pem_input: &[u8]) -> Result<PrivateKey, TlsError> {
     })
 }
 
+/// The modulus size of an RSA private key in PKCS#1 or PKCS#8 DER, read without a crypto backend
+/// (which refuses small keys without saying why).
+fn rsa_modulus_bits(der: &[u8]) -> Option<usize> {
+    const RSA_ENCRYPTION: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
+    let (tag, key, _) = der_element(der)?;
+    if tag != 0x30 {
+        return None;
+    }
+    let (tag, _, rest) = der_element(key)?;
+    if tag != 0x02 {
+        return None;
+    }
+    let (tag, second, rest) = der_element(rest)?;
+    match tag {
+        // PKCS#1: version, then the modulus.
+        0x02 => {
+            let significant: Vec<u8> = second.iter().copied().skip_while(|b| *b == 0).collect();
+            let first = *significant.first()?;
+            Some(significant.len() * 8 - first.leading_zeros() as usize)
+        }
+        // PKCS#8: version, the rsaEncryption algorithm, then the PKCS#1 key in an octet string.
+        0x30 => {
+            let (oid_tag, oid, _) = der_element(second)?;
+            if oid_tag != 0x06 || oid != RSA_ENCRYPTION {
+                return None;
+            }
+            let (tag, inner, _) = der_element(rest)?;
+            (tag == 0x04).then(|| rsa_modulus_bits(inner)).flatten()
+        }
+        _ => None,
+    }
+}
+
+/// One DER element: its tag, its content and what follows it.
+fn der_element(der: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+    let (&tag, rest) = der.split_first()?;
+    let (&first, rest) = rest.split_first()?;
+    let (length, rest) = if first < 0x80 {
+        (usize::from(first), rest)
+    } else {
+        let count = usize::from(first & 0x7f);
+        if count == 0 || count > 4 || rest.len() < count {
+            return None;
+        }
+        let (bytes, rest) = rest.split_at(count);
+        (
+            bytes
+                .iter()
+                .fold(0usize, |length, b| (length << 8) | usize::from(*b)),
+            rest,
+        )
+    };
+    (rest.len() >= length).then(|| (tag, &rest[..length], &rest[length..]))
+}
+
 #[cfg(test)]
 mod tests {
     use base64::engine::general_purpose::STANDARD;
 
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Fuzzing: any bytes, and certificates and keys with a byte changed, are loaded or
+        /// refused without a panic, as PEM, DER, base64, YAML or JSON.
+        #[test]
+        fn fuzz_certificate_and_key_loading_never_panics(
+            bytes in proptest::collection::vec(any::<u8>(), 0..1024),
+            position in any::<usize>(),
+            byte in any::<u8>(),
+        ) {
+            let now = time::OffsetDateTime::UNIX_EPOCH;
+            let _ = load_certificates(&bytes);
+            let _ = load_private_key(&bytes);
+            let _ = crate::tls::inspect(&bytes, now);
+            for fixture in [fixture!("server.crt"), fixture!("server.key"), fixture!("root-ca.key")] {
+                let mut mutated = fixture.as_bytes().to_vec();
+                let at = position % mutated.len();
+                mutated[at] = byte;
+                let _ = load_certificates(&mutated);
+                let _ = load_private_key(&mutated);
+                let _ = crate::tls::inspect(&mutated, now);
+                let der = certificates(fixture!("server.crt")).remove(0).der;
+                let mut der = der;
+                let at = position % der.len();
+                der[at] = byte;
+                let _ = crate::tls::inspect(&der, now);
+            }
+        }
+    }
     use crate::tls::test_support::{bundle_for, certificates, fixture};
 
     fn der_of(pem_text: &str) -> Vec<u8> {
@@ -546,6 +640,44 @@ mod tests {
             .map(|line| String::from_utf8_lossy(line).into_owned())
             .collect::<Vec<_>>()
             .join("\n")
+    }
+
+    #[test]
+    fn a_small_rsa_key_is_named_as_such() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let pkcs8 = dir.path().join("pkcs8.pem");
+        let pkcs1 = dir.path().join("pkcs1.pem");
+        let openssl = |args: &[&std::ffi::OsStr]| {
+            let made = std::process::Command::new("openssl")
+                .args(args)
+                .status()
+                .expect("openssl runs");
+            assert!(made.success(), "{args:?}");
+        };
+        openssl(&[
+            "genrsa".as_ref(),
+            "-out".as_ref(),
+            pkcs8.as_os_str(),
+            "1024".as_ref(),
+        ]);
+        openssl(&[
+            "rsa".as_ref(),
+            "-in".as_ref(),
+            pkcs8.as_os_str(),
+            "-traditional".as_ref(),
+            "-out".as_ref(),
+            pkcs1.as_os_str(),
+        ]);
+        for path in [pkcs8, pkcs1] {
+            let pem = std::fs::read(&path).expect("read");
+            let error = load_private_key(&pem).expect_err("refused");
+            assert!(
+                error
+                    .to_string()
+                    .ends_with("is not supported: it is an RSA key of 1024 bits; RSA keys need at least 2048 bits"),
+                "{error}"
+            );
+        }
     }
 
     #[test]

@@ -26,4 +26,4 @@ pub use load::{
     load_private_key,
 };
 pub use names::{dns_name_matches, san_covers_dns, san_covers_ip};
-pub use verify::{Check, Outcome, VerifyReport, VerifyRequest, verify};
+pub use verify::{ChainGap, Check, Outcome, VerifyReport, VerifyRequest, chain_issued_by, verify};

@@ -55,6 +55,10 @@ pub(crate) fn looks_like_pem(text: &str) -> bool {
     text.contains(BEGIN_MARKER)
 }
 
+/// The longest label a BEGIN line may carry; a longer one is the body of a block whose BEGIN
+/// line lost its dashes, and must not be echoed.
+const MAX_LABEL: usize = 64;
+
 /// Finds and decodes every PEM block in `text`, in order. Text outside blocks is ignored.
 pub(crate) fn parse_blocks(text: &str) -> Result<Vec<PemBlock>, TlsError> {
     let mut blocks = Vec::new();
@@ -62,7 +66,10 @@ pub(crate) fn parse_blocks(text: &str) -> Result<Vec<PemBlock>, TlsError> {
     while let Some(begin) = rest.find(BEGIN_MARKER) {
         let index = blocks.len() + 1;
         let after_begin = &rest[begin + BEGIN_MARKER.len()..];
-        let Some(label_end) = after_begin.find(DASHES) else {
+        let label_end = after_begin
+            .find(DASHES)
+            .filter(|end| !after_begin[..*end].contains('\n') && *end <= MAX_LABEL);
+        let Some(label_end) = label_end else {
             return Err(malformed(
                 index,
                 "?",

@@ -771,6 +771,62 @@ fn check_key_usage(leaf: &Node<'_>, reporter: &mut Reporter) {
     reporter.add("key-usage", &leaf.subject, outcome, detail);
 }
 
+/// Every certificate of `ders`, or `None` when one does not parse.
+fn parse_all(ders: &[Vec<u8>]) -> Option<Vec<X509Certificate<'_>>> {
+    ders.iter()
+        .map(|der| parse_certificate(der, "certificate").ok())
+        .collect()
+}
+
+/// Where a serving chain stops short of the CA clients are told to trust: the last certificate
+/// reached and the issuer it names, which is neither in the chain nor among the CAs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainGap {
+    pub subject: String,
+    pub issuer: String,
+}
+
+/// Whether one of `cas` issued the serving `chain` (leaf first, then intermediates), following
+/// signatures up the chain. `Err` names where the path breaks; unreadable certificates are left
+/// to the checks that read them (`Ok`).
+pub fn chain_issued_by(chain: &[Vec<u8>], cas: &[Vec<u8>]) -> Result<(), ChainGap> {
+    let (Some(parsed_chain), Some(parsed_cas)) = (parse_all(chain), parse_all(cas)) else {
+        return Ok(());
+    };
+    if parsed_chain.is_empty() {
+        return Ok(());
+    }
+    let signed_by = |issued: &X509Certificate<'_>, issuer: &X509Certificate<'_>| {
+        issued.issuer() == issuer.subject()
+            && match issued.verify_signature(Some(issuer.public_key())) {
+                Ok(()) | Err(X509Error::SignatureUnsupportedAlgorithm) => true,
+                Err(_) => false,
+            }
+    };
+    let mut current = 0;
+    for _ in 0..=parsed_chain.len() {
+        let reached_ca = cas
+            .iter()
+            .zip(&parsed_cas)
+            .any(|(ca_der, ca)| *ca_der == chain[current] || signed_by(&parsed_chain[current], ca));
+        if reached_ca {
+            return Ok(());
+        }
+        match (0..parsed_chain.len()).find(|next| {
+            chain[*next] != chain[current]
+                && signed_by(&parsed_chain[current], &parsed_chain[*next])
+        }) {
+            Some(next) => current = next,
+            None => break,
+        }
+    }
+    let current = &parsed_chain[current];
+    Err(ChainGap {
+        subject: name_text(current.subject()),
+        issuer: name_text(current.issuer()),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use rcgen::{ExtendedKeyUsagePurpose, SanType};

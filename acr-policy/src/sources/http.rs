@@ -26,6 +26,9 @@ pub(crate) fn agent(options: &SourceOptions) -> Result<Agent, RemoteError> {
     Ok(Agent::config_builder()
         .tls_config(tls)
         .http_status_as_error(false)
+        // Every request and every redirect it follows stays on https: an https source that
+        // redirects to http is refused, not followed.
+        .https_only(true)
         .timeout_global(Some(options.timeout))
         .user_agent(concat!("acr-policy/", env!("CARGO_PKG_VERSION")))
         .build()
@@ -37,7 +40,8 @@ fn read_ca_file(path: &Path) -> Result<Vec<Certificate<'static>>, RemoteError> {
         path: path.to_owned(),
         reason,
     };
-    let pem = std::fs::read(path).map_err(|error| ca_file_error(error.to_string()))?;
+    let pem = acr_io::read(path, acr_io::InputKind::Certificate)
+        .map_err(|error| ca_file_error(error.to_string()))?;
     let mut certificates = Vec::new();
     for item in ureq::tls::parse_pem(&pem) {
         match item {
@@ -152,6 +156,23 @@ pub fn percent_encode(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A plain HTTP peer is there to answer, yet the agent never asks it: a redirect from https
+    /// lands on the same check.
+    #[test]
+    fn plain_http_is_refused_even_when_a_server_answers() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let url = format!(
+            "http://{}/policy.wasm",
+            listener.local_addr().expect("address")
+        );
+        let agent = agent(&SourceOptions::default()).expect("agent");
+        let error = agent.get(&url).call().expect_err("refused");
+        assert_eq!(
+            error.to_string(),
+            format!("configured for https only: {url}")
+        );
+    }
 
     #[test]
     fn error_answers_are_summarised() {

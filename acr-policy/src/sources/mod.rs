@@ -258,7 +258,7 @@ fn read_path(path: &Path, base_dir: &Path) -> Result<Vec<FetchedModule>, SourceE
         error: Arc::new(error),
     };
     let read = |relative: PathBuf, full: &Path| {
-        std::fs::read(full)
+        acr_io::read(full, acr_io::InputKind::PolicyModule)
             .map(|bytes| FetchedModule {
                 source: ModuleSource::Path(relative),
                 bytes: Cow::Owned(bytes),

@@ -31,7 +31,7 @@ impl ModuleStore {
     /// The stored bytes named `digest`, when present and matching it.
     pub(crate) fn get(&self, digest: Sha256Digest) -> Result<Option<Vec<u8>>, RemoteError> {
         let path = self.entry_path(digest);
-        match std::fs::read(&path) {
+        match acr_io::read(&path, acr_io::InputKind::PolicyModule) {
             Ok(bytes) if Sha256Digest::of(&bytes) == digest => Ok(Some(bytes)),
             Ok(_) => Ok(None),
             Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),

@@ -12,6 +12,7 @@ use acr_core::cluster::{
 use acr_core::plan::{self, SecretDisplay};
 use acr_core::policy::{Operation, connected_registry_review};
 use acr_core::settings::TlsSource;
+use acr_core::untrusted::escape_output;
 use anyhow::Context as _;
 use std::io::{IsTerminal as _, Write as _};
 use std::path::PathBuf;
@@ -113,7 +114,7 @@ impl DeployArgs {
             Ok(verdicts) => verdicts,
             Err(refused) => return Ok(refused),
         };
-        eprint!("{verdicts}");
+        eprint!("{}", escape_output(&verdicts));
         let deploy_options = DeployOptions {
             dry_run: self.dry_run == DryRun::Server,
             cert_manager: cert_manager.as_ref(),
@@ -176,8 +177,10 @@ impl DeployArgs {
     fn cert_manager_manifests(&self) -> anyhow::Result<CertManagerManifests> {
         match &self.cert_manager_manifests {
             Some(path) => {
-                let bytes = std::fs::read(path)
+                let bytes = acr_io::read(path, acr_io::InputKind::Manifests)
                     .with_context(|| format!("cannot read {}", path.display()))?;
+                acr_io::check_nesting(&bytes)
+                    .with_context(|| format!("{} is not valid YAML", path.display()))?;
                 Ok(CertManagerManifests::parse(
                     &path.display().to_string(),
                     &bytes,
@@ -211,9 +214,13 @@ pub fn progress_printer(text_output: bool) -> impl FnMut(Progress) {
         );
         if result_line && text_output {
             // A closed pipe (`| head`) is not worth failing over.
-            let _ = writeln!(std::io::stdout().lock(), "{event}");
+            let _ = writeln!(
+                std::io::stdout().lock(),
+                "{}",
+                escape_output(&event.to_string())
+            );
         } else if stderr_is_terminal {
-            eprintln!("{event}");
+            eprintln!("{}", escape_output(&event.to_string()));
         } else if !result_line {
             let now = OffsetDateTime::now_utc()
                 .replace_nanosecond(0)
@@ -223,7 +230,7 @@ pub fn progress_printer(text_output: bool) -> impl FnMut(Progress) {
                         .ok()
                 })
                 .unwrap_or_default();
-            eprintln!("{now} {event}");
+            eprintln!("{now} {}", escape_output(&event.to_string()));
         }
     }
 }

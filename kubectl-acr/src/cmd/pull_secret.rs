@@ -12,11 +12,11 @@ use acr_core::pull_secret::{
     pull_secret_review,
 };
 use acr_core::secret::SecretString;
+use acr_core::untrusted::escape_output;
 use anyhow::Context as _;
 use clap::builder::TypedValueParser;
 use clap::error::ErrorKind;
 use std::ffi::OsStr;
-use std::io::Read as _;
 use std::path::PathBuf;
 
 /// The namespace kubectl uses when neither `-n` nor the context names one.
@@ -187,7 +187,7 @@ impl CreateArgs {
         let preflight = cluster.pull_secret_preflight(&spec)?;
         let report = checker.check(&pull_secret_review(&spec, Some(preflight.cluster_facts())));
         match policy_gate(&report, tool)? {
-            Ok(verdicts) => eprint!("{verdicts}"),
+            Ok(verdicts) => eprint!("{}", escape_output(&verdicts)),
             Err(refused) => return Ok(refused),
         }
         let created = cluster
@@ -217,17 +217,15 @@ impl CreateArgs {
     fn password(&self) -> anyhow::Result<SecretString> {
         let (bytes, origin) = match &self.password_file {
             Some(path) => (
-                std::fs::read(path)
+                acr_io::read(path, acr_io::InputKind::Secret)
                     .with_context(|| format!("cannot read the password file {}", path.display()))?,
                 path.display().to_string(),
             ),
-            None => {
-                let mut bytes = Vec::new();
-                std::io::stdin()
-                    .read_to_end(&mut bytes)
-                    .context("cannot read the password from stdin")?;
-                (bytes, "stdin".to_owned())
-            }
+            None => (
+                acr_io::read_stdin(acr_io::InputKind::Secret)
+                    .context("cannot read the password from stdin")?,
+                "stdin".to_owned(),
+            ),
         };
         Ok(password_from_input(bytes, &origin)?)
     }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use acr_cli::commands::private_endpoint::{dns_server_or_system, parse_dns_server, parse_registry};
-use acr_cli::commands::{parse_duration, read_input};
+use acr_cli::commands::{InputKind, parse_duration, read_input};
 use acr_cli::{Outcome, OutputFormat, Status, render};
 use acr_core::azure::{PrivateEndpointReport, PrivateEndpointRequest, private_endpoint_check};
 use acr_core::plan;
@@ -146,7 +146,11 @@ impl VerifyArgs {
         now: OffsetDateTime,
         source: &mut Option<String>,
     ) -> anyhow::Result<RegistryCheckRequest> {
-        let ca_file = self.ca.as_deref().map(read_input).transpose()?;
+        let ca_file = self
+            .ca
+            .as_deref()
+            .map(|ca| read_input(ca, InputKind::Certificate))
+            .transpose()?;
         let (server, ca) = match &self.server {
             Some(server) => (server.clone(), ca_file),
             None => {
@@ -182,7 +186,7 @@ impl VerifyArgs {
             Some(path) => path.as_path(),
             None => Path::new("-"),
         };
-        let bytes = read_input(source)?;
+        let bytes = read_input(source, InputKind::Secret)?;
         let text = String::from_utf8(bytes).context("the password is not UTF-8")?;
         let password = text.lines().next().unwrap_or_default();
         if password.is_empty() {

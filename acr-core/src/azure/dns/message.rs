@@ -308,6 +308,30 @@ fn read_name(message: &[u8], start: usize) -> Result<(String, usize), MessageErr
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Fuzzing: any answer, and a real answer with a byte changed or cut short, is read or
+        /// refused without a panic or a loop (compression pointers included).
+        #[test]
+        fn fuzz_dns_answers_never_panic(
+            bytes in proptest::collection::vec(any::<u8>(), 0..600),
+            position in any::<usize>(),
+            byte in any::<u8>(),
+            cut in any::<usize>(),
+        ) {
+            let _ = parse_response(&bytes);
+            let mut answer = build_query(7, "registry.privatelink.azurecr.io", RecordType::A)
+                .expect("query");
+            answer[2] |= 0x80;
+            answer[7] = 1;
+            answer.extend_from_slice(&[0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 10, 0, 0, 5]);
+            let at = position % answer.len();
+            answer[at] = byte;
+            let _ = parse_response(&answer);
+            let _ = parse_response(&answer[..cut % (answer.len() + 1)]);
+        }
+    }
 
     /// A response header: id 0x1234, QR and RD and RA set, `rcode`, then the counts.
     fn header(flags_low: u8, questions: u16, answers: u16) -> Vec<u8> {

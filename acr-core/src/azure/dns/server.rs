@@ -38,9 +38,11 @@ pub fn parse_server(text: &str) -> Result<SocketAddr, DnsError> {
 
 /// The first `nameserver` of a resolv.conf file, port 53 (a `%zone` suffix is dropped).
 pub fn resolv_conf_server(path: &Path) -> Result<SocketAddr, DnsError> {
-    let text = std::fs::read_to_string(path).map_err(|source| DnsError::ResolvConf {
-        path: path.to_owned(),
-        source,
+    let text = acr_io::read_to_string(path, acr_io::InputKind::SystemConfig).map_err(|source| {
+        DnsError::ResolvConf {
+            path: path.to_owned(),
+            source,
+        }
     })?;
     text.lines()
         .filter_map(|line| {

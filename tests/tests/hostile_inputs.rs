@@ -1,0 +1,241 @@
+//! Hostile and careless input through the built binaries: secrets never printed, every input
+//! read by the bounded reader (FIFOs and devices refused at once, sizes capped), errors said once.
+
+use acr_tests::{Run, bin_path};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Runs `command`, failing the test (not hanging it) if it does not end within 30 seconds.
+fn run_bounded(command: &mut Command) -> Run {
+    let mut child = command
+        .env("XDG_CACHE_HOME", env!("CARGO_TARGET_TMPDIR"))
+        .env_remove("KUBECONFIG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let started = Instant::now();
+    while child.try_wait().expect("wait").is_none() {
+        if started.elapsed() > Duration::from_secs(30) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{command:?} did not end within 30 s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().expect("output").into()
+}
+
+fn kubectl_acr(args: &[&str]) -> Run {
+    run_bounded(
+        Command::new(bin_path("kubectl-acr"))
+            .args(args)
+            .stdin(Stdio::null()),
+    )
+}
+
+fn az_acr_ext(args: &[&str]) -> Run {
+    run_bounded(
+        Command::new(bin_path("az-acr-ext"))
+            .args(args)
+            .stdin(Stdio::null()),
+    )
+}
+
+fn text(path: &Path) -> &str {
+    path.to_str().expect("UTF-8 path")
+}
+
+const KEY: &str = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQCWgDcaZ+TTGUvH\nUbUR+fe+BWttdbPX/AutqvfQvu24rqJJIasBGABAnTCcq4PKQL4Rfrdzr+WjO+2h=\n-----END PRIVATE KEY-----\n";
+
+fn assert_no_secret(run: &Run, context: &str) {
+    for fragment in ["MIIEvQ", "UbUR", "hunter2"] {
+        assert!(
+            !run.stderr.contains(fragment) && !run.stdout.contains(fragment),
+            "{context}: printed a secret\nstdout: {}\nstderr: {}",
+            run.stdout,
+            run.stderr
+        );
+    }
+}
+
+#[test]
+fn a_private_key_or_password_in_the_wrong_place_is_never_printed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let key_file = dir.path().join("tls.key");
+    std::fs::write(&key_file, KEY).expect("write key");
+    let out = dir.path().join("protected.json");
+    let run = az_acr_ext(&[
+        "connected-registry",
+        "protected-settings",
+        "--connection-string-file",
+        text(&key_file),
+        "--secret",
+        "registry-tls",
+        "--out",
+        text(&out),
+    ]);
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    assert_no_secret(&run, "--connection-string-file tls.key");
+    assert!(!out.exists());
+
+    let stray = "ConnectedRegistryName=a;SyncTokenName=t;SyncTokenPassword=ab;hunter2;ParentGatewayEndpoint=h;ParentEndpointProtocol=https";
+    for protected in [
+        format!("connectionString={KEY}"),
+        format!("connectionString={stray}"),
+        format!("connectionString={}", stray.replace("=ab;", ":")),
+        format!("tls.secret={KEY}"),
+    ] {
+        let run = kubectl_acr(&[
+            "render",
+            "--config",
+            "service.clusterIP=10.0.0.10",
+            "--config-protected",
+            &protected,
+        ]);
+        assert_eq!(run.code, Some(1), "{}", run.stderr);
+        assert_no_secret(&run, &protected);
+        assert!(run.stderr.contains("<redacted>"), "{}", run.stderr);
+        assert_eq!(run.stderr.lines().count(), 1, "said once: {}", run.stderr);
+    }
+}
+
+#[test]
+fn fifos_devices_and_endless_stdin_are_refused_at_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fifo = dir.path().join("fifo");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .expect("mkfifo")
+            .success()
+    );
+    let out = dir.path().join("out.json");
+    for input in [Path::new("/dev/zero"), fifo.as_path()] {
+        let input = text(input);
+        let render = |flag: &str| {
+            kubectl_acr(&[
+                "render",
+                "--config",
+                "service.clusterIP=10.0.0.10",
+                flag,
+                input,
+            ])
+        };
+        // An unreadable extra module fails closed: denied (3), the reason in the report.
+        let runs = [
+            (3, render("--policy")),
+            (1, render("--policy-set")),
+            (1, render("--config-protected-file")),
+            (1, kubectl_acr(&["cert", "inspect", input])),
+            (
+                1,
+                az_acr_ext(&[
+                    "connected-registry",
+                    "protected-settings",
+                    "--connection-string-file",
+                    input,
+                    "--secret",
+                    "registry-tls",
+                    "--out",
+                    text(&out),
+                ]),
+            ),
+        ];
+        for (code, run) in runs {
+            assert_eq!(run.code, Some(code), "{input}: {}", run.stderr);
+            assert!(run.stderr.contains(input), "names the file: {}", run.stderr);
+            assert!(
+                run.stderr.contains("not a regular file"),
+                "says why: {}",
+                run.stderr
+            );
+        }
+    }
+    let endless = std::fs::File::open("/dev/zero").expect("open /dev/zero");
+    let run = run_bounded(
+        Command::new(bin_path("kubectl-acr"))
+            .args(["cert", "inspect", "-"])
+            .stdin(endless),
+    );
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "cannot read standard input: it is larger than 1 MiB, the limit for certificate files"
+        ),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn deeply_nested_yaml_is_refused_before_parsing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let set = dir.path().join("set.yaml");
+    let depth = 200_000;
+    std::fs::write(
+        &set,
+        format!("policies: {}{}\n", "[".repeat(depth), "]".repeat(depth)),
+    )
+    .expect("write");
+    let run = kubectl_acr(&["policy", "list", "--policy-set", text(&set)]);
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("is not a valid policy set file: line 1: nested deeper than 64 levels"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_huge_timeout_is_a_usage_error() {
+    let run = kubectl_acr(&[
+        "verify",
+        "--server",
+        "127.0.0.1:9",
+        "--timeout",
+        "5000000000000h",
+    ]);
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("`5000000000000h` is too long: at most 168h"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn deeply_nested_cert_manager_manifests_are_refused_before_parsing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let manifests = dir.path().join("cert-manager.yaml");
+    let depth = 200_000;
+    std::fs::write(
+        &manifests,
+        format!("a: {}{}\n", "[".repeat(depth), "]".repeat(depth)),
+    )
+    .expect("write");
+    let kubeconfig = dir.path().join("kubeconfig");
+    std::fs::write(&kubeconfig, "apiVersion: v1\nkind: Config\nclusters: []\n").expect("write");
+    let run = kubectl_acr(&[
+        "deploy",
+        "--kubeconfig",
+        text(&kubeconfig),
+        "--config",
+        "service.clusterIP=10.0.0.10",
+        "--config-protected",
+        "connectionString=ConnectedRegistryName=a;SyncTokenName=t;SyncTokenPassword=p;ParentGatewayEndpoint=h;ParentEndpointProtocol=https",
+        "--cert-manager-manifests",
+        text(&manifests),
+    ]);
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("is not valid YAML: line 1: nested deeper than 64 levels"),
+        "{}",
+        run.stderr
+    );
+}
