@@ -7,7 +7,7 @@
 use super::deployed_selector;
 use super::error::ClusterError;
 use super::object_name;
-use super::preflight::DEFAULT_STORAGE_CLASS_ANNOTATION;
+use super::preflight::storage_classes;
 use super::requests::Requests;
 use super::resources::known;
 use crate::plan::CERT_MANAGER_API_VERSION;
@@ -93,61 +93,41 @@ async fn pending_claim(
         .spec
         .as_ref()
         .and_then(|spec| spec.storage_class_name.clone());
-    let classes: Vec<Value> = requests
-        .list(&known("storage.k8s.io/v1", "StorageClass"), None, None)
-        .await?
-        .unwrap_or_default();
-    let class_name = |class: &Value| {
-        class
-            .pointer("/metadata/name")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned()
-    };
+    let (classes, default) = storage_classes(requests).await?;
     let reason = match named {
         Some(name) if name.is_empty() => {
             "it asks for no StorageClass (pvc.storageClassName is empty), so only a \
              PersistentVolume made by hand can bind it"
                 .to_owned()
         }
-        Some(name) if !classes.iter().any(|class| class_name(class) == name) => format!(
+        Some(name) if !classes.contains(&name) => format!(
             "StorageClass {name} (pvc.storageClassName) does not exist; the cluster has {}",
-            listed(classes.iter().map(class_name).collect())
+            listed(&classes)
         ),
         Some(name) => format!(
             "waiting for StorageClass {name}'s provisioner (`kubectl describe pvc -n {namespace}` \
              shows its events)"
         ),
-        None => {
-            let default = classes.iter().find(|class| {
-                class
-                    .pointer("/metadata/annotations")
-                    .and_then(|annotations| annotations.get(DEFAULT_STORAGE_CLASS_ANNOTATION))
-                    .and_then(Value::as_str)
-                    == Some("true")
-            });
-            match default {
-                Some(class) => format!(
-                    "waiting for the default StorageClass {}'s provisioner (`kubectl describe \
-                     pvc -n {namespace}` shows its events)",
-                    class_name(class)
-                ),
-                None if classes.is_empty() => "the cluster has no default StorageClass, nor any \
-                     other: install a storage provisioner, or bind the claim to a \
-                     PersistentVolume made by hand"
-                    .to_owned(),
-                None => format!(
-                    "the cluster has no default StorageClass: set pvc.storageClassName to one of \
-                     {}, or mark one default",
-                    listed(classes.iter().map(class_name).collect())
-                ),
-            }
-        }
+        None => match default {
+            Some(class) => format!(
+                "waiting for the default StorageClass {class}'s provisioner (`kubectl describe \
+                 pvc -n {namespace}` shows its events)"
+            ),
+            None if classes.is_empty() => "the cluster has no default StorageClass, nor any \
+                 other: install a storage provisioner, or bind the claim to a PersistentVolume \
+                 made by hand"
+                .to_owned(),
+            None => format!(
+                "the cluster has no default StorageClass: set pvc.storageClassName to one of {}, \
+                 or mark one default",
+                listed(&classes)
+            ),
+        },
     };
     Ok(Some(format!("{object} is Pending: {reason}")))
 }
 
-fn listed(names: Vec<String>) -> String {
+fn listed(names: &[String]) -> String {
     if names.is_empty() {
         "none".to_owned()
     } else {

@@ -23,8 +23,7 @@ use wasm_guest::{CertificateFacts, CertificateRole};
 
 const TLS_SECRET_TYPE: &str = "kubernetes.io/tls";
 /// The annotation that makes a StorageClass the cluster's default.
-pub(crate) const DEFAULT_STORAGE_CLASS_ANNOTATION: &str =
-    "storageclass.kubernetes.io/is-default-class";
+const DEFAULT_STORAGE_CLASS_ANNOTATION: &str = "storageclass.kubernetes.io/is-default-class";
 /// Where the dry-run Service that asks about the service range goes: a namespace every
 /// cluster has.
 const SERVICE_IP_PROBE_NAMESPACE: &str = "default";
@@ -273,14 +272,25 @@ async fn storage_facts(
     requests: &Requests,
     settings: &ConnectedRegistrySettings,
 ) -> Result<Option<StorageFacts>, ClusterError> {
-    let classes: Vec<Value> = match requests
+    match storage_classes(requests).await {
+        Ok((classes, default_class)) => Ok(Some(StorageFacts {
+            requested_class: settings.pvc_storage_class_name.clone(),
+            default_class,
+            classes,
+        })),
+        Err(ClusterError::Api { code: 403, .. }) => Ok(None),
+        Err(error) => Err(error),
+    }
+}
+
+/// The names of the cluster's StorageClasses, and the one marked default.
+pub(crate) async fn storage_classes(
+    requests: &Requests,
+) -> Result<(Vec<String>, Option<String>), ClusterError> {
+    let classes: Vec<Value> = requests
         .list(&known("storage.k8s.io/v1", "StorageClass"), None, None)
-        .await
-    {
-        Ok(classes) => classes.unwrap_or_default(),
-        Err(ClusterError::Api { code: 403, .. }) => return Ok(None),
-        Err(error) => return Err(error),
-    };
+        .await?
+        .unwrap_or_default();
     let name = |class: &Value| {
         class
             .pointer("/metadata/name")
@@ -288,20 +298,17 @@ async fn storage_facts(
             .unwrap_or_default()
             .to_owned()
     };
-    Ok(Some(StorageFacts {
-        requested_class: settings.pvc_storage_class_name.clone(),
-        default_class: classes
-            .iter()
-            .find(|class| {
-                class
-                    .pointer("/metadata/annotations")
-                    .and_then(|annotations| annotations.get(DEFAULT_STORAGE_CLASS_ANNOTATION))
-                    .and_then(Value::as_str)
-                    == Some("true")
-            })
-            .map(name),
-        classes: classes.iter().map(name).collect(),
-    }))
+    let default = classes
+        .iter()
+        .find(|class| {
+            class
+                .pointer("/metadata/annotations")
+                .and_then(|annotations| annotations.get(DEFAULT_STORAGE_CLASS_ANNOTATION))
+                .and_then(Value::as_str)
+                == Some("true")
+        })
+        .map(name);
+    Ok((classes.iter().map(name).collect(), default))
 }
 
 /// A Service in `default` on the service IP, only ever applied as a dry run: the API server's
