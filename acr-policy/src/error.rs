@@ -214,11 +214,17 @@ pub enum HostError {
 /// and the problem is reported as a warning.
 #[derive(Debug, thiserror::Error)]
 pub enum CacheProblem {
-    #[error("cannot make the policy cache directory {} private (0700): {error}", path.display())]
-    DirectoryNotPrivate {
+    #[error("cannot use the policy cache {}: {error}; policies are compiled in memory", path.display())]
+    Unusable {
         path: PathBuf,
         error: std::io::Error,
     },
+    #[error(
+        "the policy cache {} is not private to the current user ({reason}); it is not used \
+         and policies are compiled in memory",
+        path.display()
+    )]
+    NotPrivate { path: PathBuf, reason: String },
     #[error("cannot read the policy cache entry {}: {error}", path.display())]
     Unreadable {
         path: PathBuf,

@@ -1,24 +1,28 @@
-//! The policy host: one wasmtime engine, the `acr.log` linker, the epoch ticker, and the
-//! in-process and on-disk caches of compiled modules; loading checks a module against ABI v1.
+//! The policy host: one wasmtime engine, the `acr.log` linker, the epoch ticker, the built-in
+//! policies' precompiled code, and the in-process and on-disk caches of compiled modules;
+//! loading checks a module against ABI v1.
 
+use crate::builtin::precompiled_code;
 use crate::cache::{DiskCache, ModuleHash};
+use crate::engine_config::{engine_config, engine_key};
 use crate::epoch::EpochTicker;
 use crate::error::{AbiCall, CacheProblem, HostError, PolicyError, PolicyErrorKind};
 use crate::inspect::{check_abi_types, read_metadata_and_check_imports};
 use crate::limits::Limits;
 use crate::policy::{LoadedPolicy, ModuleOrigin};
 use crate::sandbox::{MAX_TABLE_ELEMENTS, MAX_TABLES, SandboxSpec, SandboxState, policy_linker};
+use crate::slots::PoolSlots;
+use crate::trusted_code::{self, TrustedCode};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 use wasm_guest::ABI_VERSION;
 use wasmtime::{
-    Config, Enabled, Engine, InstanceAllocationStrategy, Linker, Module, PoolingAllocationConfig,
+    Enabled, Engine, InstanceAllocationStrategy, Linker, Module, PoolingAllocationConfig,
 };
 
-/// Evaluations one host can run at the same time: each needs a slot of the instance pool.
-/// Another evaluation beyond this fails with an error (`PolicyErrorKind::Host`).
-pub const MAX_CONCURRENT_EVALUATIONS: u32 = 64;
+/// The target triple this crate is built for, which the engine compiles for (set by `build.rs`).
+const TARGET: &str = env!("ACR_POLICY_TARGET");
 
 /// Linear memory a pool slot keeps mapped between evaluations, zeroed with `memset` (only the
 /// pages written, where the kernel can say which) instead of being unmapped and faulted in
@@ -37,8 +41,15 @@ pub struct HostConfig {
     pub cache_dir: Option<PathBuf>,
     /// The limits [`LoadedPolicy::evaluate`] applies; per-call limits can override them.
     pub limits: Limits,
-    /// Count fuel so [`Limits::fuel`] can be used. Costs some speed in every evaluation.
+    /// Count fuel so [`Limits::fuel`] can be used. Costs some speed in every evaluation, and
+    /// the built-in policies' precompiled code does not fit such an engine: they are compiled.
     pub fuel_metering: bool,
+    /// Evaluations (and trial instances of loads) that may run at the same time, each in a
+    /// slot of the instance pool; more wait for a free slot. Each slot reserves about 4 GiB
+    /// of address space (not memory) when the host starts, so this bounds the host's
+    /// reservation, for example under `ulimit -v`. `0` means 1, the default: the tools
+    /// evaluate one policy at a time.
+    pub concurrent_evaluations: u32,
 }
 
 /// Loads and runs policy modules. Cheap to share: loaded policies keep the host alive.
@@ -52,23 +63,27 @@ pub struct PolicyHost {
 pub(crate) struct HostShared {
     pub engine: Engine,
     pub ticker: EpochTicker,
+    pub slots: PoolSlots,
     pub limits: Limits,
     pub fuel_metering: bool,
     linker: Linker<SandboxState>,
+    engine_key: [u8; 32],
     disk_cache: Result<Option<DiskCache>, CacheProblem>,
     compiled: Mutex<HashMap<ModuleHash, Module>>,
 }
 
 impl PolicyHost {
     pub fn new(config: HostConfig) -> Result<Self, HostError> {
-        let mut engine_config = Config::new();
-        engine_config
-            .allocation_strategy(InstanceAllocationStrategy::Pooling(instance_pool()))
-            .epoch_interruption(true)
-            .consume_fuel(config.fuel_metering);
-        let engine = Engine::new(&engine_config).map_err(|error| HostError::Engine {
+        let engine_error = |error: wasmtime::Error| HostError::Engine {
             message: error.to_string(),
-        })?;
+        };
+        let slots = config.concurrent_evaluations.max(1);
+        let mut wasmtime_config =
+            engine_config(TARGET, config.fuel_metering).map_err(engine_error)?;
+        wasmtime_config
+            .allocation_strategy(InstanceAllocationStrategy::Pooling(instance_pool(slots)));
+        let engine = Engine::new(&wasmtime_config).map_err(engine_error)?;
+        let engine_key = engine_key(&engine);
         let linker = policy_linker(&engine).map_err(|error| HostError::Engine {
             message: error.to_string(),
         })?;
@@ -82,9 +97,11 @@ impl PolicyHost {
             shared: Arc::new(HostShared {
                 engine,
                 ticker,
+                slots: PoolSlots::new(slots),
                 limits: config.limits,
                 fuel_metering: config.fuel_metering,
                 linker,
+                engine_key,
                 disk_cache,
                 compiled: Mutex::new(HashMap::new()),
             }),
@@ -132,6 +149,7 @@ impl PolicyHost {
         let spec = SandboxSpec {
             engine: &self.shared.engine,
             ticker: &self.shared.ticker,
+            slots: &self.shared.slots,
             instance_pre: &instance_pre,
             exports: &exports,
             fuel_metering: self.shared.fuel_metering,
@@ -157,7 +175,8 @@ impl PolicyHost {
         })
     }
 
-    /// The compiled module for `bytes`: from this process, from disk, or compiled now (and
+    /// The compiled module for `bytes`: from this process, precompiled into the binary (a
+    /// built-in, when this engine compiles as the build's did), from disk, or compiled now (and
     /// then written to disk). Identical modules are compiled once per host.
     fn compiled_module(
         &self,
@@ -171,6 +190,13 @@ impl PolicyHost {
             .unwrap_or_else(PoisonError::into_inner);
         if let Some(module) = compiled.get(&hash) {
             return Ok((module.clone(), ModuleOrigin::ThisProcess, None));
+        }
+        if let Some(code) = precompiled_code(&self.shared.engine_key, hash)
+            && let Ok(module) =
+                trusted_code::deserialize(&self.shared.engine, TrustedCode::Builtin(code))
+        {
+            compiled.insert(hash, module.clone());
+            return Ok((module, ModuleOrigin::Precompiled, None));
         }
         let disk_cache = self
             .shared
@@ -203,9 +229,9 @@ impl PolicyHost {
 
 /// The pool every evaluation's instance comes from: a fresh store still gets fresh memory and
 /// tables, but from a slot reused without new mappings. Slots are as large as a 32-bit memory,
-/// so the store's resource limiter, not the pool, enforces [`Limits::memory_bytes`].
-fn instance_pool() -> PoolingAllocationConfig {
-    let slots = MAX_CONCURRENT_EVALUATIONS;
+/// so the store's resource limiter, not the pool, enforces [`Limits::memory_bytes`]; `slots`
+/// of them are reserved when the engine starts.
+fn instance_pool(slots: u32) -> PoolingAllocationConfig {
     let tables_per_instance = MAX_TABLES as u32;
     let mut pool = PoolingAllocationConfig::new();
     pool.total_core_instances(slots)

@@ -22,6 +22,7 @@
 
 mod builtin;
 mod cache;
+mod engine_config;
 mod epoch;
 mod error;
 mod host;
@@ -31,7 +32,9 @@ mod policy;
 mod sandbox;
 pub mod scaffold;
 mod set;
+mod slots;
 pub mod sources;
+mod trusted_code;
 
 pub use builtin::BUILTIN_POLICIES;
 pub use epoch::EPOCH_TICK;

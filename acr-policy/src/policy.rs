@@ -17,6 +17,8 @@ use wasmtime::InstancePre;
 pub enum ModuleOrigin {
     /// Compiled by this load.
     Compiled,
+    /// A built-in policy's code, precompiled when the binary was built.
+    Precompiled,
     /// An identical module was already compiled by this host.
     ThisProcess,
     /// Read from the on-disk cache after its integrity check.
@@ -198,6 +200,7 @@ impl LoadedPolicy {
         SandboxSpec {
             engine: &self.host.engine,
             ticker: &self.host.ticker,
+            slots: &self.host.slots,
             instance_pre: &self.instance_pre,
             exports: &self.exports,
             fuel_metering: self.host.fuel_metering,
