@@ -15,7 +15,7 @@ use crate::slots::PoolSlots;
 use crate::trusted_code::{self, TrustedCode};
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use wasm_guest::ABI_VERSION;
 use wasmtime::{
     Enabled, Engine, InstanceAllocationStrategy, Linker, Module, PoolingAllocationConfig,
@@ -68,9 +68,17 @@ pub(crate) struct HostShared {
     pub fuel_metering: bool,
     linker: Linker<SandboxState>,
     engine_key: [u8; 32],
-    disk_cache: Result<Option<DiskCache>, CacheProblem>,
-    compiled: Mutex<HashMap<ModuleHash, Module>>,
+    cache_dir: Option<PathBuf>,
+    /// Opened on the first module that must be compiled, so runs with only built-ins never
+    /// touch the cache folder.
+    disk_cache: OnceLock<Result<DiskCache, Arc<CacheProblem>>>,
+    /// One cell per module hash: whoever gets a cell first compiles the module while other
+    /// hashes compile in parallel, and loads of the same hash wait for that one compilation.
+    compiled: Mutex<HashMap<ModuleHash, Arc<CompiledCell>>>,
 }
+
+/// A module compiled (or refused) once for a host.
+type CompiledCell = OnceLock<Result<Module, PolicyErrorKind>>;
 
 impl PolicyHost {
     pub fn new(config: HostConfig) -> Result<Self, HostError> {
@@ -87,11 +95,6 @@ impl PolicyHost {
         let linker = policy_linker(&engine).map_err(|error| HostError::Engine {
             message: error.to_string(),
         })?;
-        let disk_cache = config
-            .cache_dir
-            .as_deref()
-            .map(|dir| DiskCache::open(dir, &engine))
-            .transpose();
         let ticker = EpochTicker::start(engine.clone()).map_err(HostError::Ticker)?;
         Ok(Self {
             shared: Arc::new(HostShared {
@@ -102,7 +105,8 @@ impl PolicyHost {
                 fuel_metering: config.fuel_metering,
                 linker,
                 engine_key,
-                disk_cache,
+                cache_dir: config.cache_dir,
+                disk_cache: OnceLock::new(),
                 compiled: Mutex::new(HashMap::new()),
             }),
         })
@@ -114,9 +118,18 @@ impl PolicyHost {
     }
 
     /// Why the on-disk cache is not in use, when a cache directory was given but cannot be
-    /// used; modules are then compiled every run.
+    /// used; modules are then compiled every run. Opens the cache if no load has yet.
     pub fn cache_problem(&self) -> Option<&CacheProblem> {
-        self.shared.disk_cache.as_ref().err()
+        self.disk_cache()?.as_ref().err().map(Arc::as_ref)
+    }
+
+    fn disk_cache(&self) -> Option<&Result<DiskCache, Arc<CacheProblem>>> {
+        let dir = self.shared.cache_dir.as_deref()?;
+        Some(
+            self.shared
+                .disk_cache
+                .get_or_init(|| DiskCache::open(dir, &self.shared.engine).map_err(Arc::new)),
+        )
     }
 
     /// Checks and prepares a module. `source` names it in errors until its metadata is read
@@ -177,42 +190,52 @@ impl PolicyHost {
 
     /// The compiled module for `bytes`: from this process, precompiled into the binary (a
     /// built-in, when this engine compiles as the build's did), from disk, or compiled now (and
-    /// then written to disk). Identical modules are compiled once per host.
+    /// then written to disk). Each module is compiled at most once per host; different
+    /// modules compile in parallel when loaded from several threads.
     fn compiled_module(
         &self,
         hash: ModuleHash,
         bytes: &[u8],
-    ) -> Result<(Module, ModuleOrigin, Option<CacheProblem>), PolicyErrorKind> {
-        let mut compiled = self
-            .shared
-            .compiled
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if let Some(module) = compiled.get(&hash) {
-            return Ok((module.clone(), ModuleOrigin::ThisProcess, None));
-        }
+    ) -> Result<(Module, ModuleOrigin, Option<Arc<CacheProblem>>), PolicyErrorKind> {
+        let cell = Arc::clone(
+            self.shared
+                .compiled
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .entry(hash)
+                .or_default(),
+        );
+        let mut origin = ModuleOrigin::ThisProcess;
+        let mut cache_problem = None;
+        let module = cell.get_or_init(|| {
+            let (module, first_origin, problem) = self.compile_once(hash, bytes)?;
+            (origin, cache_problem) = (first_origin, problem);
+            Ok(module)
+        });
+        Ok((module.clone()?, origin, cache_problem))
+    }
+
+    fn compile_once(
+        &self,
+        hash: ModuleHash,
+        bytes: &[u8],
+    ) -> Result<(Module, ModuleOrigin, Option<Arc<CacheProblem>>), PolicyErrorKind> {
         if let Some(code) = precompiled_code(&self.shared.engine_key, hash)
             && let Ok(module) =
                 trusted_code::deserialize(&self.shared.engine, TrustedCode::Builtin(code))
         {
-            compiled.insert(hash, module.clone());
             return Ok((module, ModuleOrigin::Precompiled, None));
         }
-        let disk_cache = self
-            .shared
-            .disk_cache
-            .as_ref()
-            .ok()
-            .and_then(Option::as_ref);
-        let mut cache_problem = None;
+        let (disk_cache, mut cache_problem) = match self.disk_cache() {
+            None => (None, None),
+            Some(Ok(cache)) => (Some(cache), None),
+            Some(Err(problem)) => (None, Some(Arc::clone(problem))),
+        };
         if let Some(cache) = disk_cache {
             match cache.load(&self.shared.engine, hash) {
-                Ok(Some(module)) => {
-                    compiled.insert(hash, module.clone());
-                    return Ok((module, ModuleOrigin::DiskCache, None));
-                }
+                Ok(Some(module)) => return Ok((module, ModuleOrigin::DiskCache, None)),
                 Ok(None) => {}
-                Err(problem) => cache_problem = Some(problem),
+                Err(problem) => cache_problem = Some(Arc::new(problem)),
             }
         }
         let module =
@@ -220,9 +243,8 @@ impl PolicyHost {
                 message: format!("{error:#}"),
             })?;
         if let Some(Err(problem)) = disk_cache.map(|cache| cache.store(hash, &module)) {
-            cache_problem.get_or_insert(problem);
+            cache_problem.get_or_insert(Arc::new(problem));
         }
-        compiled.insert(hash, module.clone());
         Ok((module, ModuleOrigin::Compiled, cache_problem))
     }
 }

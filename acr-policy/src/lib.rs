@@ -41,7 +41,7 @@ pub use epoch::EPOCH_TICK;
 pub use error::{AbiCall, CacheProblem, HostError, Limit, PolicyError, PolicyErrorKind};
 pub use host::{HostConfig, PolicyHost};
 pub use inspect::{LOG_IMPORT, ModuleInterface, module_interface, read_metadata_and_check_imports};
-pub use limits::Limits;
+pub use limits::{Limits, MAX_METADATA_BYTES, MAX_MODULE_BYTES};
 pub use policy::{Evaluation, LoadedPolicy, ModuleOrigin, PolicyOutcome};
 pub use set::{
     Builtin, Decision, Effect, Enforcement, ModuleSource, OnError, PolicyReport, PolicySet,

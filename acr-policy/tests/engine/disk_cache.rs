@@ -321,3 +321,48 @@ fn builtins_are_compiled_when_the_engine_differs_from_the_build() {
     let outcome = policy.evaluate(&review()).outcome;
     assert!(!matches!(outcome, PolicyOutcome::Error(_)), "{outcome:?}");
 }
+
+/// Loads of one module from several threads at once compile it once; the others wait for
+/// that compilation and share it.
+#[test]
+fn a_module_loaded_from_many_threads_is_compiled_once() {
+    let host = crate::common::host();
+    let wasm = fixture_wasm("abi-doc-minimal.wat");
+    let origins: Vec<ModuleOrigin> = std::thread::scope(|scope| {
+        let loads: Vec<_> = (0..4)
+            .map(|_| scope.spawn(|| host.load("minimal.wasm", &wasm).expect("loads").origin()))
+            .collect();
+        loads
+            .into_iter()
+            .map(|load| load.join().expect("no panic"))
+            .collect()
+    });
+    let compiled = origins
+        .iter()
+        .filter(|origin| **origin == ModuleOrigin::Compiled)
+        .count();
+    assert_eq!(compiled, 1, "{origins:?}");
+    assert!(
+        origins
+            .iter()
+            .all(|origin| matches!(origin, ModuleOrigin::Compiled | ModuleOrigin::ThisProcess)),
+        "{origins:?}"
+    );
+}
+
+/// A run with only built-in policies never creates, reads or writes the cache folder.
+#[test]
+fn builtins_alone_leave_the_cache_folder_alone() {
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path().join("cache");
+    let host = PolicyHost::new(HostConfig {
+        cache_dir: Some(dir.clone()),
+        limits: test_limits(),
+        ..HostConfig::default()
+    })
+    .expect("host starts");
+    let set = acr_policy::PolicySet::all_builtins(BUILTIN_POLICIES);
+    let prepared = set.prepare(&host, BUILTIN_POLICIES);
+    assert!(prepared.policies().all(|(_, loaded)| loaded.is_ok()));
+    assert!(!dir.exists());
+}
