@@ -176,6 +176,16 @@ fn generated_source(modules: &[(&str, PathBuf)], precompiled: Option<&Precompile
         )
         .expect("writing to a String cannot fail");
     }
+    source.push_str(
+        "];\n/// The SHA-256 of each module of [`BUILTIN_POLICIES`], in the same order.\n\
+         const BUILTIN_HASHES: &[[u8; 32]] = &[\n",
+    );
+    for (_, wasm_path) in modules {
+        let wasm = fs::read(wasm_path)
+            .unwrap_or_else(|error| fail(&format!("cannot read {}: {error}", wasm_path.display())));
+        let hash: [u8; 32] = Sha256::digest(&wasm).into();
+        writeln!(source, "    {hash:?},").expect("writing to a String cannot fail");
+    }
     source.push_str("];\n");
     let (engine_key, code) = precompiled.map_or(([0; 32], &[][..]), |precompiled| {
         (precompiled.engine_key, precompiled.modules.as_slice())

@@ -14,6 +14,16 @@ struct PrecompiledModule {
 
 include!(concat!(env!("OUT_DIR"), "/builtin_policies.rs"));
 
+/// The hash of `bytes` when they are a built-in policy's module, known from the build:
+/// comparing the bytes costs a fraction of hashing them, on every run of every command.
+pub(crate) fn builtin_hash(bytes: &[u8]) -> Option<ModuleHash> {
+    BUILTIN_POLICIES
+        .iter()
+        .zip(BUILTIN_HASHES)
+        .find(|(builtin, _)| builtin.wasm == bytes)
+        .map(|(_, hash)| ModuleHash::from_digest(*hash))
+}
+
 /// The precompiled code of the module `module`, when it is a built-in and the engine whose key
 /// is `engine_key` compiles exactly as the build's engine did; `None` otherwise (a user
 /// policy, fuel metering, another wasmtime or target), and the module is compiled instead.
@@ -25,4 +35,25 @@ pub(crate) fn precompiled_code(engine_key: &[u8; 32], module: ModuleHash) -> Opt
         .iter()
         .find(|precompiled| ModuleHash::from_digest(precompiled.module_hash) == module)
         .map(|precompiled| precompiled.code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_hashes_are_the_modules_sha256() {
+        assert_eq!(BUILTIN_HASHES.len(), BUILTIN_POLICIES.len());
+        for builtin in BUILTIN_POLICIES {
+            assert_eq!(
+                builtin_hash(builtin.wasm),
+                Some(ModuleHash::of(builtin.wasm)),
+                "{}",
+                builtin.name
+            );
+            let mut changed = builtin.wasm.to_vec();
+            changed.push(0);
+            assert_eq!(builtin_hash(&changed), None);
+        }
+    }
 }

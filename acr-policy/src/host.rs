@@ -2,7 +2,7 @@
 //! policies' precompiled code, and the in-process and on-disk caches of compiled modules;
 //! loading checks a module against ABI v1.
 
-use crate::builtin::precompiled_code;
+use crate::builtin::{builtin_hash, precompiled_code};
 use crate::cache::{DiskCache, ModuleHash};
 use crate::engine_config::{engine_config, engine_key};
 use crate::epoch::EpochTicker;
@@ -142,7 +142,7 @@ impl PolicyHost {
         let metadata = read_metadata_and_check_imports(bytes)
             .map_err(|kind| PolicyError::new(source, kind))?;
         let name = metadata.name.clone();
-        let hash = ModuleHash::of(bytes);
+        let hash = builtin_hash(bytes).unwrap_or_else(|| ModuleHash::of(bytes));
         let (module, origin, cache_problem) = self
             .compiled_module(hash, bytes)
             .map_err(|kind| PolicyError::new(&name, kind))?;
