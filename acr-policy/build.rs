@@ -1,17 +1,28 @@
-//! Builds the built-in policies (`policies/*`, one crate each) for `wasm32-unknown-unknown` and
-//! generates `builtin_policies.rs`, which embeds them with `include_bytes!`.
+//! Builds the built-in policies (`policies/*`, one crate each) for `wasm32-unknown-unknown`,
+//! precompiles them for the target the binary is built for with the engine configuration the
+//! host uses (`src/engine_config.rs`, compiled into this script too), and generates
+//! `builtin_policies.rs`, which embeds the modules and their precompiled code with
+//! `include_bytes!`. Where the target cannot be compiled for here (a cross build for an
+//! architecture this build's wasmtime lacks), no code is embedded and the host compiles the
+//! built-ins at run time: the same fallback as for a changed engine.
 //!
 //! The policies are built by a nested `cargo build --release` with its own target directory
 //! (`<profile dir>/policy-wasm`), so it never waits on the lock of the build that runs this
 //! script; the nested build shares this build's jobserver, so `-j` still holds. Its release
 //! profile is set here ([`POLICY_PROFILE`]), not taken from the workspace.
 
+#[path = "src/engine_config.rs"]
+mod engine_config;
+
+use sha2::{Digest, Sha256};
 use std::env;
 use std::ffi::OsStr;
 use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, exit};
+use std::thread;
+use wasmtime::Engine;
 
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 
@@ -53,6 +64,7 @@ fn main() {
         "wasm-guest/Cargo.toml",
         "Cargo.toml",
         "Cargo.lock",
+        "acr-policy/src/engine_config.rs",
     ] {
         println!(
             "cargo::rerun-if-changed={}",
@@ -61,10 +73,7 @@ fn main() {
     }
 
     let policies = policy_crates(&workspace.join("policies"));
-    let mut generated = String::from(
-        "/// The built-in policies, built for wasm32 from `policies/*` by `build.rs`.\n\
-         pub const BUILTIN_POLICIES: &[Builtin] = &[\n",
-    );
+    let mut modules = Vec::new();
     if !policies.is_empty() {
         require_wasm_target();
         let target_dir = nested_target_dir(&out_dir);
@@ -81,18 +90,124 @@ fn main() {
                     built.display()
                 ));
             }
-            writeln!(
-                generated,
-                "    Builtin {{ name: {name:?}, wasm: include_bytes!({:?}) }},",
-                embedded.display().to_string()
-            )
-            .expect("writing to a String cannot fail");
+            modules.push((name.as_str(), embedded));
         }
     }
-    generated.push_str("];\n");
-    if let Err(error) = fs::write(out_dir.join("builtin_policies.rs"), generated) {
+    let target = env_var("TARGET");
+    println!("cargo::rustc-env=ACR_POLICY_TARGET={target}");
+    let precompiled = precompile(&modules, &target, &out_dir);
+    if let Err(error) = fs::write(
+        out_dir.join("builtin_policies.rs"),
+        generated_source(&modules, precompiled.as_ref()),
+    ) {
         fail(&format!("cannot write builtin_policies.rs: {error}"));
     }
+}
+
+/// What `build.rs` precompiled: the engine's key, and per module its SHA-256 and code file.
+struct Precompiled {
+    engine_key: [u8; 32],
+    modules: Vec<([u8; 32], PathBuf)>,
+}
+
+/// Compiles every module for `TARGET` with the host's engine configuration, one thread per
+/// module, into `OUT_DIR/NAME.cwasm`; `None` (with a warning) when this build cannot compile
+/// for the target.
+fn precompile(modules: &[(&str, PathBuf)], target: &str, out_dir: &Path) -> Option<Precompiled> {
+    let engine =
+        match engine_config::engine_config(target, false).and_then(|config| Engine::new(&config)) {
+            Ok(engine) => engine,
+            Err(error) => {
+                println!(
+                    "cargo::warning=built-in policies not precompiled for {target} ({error}); \
+                 they will be compiled at run time"
+                );
+                return None;
+            }
+        };
+    let compiled = thread::scope(|scope| {
+        let workers: Vec<_> = modules
+            .iter()
+            .map(|(name, wasm_path)| {
+                let engine = &engine;
+                scope.spawn(move || precompile_one(engine, name, wasm_path, out_dir))
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|worker| worker.join().expect("a precompiling thread does not panic"))
+            .collect()
+    });
+    Some(Precompiled {
+        engine_key: engine_config::engine_key(&engine),
+        modules: compiled,
+    })
+}
+
+fn precompile_one(
+    engine: &Engine,
+    name: &str,
+    wasm_path: &Path,
+    out_dir: &Path,
+) -> ([u8; 32], PathBuf) {
+    let wasm = fs::read(wasm_path)
+        .unwrap_or_else(|error| fail(&format!("cannot read {}: {error}", wasm_path.display())));
+    let code = engine
+        .precompile_module(&wasm)
+        .unwrap_or_else(|error| fail(&format!("cannot precompile the policy {name}: {error:#}")));
+    let code_path = out_dir.join(format!("{name}.cwasm"));
+    if let Err(error) = fs::write(&code_path, code) {
+        fail(&format!("cannot write {}: {error}", code_path.display()));
+    }
+    (Sha256::digest(&wasm).into(), code_path)
+}
+
+/// `builtin_policies.rs`: the modules, and their precompiled code when there is some.
+fn generated_source(modules: &[(&str, PathBuf)], precompiled: Option<&Precompiled>) -> String {
+    let mut source = String::from(
+        "/// The built-in policies, built for wasm32 from `policies/*` by `build.rs`.\n\
+         pub const BUILTIN_POLICIES: &[Builtin] = &[\n",
+    );
+    for (name, wasm_path) in modules {
+        writeln!(
+            source,
+            "    Builtin {{ name: {name:?}, wasm: include_bytes!({:?}) }},",
+            wasm_path.display().to_string()
+        )
+        .expect("writing to a String cannot fail");
+    }
+    source.push_str(
+        "];\n/// The SHA-256 of each module of [`BUILTIN_POLICIES`], in the same order.\n\
+         const BUILTIN_HASHES: &[[u8; 32]] = &[\n",
+    );
+    for (_, wasm_path) in modules {
+        let wasm = fs::read(wasm_path)
+            .unwrap_or_else(|error| fail(&format!("cannot read {}: {error}", wasm_path.display())));
+        let hash: [u8; 32] = Sha256::digest(&wasm).into();
+        writeln!(source, "    {hash:?},").expect("writing to a String cannot fail");
+    }
+    source.push_str("];\n");
+    let (engine_key, code) = precompiled.map_or(([0; 32], &[][..]), |precompiled| {
+        (precompiled.engine_key, precompiled.modules.as_slice())
+    });
+    writeln!(
+        source,
+        "/// The key of the engine `build.rs` precompiled the built-ins with.\n\
+         const PRECOMPILED_ENGINE_KEY: [u8; 32] = {engine_key:?};\n\
+         /// The built-ins' code, precompiled by `build.rs`.\n\
+         const PRECOMPILED_MODULES: &[PrecompiledModule] = &["
+    )
+    .expect("writing to a String cannot fail");
+    for (module_hash, code_path) in code {
+        writeln!(
+            source,
+            "    PrecompiledModule {{ module_hash: {module_hash:?}, code: include_bytes!({:?}) }},",
+            code_path.display().to_string()
+        )
+        .expect("writing to a String cannot fail");
+    }
+    source.push_str("];\n");
+    source
 }
 
 /// Names of the policy crates: the directories of `policies/` holding a `Cargo.toml`, sorted.

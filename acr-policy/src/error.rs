@@ -48,6 +48,8 @@ impl PolicyError {
             PolicyErrorKind::OutputTooLarge { .. } => Some(Limit::OutputSize),
             PolicyErrorKind::LogMessages { .. } => Some(Limit::LogMessages),
             PolicyErrorKind::LogBytes { .. } => Some(Limit::LogBytes),
+            PolicyErrorKind::ModuleTooLarge { .. } => Some(Limit::ModuleSize),
+            PolicyErrorKind::MetadataTooLarge { .. } => Some(Limit::MetadataSize),
             _ => None,
         }
     }
@@ -87,6 +89,8 @@ pub enum Limit {
     OutputSize,
     LogMessages,
     LogBytes,
+    ModuleSize,
+    MetadataSize,
 }
 
 impl fmt::Display for Limit {
@@ -100,6 +104,8 @@ impl fmt::Display for Limit {
             Self::OutputSize => "output size",
             Self::LogMessages => "log messages",
             Self::LogBytes => "log bytes",
+            Self::ModuleSize => "module size",
+            Self::MetadataSize => "metadata size",
         })
     }
 }
@@ -135,6 +141,16 @@ pub enum PolicyErrorKind {
     },
     #[error("implements policy ABI version {found}, but this host implements version 1")]
     AbiVersion { found: i32 },
+    #[error(
+        "was not loaded: the module is {len} bytes, more than the module size limit of {limit} \
+         bytes (limit `module size`)"
+    )]
+    ModuleTooLarge { len: usize, limit: usize },
+    #[error(
+        "was not loaded: its `acr.policy.metadata` section is {len} bytes, more than the \
+         metadata size limit of {limit} bytes (limit `metadata size`)"
+    )]
+    MetadataTooLarge { len: usize, limit: usize },
     #[error("does not compile: {message}")]
     Compile { message: String },
     #[error(
@@ -214,11 +230,17 @@ pub enum HostError {
 /// and the problem is reported as a warning.
 #[derive(Debug, thiserror::Error)]
 pub enum CacheProblem {
-    #[error("cannot make the policy cache directory {} private (0700): {error}", path.display())]
-    DirectoryNotPrivate {
+    #[error("cannot use the policy cache {}: {error}; policies are compiled in memory", path.display())]
+    Unusable {
         path: PathBuf,
         error: std::io::Error,
     },
+    #[error(
+        "the policy cache {} is not private to the current user ({reason}); it is not used \
+         and policies are compiled in memory",
+        path.display()
+    )]
+    NotPrivate { path: PathBuf, reason: String },
     #[error("cannot read the policy cache entry {}: {error}", path.display())]
     Unreadable {
         path: PathBuf,

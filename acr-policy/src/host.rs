@@ -1,24 +1,28 @@
-//! The policy host: one wasmtime engine, the `acr.log` linker, the epoch ticker, and the
-//! in-process and on-disk caches of compiled modules; loading checks a module against ABI v1.
+//! The policy host: one wasmtime engine, the `acr.log` linker, the epoch ticker, the built-in
+//! policies' precompiled code, and the in-process and on-disk caches of compiled modules;
+//! loading checks a module against ABI v1.
 
+use crate::builtin::{builtin_hash, precompiled_code};
 use crate::cache::{DiskCache, ModuleHash};
+use crate::engine_config::{engine_config, engine_key};
 use crate::epoch::EpochTicker;
 use crate::error::{AbiCall, CacheProblem, HostError, PolicyError, PolicyErrorKind};
 use crate::inspect::{check_abi_types, read_metadata_and_check_imports};
 use crate::limits::Limits;
 use crate::policy::{LoadedPolicy, ModuleOrigin};
 use crate::sandbox::{MAX_TABLE_ELEMENTS, MAX_TABLES, SandboxSpec, SandboxState, policy_linker};
+use crate::slots::PoolSlots;
+use crate::trusted_code::{self, TrustedCode};
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use wasm_guest::ABI_VERSION;
 use wasmtime::{
-    Config, Enabled, Engine, InstanceAllocationStrategy, Linker, Module, PoolingAllocationConfig,
+    Enabled, Engine, InstanceAllocationStrategy, Linker, Module, PoolingAllocationConfig,
 };
 
-/// Evaluations one host can run at the same time: each needs a slot of the instance pool.
-/// Another evaluation beyond this fails with an error (`PolicyErrorKind::Host`).
-pub const MAX_CONCURRENT_EVALUATIONS: u32 = 64;
+/// The target triple this crate is built for, which the engine compiles for (set by `build.rs`).
+const TARGET: &str = env!("ACR_POLICY_TARGET");
 
 /// Linear memory a pool slot keeps mapped between evaluations, zeroed with `memset` (only the
 /// pages written, where the kernel can say which) instead of being unmapped and faulted in
@@ -37,8 +41,15 @@ pub struct HostConfig {
     pub cache_dir: Option<PathBuf>,
     /// The limits [`LoadedPolicy::evaluate`] applies; per-call limits can override them.
     pub limits: Limits,
-    /// Count fuel so [`Limits::fuel`] can be used. Costs some speed in every evaluation.
+    /// Count fuel so [`Limits::fuel`] can be used. Costs some speed in every evaluation, and
+    /// the built-in policies' precompiled code does not fit such an engine: they are compiled.
     pub fuel_metering: bool,
+    /// Evaluations (and trial instances of loads) that may run at the same time, each in a
+    /// slot of the instance pool; more wait for a free slot. Each slot reserves about 4 GiB
+    /// of address space (not memory) when the host starts, so this bounds the host's
+    /// reservation, for example under `ulimit -v`. `0` means 1, the default: the tools
+    /// evaluate one policy at a time.
+    pub concurrent_evaluations: u32,
 }
 
 /// Loads and runs policy modules. Cheap to share: loaded policies keep the host alive.
@@ -52,40 +63,50 @@ pub struct PolicyHost {
 pub(crate) struct HostShared {
     pub engine: Engine,
     pub ticker: EpochTicker,
+    pub slots: PoolSlots,
     pub limits: Limits,
     pub fuel_metering: bool,
     linker: Linker<SandboxState>,
-    disk_cache: Result<Option<DiskCache>, CacheProblem>,
-    compiled: Mutex<HashMap<ModuleHash, Module>>,
+    engine_key: [u8; 32],
+    cache_dir: Option<PathBuf>,
+    /// Opened on the first module that must be compiled, so runs with only built-ins never
+    /// touch the cache folder.
+    disk_cache: OnceLock<Result<DiskCache, Arc<CacheProblem>>>,
+    /// One cell per module hash: whoever gets a cell first compiles the module while other
+    /// hashes compile in parallel, and loads of the same hash wait for that one compilation.
+    compiled: Mutex<HashMap<ModuleHash, Arc<CompiledCell>>>,
 }
+
+/// A module compiled (or refused) once for a host.
+type CompiledCell = OnceLock<Result<Module, PolicyErrorKind>>;
 
 impl PolicyHost {
     pub fn new(config: HostConfig) -> Result<Self, HostError> {
-        let mut engine_config = Config::new();
-        engine_config
-            .allocation_strategy(InstanceAllocationStrategy::Pooling(instance_pool()))
-            .epoch_interruption(true)
-            .consume_fuel(config.fuel_metering);
-        let engine = Engine::new(&engine_config).map_err(|error| HostError::Engine {
+        let engine_error = |error: wasmtime::Error| HostError::Engine {
             message: error.to_string(),
-        })?;
+        };
+        let slots = config.concurrent_evaluations.max(1);
+        let mut wasmtime_config =
+            engine_config(TARGET, config.fuel_metering).map_err(engine_error)?;
+        wasmtime_config
+            .allocation_strategy(InstanceAllocationStrategy::Pooling(instance_pool(slots)));
+        let engine = Engine::new(&wasmtime_config).map_err(engine_error)?;
+        let engine_key = engine_key(&engine);
         let linker = policy_linker(&engine).map_err(|error| HostError::Engine {
             message: error.to_string(),
         })?;
-        let disk_cache = config
-            .cache_dir
-            .as_deref()
-            .map(|dir| DiskCache::open(dir, &engine))
-            .transpose();
         let ticker = EpochTicker::start(engine.clone()).map_err(HostError::Ticker)?;
         Ok(Self {
             shared: Arc::new(HostShared {
                 engine,
                 ticker,
+                slots: PoolSlots::new(slots),
                 limits: config.limits,
                 fuel_metering: config.fuel_metering,
                 linker,
-                disk_cache,
+                engine_key,
+                cache_dir: config.cache_dir,
+                disk_cache: OnceLock::new(),
                 compiled: Mutex::new(HashMap::new()),
             }),
         })
@@ -97,9 +118,18 @@ impl PolicyHost {
     }
 
     /// Why the on-disk cache is not in use, when a cache directory was given but cannot be
-    /// used; modules are then compiled every run.
+    /// used; modules are then compiled every run. Opens the cache if no load has yet.
     pub fn cache_problem(&self) -> Option<&CacheProblem> {
-        self.shared.disk_cache.as_ref().err()
+        self.disk_cache()?.as_ref().err().map(Arc::as_ref)
+    }
+
+    fn disk_cache(&self) -> Option<&Result<DiskCache, Arc<CacheProblem>>> {
+        let dir = self.shared.cache_dir.as_deref()?;
+        Some(
+            self.shared
+                .disk_cache
+                .get_or_init(|| DiskCache::open(dir, &self.shared.engine).map_err(Arc::new)),
+        )
     }
 
     /// Checks and prepares a module. `source` names it in errors until its metadata is read
@@ -112,7 +142,7 @@ impl PolicyHost {
         let metadata = read_metadata_and_check_imports(bytes)
             .map_err(|kind| PolicyError::new(source, kind))?;
         let name = metadata.name.clone();
-        let hash = ModuleHash::of(bytes);
+        let hash = builtin_hash(bytes).unwrap_or_else(|| ModuleHash::of(bytes));
         let (module, origin, cache_problem) = self
             .compiled_module(hash, bytes)
             .map_err(|kind| PolicyError::new(&name, kind))?;
@@ -132,6 +162,7 @@ impl PolicyHost {
         let spec = SandboxSpec {
             engine: &self.shared.engine,
             ticker: &self.shared.ticker,
+            slots: &self.shared.slots,
             instance_pre: &instance_pre,
             exports: &exports,
             fuel_metering: self.shared.fuel_metering,
@@ -157,36 +188,54 @@ impl PolicyHost {
         })
     }
 
-    /// The compiled module for `bytes`: from this process, from disk, or compiled now (and
-    /// then written to disk). Identical modules are compiled once per host.
+    /// The compiled module for `bytes`: from this process, precompiled into the binary (a
+    /// built-in, when this engine compiles as the build's did), from disk, or compiled now (and
+    /// then written to disk). Each module is compiled at most once per host; different
+    /// modules compile in parallel when loaded from several threads.
     fn compiled_module(
         &self,
         hash: ModuleHash,
         bytes: &[u8],
-    ) -> Result<(Module, ModuleOrigin, Option<CacheProblem>), PolicyErrorKind> {
-        let mut compiled = self
-            .shared
-            .compiled
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if let Some(module) = compiled.get(&hash) {
-            return Ok((module.clone(), ModuleOrigin::ThisProcess, None));
-        }
-        let disk_cache = self
-            .shared
-            .disk_cache
-            .as_ref()
-            .ok()
-            .and_then(Option::as_ref);
+    ) -> Result<(Module, ModuleOrigin, Option<Arc<CacheProblem>>), PolicyErrorKind> {
+        let cell = Arc::clone(
+            self.shared
+                .compiled
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .entry(hash)
+                .or_default(),
+        );
+        let mut origin = ModuleOrigin::ThisProcess;
         let mut cache_problem = None;
+        let module = cell.get_or_init(|| {
+            let (module, first_origin, problem) = self.compile_once(hash, bytes)?;
+            (origin, cache_problem) = (first_origin, problem);
+            Ok(module)
+        });
+        Ok((module.clone()?, origin, cache_problem))
+    }
+
+    fn compile_once(
+        &self,
+        hash: ModuleHash,
+        bytes: &[u8],
+    ) -> Result<(Module, ModuleOrigin, Option<Arc<CacheProblem>>), PolicyErrorKind> {
+        if let Some(code) = precompiled_code(&self.shared.engine_key, hash)
+            && let Ok(module) =
+                trusted_code::deserialize(&self.shared.engine, TrustedCode::Builtin(code))
+        {
+            return Ok((module, ModuleOrigin::Precompiled, None));
+        }
+        let (disk_cache, mut cache_problem) = match self.disk_cache() {
+            None => (None, None),
+            Some(Ok(cache)) => (Some(cache), None),
+            Some(Err(problem)) => (None, Some(Arc::clone(problem))),
+        };
         if let Some(cache) = disk_cache {
             match cache.load(&self.shared.engine, hash) {
-                Ok(Some(module)) => {
-                    compiled.insert(hash, module.clone());
-                    return Ok((module, ModuleOrigin::DiskCache, None));
-                }
+                Ok(Some(module)) => return Ok((module, ModuleOrigin::DiskCache, None)),
                 Ok(None) => {}
-                Err(problem) => cache_problem = Some(problem),
+                Err(problem) => cache_problem = Some(Arc::new(problem)),
             }
         }
         let module =
@@ -194,18 +243,17 @@ impl PolicyHost {
                 message: format!("{error:#}"),
             })?;
         if let Some(Err(problem)) = disk_cache.map(|cache| cache.store(hash, &module)) {
-            cache_problem.get_or_insert(problem);
+            cache_problem.get_or_insert(Arc::new(problem));
         }
-        compiled.insert(hash, module.clone());
         Ok((module, ModuleOrigin::Compiled, cache_problem))
     }
 }
 
 /// The pool every evaluation's instance comes from: a fresh store still gets fresh memory and
 /// tables, but from a slot reused without new mappings. Slots are as large as a 32-bit memory,
-/// so the store's resource limiter, not the pool, enforces [`Limits::memory_bytes`].
-fn instance_pool() -> PoolingAllocationConfig {
-    let slots = MAX_CONCURRENT_EVALUATIONS;
+/// so the store's resource limiter, not the pool, enforces [`Limits::memory_bytes`]; `slots`
+/// of them are reserved when the engine starts.
+fn instance_pool(slots: u32) -> PoolingAllocationConfig {
     let tables_per_instance = MAX_TABLES as u32;
     let mut pool = PoolingAllocationConfig::new();
     pool.total_core_instances(slots)

@@ -2,6 +2,7 @@
 //! compiled import and export types against ABI v1.
 
 use crate::error::PolicyErrorKind;
+use crate::limits::{MAX_METADATA_BYTES, MAX_MODULE_BYTES};
 use std::fmt;
 use wasm_guest::{METADATA_SECTION, Metadata};
 use wasmtime::wasmparser::{ExternalKind, Parser, Payload, TypeRef};
@@ -10,9 +11,16 @@ use wasmtime::{ExternType, FuncType, Module, ModuleExport, ValType};
 /// The module and field of the one import a policy may have.
 pub const LOG_IMPORT: (&str, &str) = ("acr", "log");
 
-/// Parses every section header, reads the metadata JSON and refuses any import but
-/// `acr.log`. Function bodies are left to the compiler's validation.
+/// Refuses a module over [`MAX_MODULE_BYTES`], parses every section header, reads the metadata
+/// JSON (refused over [`MAX_METADATA_BYTES`]) and refuses any import but `acr.log`. Function
+/// bodies are left to the compiler's validation.
 pub fn read_metadata_and_check_imports(bytes: &[u8]) -> Result<Metadata, PolicyErrorKind> {
+    if bytes.len() > MAX_MODULE_BYTES {
+        return Err(PolicyErrorKind::ModuleTooLarge {
+            len: bytes.len(),
+            limit: MAX_MODULE_BYTES,
+        });
+    }
     let mut metadata_json = None;
     for payload in Parser::new(0).parse_all(bytes) {
         let payload = payload.map_err(|error| PolicyErrorKind::Malformed {
@@ -22,6 +30,12 @@ pub fn read_metadata_and_check_imports(bytes: &[u8]) -> Result<Metadata, PolicyE
             Payload::CustomSection(section) if section.name() == METADATA_SECTION => {
                 if metadata_json.is_some() {
                     return Err(PolicyErrorKind::DuplicateMetadata);
+                }
+                if section.data().len() > MAX_METADATA_BYTES {
+                    return Err(PolicyErrorKind::MetadataTooLarge {
+                        len: section.data().len(),
+                        limit: MAX_METADATA_BYTES,
+                    });
                 }
                 metadata_json = Some(section.data());
             }

@@ -22,6 +22,7 @@
 
 mod builtin;
 mod cache;
+mod engine_config;
 mod epoch;
 mod error;
 mod host;
@@ -31,14 +32,16 @@ mod policy;
 mod sandbox;
 pub mod scaffold;
 mod set;
+mod slots;
 pub mod sources;
+mod trusted_code;
 
 pub use builtin::BUILTIN_POLICIES;
 pub use epoch::EPOCH_TICK;
 pub use error::{AbiCall, CacheProblem, HostError, Limit, PolicyError, PolicyErrorKind};
 pub use host::{HostConfig, PolicyHost};
 pub use inspect::{LOG_IMPORT, ModuleInterface, module_interface, read_metadata_and_check_imports};
-pub use limits::Limits;
+pub use limits::{Limits, MAX_METADATA_BYTES, MAX_MODULE_BYTES};
 pub use policy::{Evaluation, LoadedPolicy, ModuleOrigin, PolicyOutcome};
 pub use set::{
     Builtin, Decision, Effect, Enforcement, ModuleSource, OnError, PolicyReport, PolicySet,

@@ -1,6 +1,16 @@
-//! Per-evaluation sandbox limits and their defaults.
+//! Per-evaluation sandbox limits and their defaults, and the size limits a module is checked
+//! against before anything else reads or compiles it.
 
 use std::time::Duration;
+
+/// The largest module the host reads or compiles (16 MiB, as the download cap of remote
+/// sources): compiling is not interruptible, so its input is bounded instead. The built-ins
+/// are about 0.25 MB each.
+pub const MAX_MODULE_BYTES: usize = 16 << 20;
+
+/// The largest `acr.policy.metadata` section the host parses (64 KiB); the built-ins' are
+/// under 2 KiB.
+pub const MAX_METADATA_BYTES: usize = 64 << 10;
 
 /// What one evaluation may use. Every field has a default ([`Limits::default`]); hitting any
 /// of them ends the evaluation with an error naming the limit.

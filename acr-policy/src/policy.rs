@@ -17,6 +17,8 @@ use wasmtime::InstancePre;
 pub enum ModuleOrigin {
     /// Compiled by this load.
     Compiled,
+    /// A built-in policy's code, precompiled when the binary was built.
+    Precompiled,
     /// An identical module was already compiled by this host.
     ThisProcess,
     /// Read from the on-disk cache after its integrity check.
@@ -33,7 +35,7 @@ pub struct LoadedPolicy {
     pub(crate) instance_pre: InstancePre<SandboxState>,
     pub(crate) exports: AbiExports,
     pub(crate) origin: ModuleOrigin,
-    pub(crate) cache_problem: Option<CacheProblem>,
+    pub(crate) cache_problem: Option<Arc<CacheProblem>>,
 }
 
 impl fmt::Debug for LoadedPolicy {
@@ -118,9 +120,9 @@ impl LoadedPolicy {
     }
 
     /// A problem the on-disk cache had while loading this policy (a warning: the module was
-    /// compiled instead).
+    /// compiled instead): an unusable or foreign cache folder, or an entry not trusted.
     pub fn cache_problem(&self) -> Option<&CacheProblem> {
-        self.cache_problem.as_ref()
+        self.cache_problem.as_deref()
     }
 
     /// Whether the module exports the optional `acr_validate_settings`.
@@ -198,6 +200,7 @@ impl LoadedPolicy {
         SandboxSpec {
             engine: &self.host.engine,
             ticker: &self.host.ticker,
+            slots: &self.host.slots,
             instance_pre: &self.instance_pre,
             exports: &self.exports,
             fuel_metering: self.host.fuel_metering,

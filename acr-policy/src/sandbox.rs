@@ -6,6 +6,7 @@ use crate::epoch::{EpochTicker, deadline_ticks};
 use crate::error::{AbiCall, PolicyError, PolicyErrorKind};
 use crate::inspect::AbiExports;
 use crate::limits::Limits;
+use crate::slots::PoolSlots;
 use wasmtime::{
     Caller, Engine, Extern, Instance, InstancePre, Linker, Memory, ModuleExport, ResourceLimiter,
     Store, Trap, TypedFunc, WasmParams, WasmResults,
@@ -168,6 +169,8 @@ impl JsonEntry {
 pub struct SandboxSpec<'a> {
     pub engine: &'a Engine,
     pub ticker: &'a EpochTicker,
+    /// The instance pool's slots; one is held while the store exists.
+    pub slots: &'a PoolSlots,
     pub instance_pre: &'a InstancePre<SandboxState>,
     /// Where the module's exports are, found when it was loaded.
     pub exports: &'a AbiExports,
@@ -316,12 +319,14 @@ impl SandboxSpec<'_> {
     }
 
     /// A fresh store with the limits applied, instantiated (running any start function), handed
-    /// to `body`; the logs are collected whatever happens.
+    /// to `body`; the logs are collected whatever happens. The store lives in a pool slot taken
+    /// before it is made and given back after it is dropped.
     fn with_instance<T>(
         &self,
         limits: &Limits,
         body: impl FnOnce(&mut Store<SandboxState>, &Instance) -> Result<T, PolicyError>,
     ) -> SandboxRun<T> {
+        let _slot = self.slots.take();
         let mut store = Store::new(self.engine, SandboxState::new(limits));
         store.limiter(|state| state as &mut dyn ResourceLimiter);
         if let Err(error) = self.configure_fuel(&mut store, limits) {

@@ -9,7 +9,10 @@ pub use crate::sources::ModuleSource;
 use crate::sources::SourceOptions;
 use serde::Deserialize;
 use serde_json::Value;
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use wasm_guest::Review;
 
 /// A policy module compiled into the binary.
@@ -148,37 +151,91 @@ impl PolicySet {
     }
 
     /// [`Self::prepare`] with the given source options. A folder entry becomes one policy per
-    /// module in it, each reported under its file's path.
+    /// module in it, each reported under its file's path. Modules that are not built-in are
+    /// loaded (compiled, for the first run) on worker threads, in parallel with each other and
+    /// with the built-ins, which load from their precompiled code on this thread.
     pub fn prepare_with_sources(
         &self,
         host: &PolicyHost,
         builtins: &[Builtin],
         sources: &SourceOptions,
     ) -> PreparedSet {
-        let mut entries = Vec::new();
+        let mut fetched = Vec::new();
         for entry in &self.policies {
             match entry.module.fetch(&self.base_dir, builtins, sources) {
-                Ok(modules) => entries.extend(modules.into_iter().map(|module| {
+                Ok(modules) => fetched.extend(modules.into_iter().map(|module| {
                     let entry = PolicySetEntry {
                         module: module.source,
                         ..entry.clone()
                     };
-                    PreparedEntry {
-                        loaded: load_entry(&entry, &module.bytes, host),
-                        entry,
-                    }
+                    (entry, Ok(module.bytes))
                 })),
-                Err(error) => entries.push(PreparedEntry {
-                    loaded: Err(PolicyError::new(
+                Err(error) => fetched.push((
+                    entry.clone(),
+                    Err(PolicyError::new(
                         &entry.module.to_string(),
                         PolicyErrorKind::Source(error),
                     )),
-                    entry: entry.clone(),
-                }),
+                )),
             }
         }
-        PreparedSet { entries }
+        PreparedSet {
+            entries: load_all(host, fetched),
+        }
     }
+}
+
+/// A set entry with its module's bytes, or why they could not be fetched.
+type FetchedEntry = (PolicySetEntry, Result<Cow<'static, [u8]>, PolicyError>);
+
+/// Loads every fetched entry: those that are not built-in on up to one worker thread per core,
+/// the built-ins on this thread meanwhile; the entries keep their order.
+fn load_all(host: &PolicyHost, fetched: Vec<FetchedEntry>) -> Vec<PreparedEntry> {
+    let is_builtin = |(entry, _): &FetchedEntry| matches!(entry.module, ModuleSource::Builtin(_));
+    let others: Vec<usize> = (0..fetched.len())
+        .filter(|&index| !is_builtin(&fetched[index]))
+        .collect();
+    let loaded: Vec<OnceLock<Result<LoadedPolicy, PolicyError>>> =
+        fetched.iter().map(|_| OnceLock::new()).collect();
+    let load = |index: usize| {
+        let (entry, bytes) = &fetched[index];
+        let result = bytes
+            .as_ref()
+            .map_err(Clone::clone)
+            .and_then(|bytes| load_entry(entry, bytes, host));
+        // Each index is taken by exactly one thread, so the cell is always empty here.
+        let _ = loaded[index].set(result);
+    };
+    let workers = if others.is_empty() {
+        0
+    } else {
+        std::thread::available_parallelism()
+            .map_or(1, usize::from)
+            .min(others.len())
+    };
+    let next = AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                while let Some(&index) = others.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    load(index);
+                }
+            });
+        }
+        (0..fetched.len())
+            .filter(|&index| is_builtin(&fetched[index]))
+            .for_each(&load);
+    });
+    fetched
+        .into_iter()
+        .zip(loaded)
+        .map(|((entry, _), loaded)| PreparedEntry {
+            entry,
+            loaded: loaded
+                .into_inner()
+                .expect("every entry was loaded by the scope above"),
+        })
+        .collect()
 }
 
 fn load_entry(

@@ -134,6 +134,7 @@ impl PolicyChecker {
             cache_dir: config.cache_dir.clone(),
             limits: config.limits.clone(),
             fuel_metering: config.limits.fuel.is_some(),
+            ..HostConfig::default()
         })?;
         Ok(Self {
             prepared: set.prepare(&host, BUILTIN_POLICIES),

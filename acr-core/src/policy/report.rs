@@ -62,6 +62,10 @@ pub struct CheckReport {
     pub operation: Operation,
     pub subject: SubjectKind,
     pub policies: Vec<PolicyResult>,
+    /// Problems with the compiled-policy cache (a folder not private to the user, an entry
+    /// that failed its integrity check), each once; the modules were compiled instead.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cache_warnings: Vec<String>,
 }
 
 pub(super) fn enforcement_name(enforcement: Enforcement) -> &'static str {
@@ -133,7 +137,18 @@ impl CheckReport {
                 }
             })
             .collect();
+        let mut cache_warnings: Vec<String> = Vec::new();
+        for warning in set
+            .policies
+            .iter()
+            .filter_map(|policy| policy.cache_warning.as_ref())
+        {
+            if !cache_warnings.contains(warning) {
+                cache_warnings.push(warning.clone());
+            }
+        }
         Self {
+            cache_warnings,
             allowed: matches!(
                 decision,
                 DecisionKind::Allowed | DecisionKind::AllowedWithWarnings
@@ -178,6 +193,9 @@ impl CheckReport {
             if let Some(error) = &policy.error {
                 let _ = writeln!(text, "        {}", Untrusted(error));
             }
+        }
+        for warning in &self.cache_warnings {
+            let _ = writeln!(text, "WARN  policy cache: {warning}");
         }
         let _ = writeln!(text, "Decision: {}", self.decision_text());
         text

@@ -323,3 +323,69 @@ fn a_ca_that_did_not_issue_the_certificate_is_refused() {
     protected[3] = ("tls.cacrt", fixture_b64("intermediate-ca.crt"));
     review(&protected).expect("the intermediate issued it");
 }
+
+/// A cache entry that fails its integrity check is reported with the check's result (text and
+/// JSON), once, and replaced: the next check has nothing to report.
+#[test]
+fn damaged_cache_entries_are_reported_in_the_check() {
+    let temp = tempfile::tempdir().expect("temp dir");
+    let module = temp.path().join("minimal.wasm");
+    let wasm = wat::parse_file(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../acr-policy/tests/fixtures/abi-doc-minimal.wat"
+    ))
+    .expect("WAT parses");
+    std::fs::write(&module, wasm).expect("write module");
+    let cache = temp.path().join("cache");
+    let config = PolicyConfig {
+        extra_modules: vec![module],
+        cache_dir: Some(cache.clone()),
+        ..PolicyConfig::default()
+    };
+    let review = deploy_review(&byoc("true", true));
+    let check = || {
+        PolicyChecker::new(&config)
+            .expect("engine starts")
+            .check(&review)
+    };
+
+    assert_eq!(check().cache_warnings, Vec::<String>::new());
+    let entry = std::fs::read_dir(&cache)
+        .expect("cache folder")
+        .map(|entry| entry.expect("entry").path())
+        .find(|path| {
+            path.extension()
+                .is_some_and(|extension| extension == "cwasm")
+        })
+        .expect("the module was cached");
+    let mut bytes = std::fs::read(&entry).expect("read entry");
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x55;
+    std::fs::write(&entry, bytes).expect("damage entry");
+
+    let damaged = check();
+    assert_eq!(
+        damaged.cache_warnings.len(),
+        1,
+        "{:?}",
+        damaged.cache_warnings
+    );
+    let warning = &damaged.cache_warnings[0];
+    assert!(
+        warning.contains(&format!(
+            "the policy cache entry {} failed its integrity check",
+            entry.display()
+        )),
+        "{warning}"
+    );
+    assert!(
+        damaged
+            .to_text()
+            .contains(&format!("WARN  policy cache: {warning}\nDecision: ")),
+        "{}",
+        damaged.to_text()
+    );
+    let json = serde_json::to_value(&damaged).expect("serialises");
+    assert_eq!(json["cacheWarnings"][0], warning.as_str());
+    assert_eq!(check().cache_warnings, Vec::<String>::new());
+}

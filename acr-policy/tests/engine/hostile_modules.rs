@@ -349,3 +349,70 @@ fn duplicate_metadata_is_refused() {
          section"
     );
 }
+
+/// `wasm` with a custom section `name` holding `data` appended.
+fn with_custom_section(mut wasm: Vec<u8>, name: &str, data: &[u8]) -> Vec<u8> {
+    fn leb128(mut value: usize, out: &mut Vec<u8>) {
+        loop {
+            let byte = (value & 0x7f) as u8;
+            value >>= 7;
+            if value == 0 {
+                out.push(byte);
+                return;
+            }
+            out.push(byte | 0x80);
+        }
+    }
+    let mut payload = Vec::new();
+    leb128(name.len(), &mut payload);
+    payload.extend_from_slice(name.as_bytes());
+    payload.extend_from_slice(data);
+    wasm.push(0);
+    leb128(payload.len(), &mut wasm);
+    wasm.extend_from_slice(&payload);
+    wasm
+}
+
+#[test]
+fn module_over_the_size_limit_is_refused_before_reading_it() {
+    let wasm = with_custom_section(
+        fixture_wasm("abi-doc-minimal.wat"),
+        "padding",
+        &vec![0; acr_policy::MAX_MODULE_BYTES],
+    );
+    let error = host().load("big.wasm", &wasm).expect_err("refused");
+    assert_eq!(error.limit(), Some(Limit::ModuleSize));
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "policy `big.wasm` was not loaded: the module is {} bytes, more than the module size \
+             limit of 16777216 bytes (limit `module size`)",
+            wasm.len()
+        )
+    );
+}
+
+#[test]
+fn metadata_over_the_size_limit_is_refused_before_parsing_it() {
+    let metadata = format!(
+        r#"{{"name":"big-metadata","version":"1","subjects":["connected-registry"],"description":"{}"}}"#,
+        "x".repeat(acr_policy::MAX_METADATA_BYTES)
+    );
+    let wasm = with_custom_section(
+        fixture_wasm("hostile/missing-metadata.wat"),
+        "acr.policy.metadata",
+        metadata.as_bytes(),
+    );
+    let error = host()
+        .load("big-metadata.wasm", &wasm)
+        .expect_err("refused");
+    assert_eq!(error.limit(), Some(Limit::MetadataSize));
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "policy `big-metadata.wasm` was not loaded: its `acr.policy.metadata` section is {} \
+             bytes, more than the metadata size limit of 65536 bytes (limit `metadata size`)",
+            metadata.len()
+        )
+    );
+}
