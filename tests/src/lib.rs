@@ -33,6 +33,20 @@ pub fn bin_path(name: &str) -> PathBuf {
     path
 }
 
+/// A path as text, for command-line arguments (test paths are UTF-8).
+pub fn path_text(path: &Path) -> &str {
+    path.to_str().expect("UTF-8 path")
+}
+
+/// Makes a FIFO at `path` with the real `mkfifo`.
+pub fn make_fifo(path: &Path) {
+    let made = Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .unwrap_or_else(|err| panic!("cannot run mkfifo: {err}"));
+    assert!(made.success(), "mkfifo {} failed", path.display());
+}
+
 /// A file under `tests/fixtures/`.
 pub fn fixture(relative: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -5,7 +5,7 @@
 //! re-run, delete keeping the data, the timeout exit code, status, and kubeconfig selection.
 
 use acr_tests::fake_api_server::{FakeApiServer, RecordedRequest, TOKEN, Workloads};
-use acr_tests::{Run, bin_path, fixture};
+use acr_tests::{Run, bin_path, fixture, path_text};
 use base64::Engine as _;
 use serde_json::{Value, json};
 use std::io::{Read as _, Write as _};
@@ -31,10 +31,6 @@ fn kubectl_acr_with_env(args: &[&str], env: &[(&str, &str)]) -> Run {
         command.env(key, value);
     }
     command.output().expect("run kubectl-acr").into()
-}
-
-fn path_text(path: &Path) -> &str {
-    path.to_str().expect("UTF-8 path")
 }
 
 fn b64(text: &str) -> String {

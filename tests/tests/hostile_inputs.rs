@@ -1,7 +1,7 @@
 //! Hostile and careless input through the built binaries: secrets never printed, every input
 //! read by the bounded reader (FIFOs and devices refused at once, sizes capped), errors said once.
 
-use acr_tests::{Run, bin_path};
+use acr_tests::{Run, bin_path, make_fifo, path_text};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -43,10 +43,6 @@ fn az_acr_ext(args: &[&str]) -> Run {
     )
 }
 
-fn text(path: &Path) -> &str {
-    path.to_str().expect("UTF-8 path")
-}
-
 const KEY: &str = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQCWgDcaZ+TTGUvH\nUbUR+fe+BWttdbPX/AutqvfQvu24rqJJIasBGABAnTCcq4PKQL4Rfrdzr+WjO+2h=\n-----END PRIVATE KEY-----\n";
 
 fn assert_no_secret(run: &Run, context: &str) {
@@ -70,11 +66,11 @@ fn a_private_key_or_password_in_the_wrong_place_is_never_printed() {
         "connected-registry",
         "protected-settings",
         "--connection-string-file",
-        text(&key_file),
+        path_text(&key_file),
         "--secret",
         "registry-tls",
         "--out",
-        text(&out),
+        path_text(&out),
     ]);
     assert_eq!(run.code, Some(1), "{}", run.stderr);
     assert_no_secret(&run, "--connection-string-file tls.key");
@@ -105,16 +101,10 @@ fn a_private_key_or_password_in_the_wrong_place_is_never_printed() {
 fn fifos_devices_and_endless_stdin_are_refused_at_once() {
     let dir = tempfile::tempdir().expect("tempdir");
     let fifo = dir.path().join("fifo");
-    assert!(
-        Command::new("mkfifo")
-            .arg(&fifo)
-            .status()
-            .expect("mkfifo")
-            .success()
-    );
+    make_fifo(&fifo);
     let out = dir.path().join("out.json");
     for input in [Path::new("/dev/zero"), fifo.as_path()] {
-        let input = text(input);
+        let input = path_text(input);
         let render = |flag: &str| {
             kubectl_acr(&[
                 "render",
@@ -140,7 +130,7 @@ fn fifos_devices_and_endless_stdin_are_refused_at_once() {
                     "--secret",
                     "registry-tls",
                     "--out",
-                    text(&out),
+                    path_text(&out),
                 ]),
             ),
         ];
@@ -180,7 +170,7 @@ fn deeply_nested_yaml_is_refused_before_parsing() {
         format!("policies: {}{}\n", "[".repeat(depth), "]".repeat(depth)),
     )
     .expect("write");
-    let run = kubectl_acr(&["policy", "list", "--policy-set", text(&set)]);
+    let run = kubectl_acr(&["policy", "list", "--policy-set", path_text(&set)]);
     assert_eq!(run.code, Some(1), "{}", run.stderr);
     assert!(
         run.stderr
@@ -223,13 +213,13 @@ fn deeply_nested_cert_manager_manifests_are_refused_before_parsing() {
     let run = kubectl_acr(&[
         "deploy",
         "--kubeconfig",
-        text(&kubeconfig),
+        path_text(&kubeconfig),
         "--config",
         "service.clusterIP=10.0.0.10",
         "--config-protected",
         "connectionString=ConnectedRegistryName=a;SyncTokenName=t;SyncTokenPassword=p;ParentGatewayEndpoint=h;ParentEndpointProtocol=https",
         "--cert-manager-manifests",
-        text(&manifests),
+        path_text(&manifests),
     ]);
     assert_eq!(run.code, Some(1), "{}", run.stderr);
     assert!(

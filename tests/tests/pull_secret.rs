@@ -7,7 +7,7 @@
 use acr_core::policy::sources::Sha256Digest;
 use acr_tests::fake_api_server::{FakeApiServer, MERGE_PATCH, RecordedRequest};
 use acr_tests::peers::DockerRegistry;
-use acr_tests::{Run, fixture, kubectl_acr_command, require_tool, run_with_stdin};
+use acr_tests::{Run, fixture, kubectl_acr_command, path_text, require_tool, run_with_stdin};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
@@ -28,10 +28,6 @@ fn kubectl_acr(args: &[&str], stdin: &[u8]) -> Run {
         kubectl_acr_command(Path::new(env!("CARGO_TARGET_TMPDIR"))).args(args),
         stdin,
     )
-}
-
-fn path_text(path: &Path) -> &str {
-    path.to_str().expect("UTF-8 path")
 }
 
 /// The docker config `kubectl create secret docker-registry` would write for these inputs.

@@ -1,17 +1,13 @@
 //! Output through the built binaries: a failed stdout write is an error, and files are written by
 //! the one writer (all or none, never over a device or FIFO, folders 0700 whatever the umask).
 
-use acr_tests::{Run, bin_path};
+use acr_tests::{Run, bin_path, make_fifo, path_text};
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
 const CONNECTION: &str = "connectionString=ConnectedRegistryName=edge;SyncTokenName=edge-sync;SyncTokenPassword=s3cret;ParentGatewayEndpoint=contoso.eastus.data.azurecr.io;ParentEndpointProtocol=https";
-
-fn text(path: &Path) -> &str {
-    path.to_str().expect("UTF-8 path")
-}
 
 fn kubectl_acr(args: &[&str], stdout: Stdio) -> Run {
     Command::new(bin_path("kubectl-acr"))
@@ -66,13 +62,7 @@ fn a_closed_pipe_is_not_an_error() {
 fn never_writes_over_a_device_or_fifo_even_with_force() {
     let dir = tempfile::tempdir().expect("tempdir");
     let fifo = dir.path().join("protected.json");
-    assert!(
-        Command::new("mkfifo")
-            .arg(&fifo)
-            .status()
-            .expect("mkfifo")
-            .success()
-    );
+    make_fifo(&fifo);
     let connection = dir.path().join("connection.txt");
     fs::write(&connection, &CONNECTION["connectionString=".len()..]).expect("write");
     for out in [Path::new("/dev/null"), fifo.as_path()] {
@@ -81,11 +71,11 @@ fn never_writes_over_a_device_or_fifo_even_with_force() {
                 "connected-registry",
                 "protected-settings",
                 "--connection-string-file",
-                text(&connection),
+                path_text(&connection),
                 "--secret",
                 "registry-tls",
                 "--out",
-                text(out),
+                path_text(out),
                 "--force",
             ])
             .output()
@@ -122,8 +112,8 @@ fn key_folders_are_0700_and_keys_0600_under_umask_000() {
         .args([
             "-c",
             "umask 000; exec \"$0\" cert generate --ip 10.0.0.10 --out-dir \"$1\"",
-            text(&bin_path("kubectl-acr")),
-            text(&out),
+            path_text(&bin_path("kubectl-acr")),
+            path_text(&out),
         ])
         .output()
         .expect("run sh")
@@ -155,7 +145,7 @@ fn a_dangling_symlink_among_the_outputs_writes_none_of_them() {
             "--ip",
             "10.0.0.10",
             "--out-dir",
-            text(dir.path()),
+            path_text(dir.path()),
         ];
         if force {
             args.push("--force");

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use acr_tests::fake_api_server::FakeApiServer;
 use acr_tests::peers::DockerRegistry;
 use acr_tests::token_server::{TokenServer, TokenService};
-use acr_tests::{Run, fixture, kubectl_acr_command, run_with_stdin};
+use acr_tests::{Run, fixture, kubectl_acr_command, path_text, run_with_stdin};
 use base64::Engine as _;
 use serde_json::{Value, json};
 
@@ -20,10 +20,6 @@ const PASSWORD: &str = "verify-password";
 const WRONG_PASSWORD: &str = "not-the-password-4711";
 const SERVICE: &str = "verify-registry";
 const ISSUER: &str = "verify-token-issuer";
-
-fn path_text(path: &Path) -> &str {
-    path.to_str().expect("UTF-8 path")
-}
 
 /// Runs `kubectl-acr ARGS` with `stdin` on standard input.
 fn kubectl_acr(args: &[&str], stdin: &str) -> Run {
