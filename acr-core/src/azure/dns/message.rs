@@ -1,23 +1,13 @@
-//! The DNS wire format (RFC 1035) for what the private-endpoint check asks: one question out
-//! with recursion desired, A, AAAA and CNAME answers back with names decompressed. Every read is
-//! bounds-checked, so a short or hostile answer is a [`MessageError`], never a panic.
+//! The DNS messages of the private-endpoint check, written and read by hickory-proto: one
+//! question out with recursion desired, A, AAAA and CNAME answers back with names
+//! decompressed. A short, malformed or hostile answer (a cut message, a compression-pointer loop,
+//! an overlong name, a bad record length) is a named [`MessageError`], never a panic.
 
 use std::net::IpAddr;
 
-const HEADER_LEN: usize = 12;
-const CLASS_IN: u16 = 1;
-const TYPE_A: u16 = 1;
-const TYPE_CNAME: u16 = 5;
-const TYPE_AAAA: u16 = 28;
-/// The QR bit: the message is a response.
-const FLAG_RESPONSE: u16 = 0x8000;
-/// The TC bit: the answer did not fit and was cut.
-const FLAG_TRUNCATED: u16 = 0x0200;
-/// The RD bit: recursion desired.
-const FLAG_RECURSION_DESIRED: u16 = 0x0100;
-/// A name on the wire is at most 255 bytes (RFC 1035 section 2.3.4).
-const MAX_NAME_WIRE_LEN: usize = 255;
-const MAX_LABEL_LEN: usize = 63;
+use hickory_proto::op::{Message, MessageType, OpCode, Query};
+use hickory_proto::rr::{self, Name, RData};
+use hickory_proto::serialize::binary::DecodeError;
 
 /// The record types the check asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,10 +17,10 @@ pub enum RecordType {
 }
 
 impl RecordType {
-    fn code(self) -> u16 {
+    fn wire(self) -> rr::RecordType {
         match self {
-            RecordType::A => TYPE_A,
-            RecordType::Aaaa => TYPE_AAAA,
+            RecordType::A => rr::RecordType::A,
+            RecordType::Aaaa => rr::RecordType::AAAA,
         }
     }
 }
@@ -89,226 +79,94 @@ impl Response {
     pub fn answers_query(&self, id: u16, name: &str, record_type: RecordType) -> bool {
         self.id == id
             && self.question.as_ref().is_some_and(|(asked, code)| {
-                asked.eq_ignore_ascii_case(name) && *code == record_type.code()
+                asked.eq_ignore_ascii_case(name.trim_end_matches('.'))
+                    && *code == u16::from(record_type.wire())
             })
     }
 }
 
 /// Why a DNS message could not be built or read.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum MessageError {
-    #[error("the message ends at byte {len} inside {what} (at byte {offset})")]
-    Truncated {
-        what: &'static str,
-        offset: usize,
-        len: usize,
-    },
-    #[error(
-        "the name compression pointer at byte {offset} points to byte {target}, not to an \
-         earlier name"
-    )]
-    BadPointer { offset: usize, target: usize },
-    #[error("the name at byte {offset} is longer than 255 bytes")]
-    NameTooLong { offset: usize },
-    #[error("the label at byte {offset} has the unknown type bits {bits:#04x}")]
-    BadLabelType { offset: usize, bits: u8 },
-    #[error("the {kind} record of {name} has {length} bytes of data, not {expected}")]
-    BadRecordLength {
-        kind: &'static str,
-        name: String,
-        length: usize,
-        expected: usize,
-    },
+    #[error("the message is not valid DNS: {0}")]
+    Malformed(#[source] DecodeError),
     #[error("the message is a query, not a response")]
     NotAResponse,
     #[error("`{name}` cannot be asked: {reason}")]
-    InvalidName { name: String, reason: &'static str },
+    InvalidName { name: String, reason: String },
 }
 
 /// A query for `name` and `record_type` with recursion desired.
 pub fn build_query(id: u16, name: &str, record_type: RecordType) -> Result<Vec<u8>, MessageError> {
-    let mut message = Vec::with_capacity(HEADER_LEN + name.len() + 6);
-    message.extend_from_slice(&id.to_be_bytes());
-    message.extend_from_slice(&FLAG_RECURSION_DESIRED.to_be_bytes());
-    // One question; no answer, authority or additional records.
-    message.extend_from_slice(&[0, 1, 0, 0, 0, 0, 0, 0]);
-    encode_name(name, &mut message)?;
-    message.extend_from_slice(&record_type.code().to_be_bytes());
-    message.extend_from_slice(&CLASS_IN.to_be_bytes());
-    Ok(message)
-}
-
-fn encode_name(name: &str, out: &mut Vec<u8>) -> Result<(), MessageError> {
-    let invalid = |reason| MessageError::InvalidName {
+    let invalid = |reason: String| MessageError::InvalidName {
         name: name.to_owned(),
         reason,
     };
-    let trimmed = name.strip_suffix('.').unwrap_or(name);
-    if trimmed.is_empty() {
-        return Err(invalid("it is empty"));
+    let relative = name.strip_suffix('.').unwrap_or(name);
+    if relative.is_empty() {
+        return Err(invalid("it is empty".to_owned()));
     }
-    let start = out.len();
-    for label in trimmed.split('.') {
-        if label.is_empty() {
-            return Err(invalid("it has an empty label"));
-        }
-        if label.len() > MAX_LABEL_LEN {
-            return Err(invalid("a label is longer than 63 bytes"));
-        }
-        out.push(u8::try_from(label.len()).map_err(|_| invalid("a label is too long"))?);
-        out.extend_from_slice(label.as_bytes());
-    }
-    out.push(0);
-    if out.len() - start > MAX_NAME_WIRE_LEN {
-        return Err(invalid("it is longer than 255 bytes"));
-    }
-    Ok(())
+    let mut wire_name = Name::from_ascii(relative).map_err(|error| invalid(error.to_string()))?;
+    wire_name.set_fqdn(true);
+    let mut message = Message::new(id, MessageType::Query, OpCode::Query);
+    message.metadata.recursion_desired = true;
+    message.add_query(Query::query(wire_name, record_type.wire()));
+    message.to_vec().map_err(|error| invalid(error.to_string()))
 }
 
 /// Reads a response, checking only its structure (the caller matches id and question).
-pub fn parse_response(message: &[u8]) -> Result<Response, MessageError> {
-    let mut reader = Reader { message, offset: 0 };
-    let id = reader.u16("the header")?;
-    let flags = reader.u16("the header")?;
-    let question_count = reader.u16("the header")?;
-    let answer_count = reader.u16("the header")?;
-    reader.u16("the header")?;
-    reader.u16("the header")?;
-    if flags & FLAG_RESPONSE == 0 {
+pub fn parse_response(bytes: &[u8]) -> Result<Response, MessageError> {
+    let message = Message::from_vec(bytes).map_err(MessageError::Malformed)?;
+    if message.metadata.message_type != MessageType::Response {
         return Err(MessageError::NotAResponse);
     }
-    let mut question = None;
-    for _ in 0..question_count {
-        let name = reader.name()?;
-        let code = reader.u16("a question")?;
-        reader.u16("a question")?;
-        question.get_or_insert((name, code));
-    }
-    let mut answers = Vec::with_capacity(usize::from(answer_count));
-    for _ in 0..answer_count {
-        answers.push(reader.record()?);
-    }
     Ok(Response {
-        id,
-        truncated: flags & FLAG_TRUNCATED != 0,
-        rcode: Rcode(u8::try_from(flags & 0x000F).unwrap_or_default()),
-        question,
-        answers,
+        id: message.metadata.id,
+        truncated: message.metadata.truncation,
+        rcode: Rcode(message.metadata.response_code.low()),
+        question: message
+            .queries
+            .first()
+            .map(|query| (plain_name(query.name()), u16::from(query.query_type()))),
+        answers: message
+            .answers
+            .iter()
+            .map(|record| Record {
+                name: plain_name(&record.name),
+                data: match &record.data {
+                    RData::A(address) => RecordData::Address(IpAddr::V4(address.0)),
+                    RData::AAAA(address) => RecordData::Address(IpAddr::V6(address.0)),
+                    RData::CNAME(target) => RecordData::Cname(plain_name(&target.0)),
+                    other => RecordData::Other(u16::from(other.record_type())),
+                },
+            })
+            .collect(),
     })
 }
 
-struct Reader<'a> {
-    message: &'a [u8],
-    offset: usize,
-}
-
-impl Reader<'_> {
-    fn take(&mut self, count: usize, what: &'static str) -> Result<&[u8], MessageError> {
-        let bytes = slice(self.message, self.offset, count, what)?;
-        self.offset += count;
-        Ok(bytes)
-    }
-
-    fn u16(&mut self, what: &'static str) -> Result<u16, MessageError> {
-        let bytes = self.take(2, what)?;
-        Ok(u16::from_be_bytes([bytes[0], bytes[1]]))
-    }
-
-    fn name(&mut self) -> Result<String, MessageError> {
-        let (name, next) = read_name(self.message, self.offset)?;
-        self.offset = next;
-        Ok(name)
-    }
-
-    fn record(&mut self) -> Result<Record, MessageError> {
-        let name = self.name()?;
-        let record_type = self.u16("a record")?;
-        self.take(6, "a record")?;
-        let length = usize::from(self.u16("a record")?);
-        let data_offset = self.offset;
-        let data = self.take(length, "record data")?;
-        let address_length = |kind, expected| MessageError::BadRecordLength {
-            kind,
-            name: name.clone(),
-            length,
-            expected,
-        };
-        let data = match record_type {
-            TYPE_A => {
-                let octets: [u8; 4] = data.try_into().map_err(|_| address_length("A", 4))?;
-                RecordData::Address(IpAddr::from(octets))
-            }
-            TYPE_AAAA => {
-                let octets: [u8; 16] = data.try_into().map_err(|_| address_length("AAAA", 16))?;
-                RecordData::Address(IpAddr::from(octets))
-            }
-            TYPE_CNAME => RecordData::Cname(read_name(self.message, data_offset)?.0),
-            other => RecordData::Other(other),
-        };
-        Ok(Record { name, data })
-    }
-}
-
-fn slice<'a>(
-    message: &'a [u8],
-    offset: usize,
-    count: usize,
-    what: &'static str,
-) -> Result<&'a [u8], MessageError> {
-    offset
-        .checked_add(count)
-        .and_then(|end| message.get(offset..end))
-        .ok_or(MessageError::Truncated {
-            what,
-            offset,
-            len: message.len(),
-        })
-}
-
-/// Reads the name at `start`, following compression pointers; returns it (lowercase, labels
-/// joined by dots, no trailing dot) and the offset after it where it started. A pointer must
-/// point before itself, so reading always ends.
-fn read_name(message: &[u8], start: usize) -> Result<(String, usize), MessageError> {
-    let mut labels: Vec<String> = Vec::new();
-    let mut offset = start;
-    let mut after_name = None;
-    let mut wire_len = 0;
-    loop {
-        let length = slice(message, offset, 1, "a name")?[0];
-        match length & 0xC0 {
-            0x00 if length == 0 => {
-                after_name.get_or_insert(offset + 1);
-                break;
-            }
-            0x00 => {
-                let count = usize::from(length);
-                wire_len += count + 1;
-                if wire_len + 1 > MAX_NAME_WIRE_LEN {
-                    return Err(MessageError::NameTooLong { offset: start });
-                }
-                let label = slice(message, offset + 1, count, "a label")?;
-                labels.push(String::from_utf8_lossy(label).to_ascii_lowercase());
-                offset += 1 + count;
-            }
-            0xC0 => {
-                let low = slice(message, offset + 1, 1, "a compression pointer")?[0];
-                let target = usize::from(length & 0x3F) << 8 | usize::from(low);
-                if target >= offset {
-                    return Err(MessageError::BadPointer { offset, target });
-                }
-                after_name.get_or_insert(offset + 2);
-                offset = target;
-            }
-            bits => return Err(MessageError::BadLabelType { offset, bits }),
-        }
-    }
-    Ok((labels.join("."), after_name.unwrap_or(start + 1)))
+/// A name as the check compares and prints it: ASCII (other bytes escaped), lowercase, without
+/// the trailing dot.
+fn plain_name(name: &Name) -> String {
+    let text = name.to_lowercase().to_ascii();
+    text.strip_suffix('.').unwrap_or(&text).to_owned()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    const TYPE_A: u16 = 1;
+    const TYPE_CNAME: u16 = 5;
+    const TYPE_AAAA: u16 = 28;
+
+    /// Whether `result` is the decoding error `expected` names.
+    fn malformed(
+        result: Result<Response, MessageError>,
+        expected: fn(&DecodeError) -> bool,
+    ) -> bool {
+        matches!(result, Err(MessageError::Malformed(ref error)) if expected(error))
+    }
 
     proptest! {
         /// Fuzzing: any answer, and a real answer with a byte changed or cut short, is read or
@@ -450,42 +308,32 @@ mod tests {
                 "a message cut at {len} bytes parsed"
             );
         }
-        assert_eq!(
-            parse_response(&message[..34]),
-            Err(MessageError::Truncated {
-                what: "a question",
-                offset: 34,
-                len: 34
-            })
-        );
+        assert!(malformed(parse_response(&message[..34]), |error| matches!(
+            error,
+            DecodeError::InsufficientBytes
+        )));
     }
 
     #[test]
     fn pointer_loops_and_forward_pointers_are_refused() {
         let mut message = header(0x80, 1, 0);
         message.extend_from_slice(&[0xC0, 12, 0, 1, 0, 1]);
-        assert_eq!(
-            parse_response(&message),
-            Err(MessageError::BadPointer {
-                offset: 12,
-                target: 12
-            })
-        );
+        assert!(malformed(parse_response(&message), |error| matches!(
+            error,
+            DecodeError::PointerNotPriorToLabel { idx: 12, ptr: 12 }
+        )));
         let mut message = header(0x80, 1, 0);
         message.extend_from_slice(&[0xC0, 40, 0, 1, 0, 1]);
-        assert!(matches!(
-            parse_response(&message),
-            Err(MessageError::BadPointer { target: 40, .. })
-        ));
+        assert!(malformed(parse_response(&message), |error| matches!(
+            error,
+            DecodeError::PointerNotPriorToLabel { ptr: 40, .. }
+        )));
         let mut message = header(0x80, 1, 0);
         message.extend_from_slice(&[0x80, 1, 0, 1, 0, 1]);
-        assert_eq!(
-            parse_response(&message),
-            Err(MessageError::BadLabelType {
-                offset: 12,
-                bits: 0x80
-            })
-        );
+        assert!(malformed(parse_response(&message), |error| matches!(
+            error,
+            DecodeError::UnrecognizedLabelCode(_)
+        )));
     }
 
     #[test]
@@ -497,21 +345,50 @@ mod tests {
         }
         message.push(0);
         message.extend_from_slice(&[0, 1, 0, 1]);
-        assert_eq!(
-            parse_response(&message),
-            Err(MessageError::NameTooLong { offset: 12 })
-        );
+        assert!(malformed(parse_response(&message), |error| matches!(
+            error,
+            DecodeError::DomainNameTooLong(_)
+        )));
         let mut message = header(0x80, 0, 1);
         record(&mut message, b"\x01a\x00", TYPE_A, &[10, 0, 0]);
-        assert_eq!(
-            parse_response(&message).expect_err("3-byte A").to_string(),
-            "the A record of a has 3 bytes of data, not 4"
+        let error = parse_response(&message).expect_err("3-byte A");
+        assert!(
+            error
+                .to_string()
+                .starts_with("the message is not valid DNS"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn control_bytes_in_names_come_out_escaped() {
+        let mut message = header(0x80, 0, 1);
+        record(
+            &mut message,
+            b"\x04a\x1b[2\x00",
+            TYPE_CNAME,
+            b"\x03b\nc\x00",
+        );
+        let response = parse_response(&message).expect("parse");
+        let Record { name, data } = &response.answers[0];
+        let RecordData::Cname(target) = data else {
+            panic!("{data:?}");
+        };
+        for text in [name, target] {
+            assert!(!text.chars().any(char::is_control), "{text:?}");
+        }
+        assert!(
+            target.starts_with("b\\") && target.ends_with('c'),
+            "{target:?}"
         );
     }
 
     #[test]
     fn queries_are_not_taken_for_answers() {
         let query = build_query(7, "a.b", RecordType::A).expect("query");
-        assert_eq!(parse_response(&query), Err(MessageError::NotAResponse));
+        assert!(matches!(
+            parse_response(&query),
+            Err(MessageError::NotAResponse)
+        ));
     }
 }
