@@ -1,7 +1,10 @@
 //! The one bounded reader for every input file: regular files only (a FIFO, a device or a folder
 //! is refused at once, never read), at most a cap per kind of input, and YAML nesting bounded
 //! before a parser sees it, so that no input can hang a command or exhaust its memory. Refusals
-//! say what the file is or which cap it passed; callers name the file.
+//! say what the file is or which cap it passed; callers name the file. JSON is read through [`json`],
+//! which refuses a key given twice.
+
+pub mod json;
 
 use std::fs::OpenOptions;
 use std::io::{self, Read};

@@ -383,6 +383,29 @@ fn policy_check_allows_a_sound_configuration_and_speaks_sarif() {
 }
 
 #[test]
+fn a_review_giving_a_key_twice_at_any_depth_is_refused_by_name() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let review = dir.path().join("review.json");
+    fs::write(
+        &review,
+        r#"{"apiVersion":"acr.policy/v1","operation":"deploy","subject":"connected-registry",
+            "object":{"service.clusterIP":"10.0.0.1","cert-manager.enabled":false,
+                      "protected":{},"service.clusterIP":"10.0.0.99"}}"#,
+    )
+    .expect("write review");
+    let result = kubectl_acr(&["policy", "check", "--input", path_arg(&review)]);
+    assert_eq!(result.code, Some(1), "{result:?}");
+    assert!(
+        result.stderr.contains(
+            "the key \"service.clusterIP\" is given twice in the object at \"/object\" at line 3"
+        ),
+        "{}",
+        result.stderr
+    );
+    assert!(result.stdout.is_empty(), "{}", result.stdout);
+}
+
+#[test]
 fn policy_check_reads_a_review_file_and_az_engine_exits_3_too() {
     let dir = tempfile::tempdir().expect("tempdir");
     let review = dir.path().join("review.json");

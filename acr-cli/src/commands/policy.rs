@@ -129,7 +129,7 @@ impl CheckArgs {
     fn review(&self) -> anyhow::Result<Review> {
         if let Some(path) = &self.input {
             let bytes = read_input(path, InputKind::Document)?;
-            return serde_json::from_slice(&bytes)
+            return acr_io::json::from_slice(&bytes)
                 .with_context(|| format!("{} is not a policy review (JSON)", path.display()));
         }
         let settings = self.settings.resolve()?;
@@ -521,7 +521,7 @@ impl TestArgs {
         }
         let metadata_path = self.dir.join("metadata.json");
         let metadata: serde_json::Value =
-            serde_json::from_slice(&read_input(&metadata_path, InputKind::Document)?)
+            acr_io::json::from_slice(&read_input(&metadata_path, InputKind::Document)?)
                 .with_context(|| format!("{} is not JSON", metadata_path.display()))?;
         let name = metadata["name"]
             .as_str()

@@ -107,7 +107,7 @@ pub fn run_fixtures(
             .unwrap_or_default();
         let text = acr_io::read(&path, acr_io::InputKind::Document)
             .map_err(|source| read_error(&path, source))?;
-        let problem = match serde_json::from_slice::<Fixture>(&text) {
+        let problem = match acr_io::json::from_slice::<Fixture>(&text) {
             Err(error) => Some(format!("not a fixture ({{review, verdict}}): {error}")),
             Ok(fixture) => compare(&fixture.verdict, policy.evaluate(&fixture.review).outcome),
         };

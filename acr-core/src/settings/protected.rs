@@ -4,10 +4,9 @@ use super::SettingsError;
 use crate::secret::{SecretString, ValueShape};
 use crate::tls::pem::{LENIENT_BASE64, PemBlock, parse_blocks};
 use base64::Engine as _;
-use serde::de::{Deserialize, Deserializer, Error as _, MapAccess, Visitor};
 use std::fmt;
 
-/// Reads a protected settings file into `(key, value)` pairs in file order.
+/// Reads a protected settings file into `(key, value)` pairs, a key given twice refused.
 ///
 /// Accepts what Windows editors and shells produce (a UTF-8 byte order mark, CRLF line ends) and
 /// explains the usual mistakes: unexpanded shell variables, curly quotes, UTF-16 files.
@@ -41,8 +40,8 @@ pub fn parse_protected_json(
             ),
         });
     }
-    let Members(members) =
-        serde_json::from_str(text).map_err(|err| SettingsError::ProtectedFileShape {
+    let members: serde_json::Map<String, serde_json::Value> = acr_io::json::from_str(text)
+        .map_err(|err| SettingsError::ProtectedFileShape {
             origin: origin.to_owned(),
             detail: json_message(&err),
         })?;
@@ -246,37 +245,6 @@ pub(super) fn subdomain_problem(name: &str) -> Option<NameProblem> {
     }
 }
 
-/// The members of a JSON object in file order, a key given twice refused rather than the last
-/// one silently winning.
-struct Members(Vec<(String, serde_json::Value)>);
-
-impl<'de> Deserialize<'de> for Members {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_map(MembersVisitor)
-    }
-}
-
-struct MembersVisitor;
-
-impl<'de> Visitor<'de> for MembersVisitor {
-    type Value = Members;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON object")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Members, A::Error> {
-        let mut members: Vec<(String, serde_json::Value)> = Vec::new();
-        while let Some((key, value)) = map.next_entry::<String, serde_json::Value>()? {
-            if members.iter().any(|(existing, _)| *existing == key) {
-                return Err(A::Error::custom(format_args!("{key} is given twice")));
-            }
-            members.push((key, value));
-        }
-        Ok(Members(members))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -350,7 +318,7 @@ mod tests {
         let sample = "{\"tls.secret\": \"a\", \"connectionString\": \"x\", \"tls.secret\": \"b\"}";
         assert_eq!(
             error_of(parse_protected_json("p.json", sample.as_bytes())),
-            "p.json: tls.secret is given twice"
+            "p.json: the key \"tls.secret\" is given twice in the top-level object"
         );
     }
 

@@ -77,7 +77,7 @@ pub fn load_certificates(input: &[u8]) -> Result<LoadedCertificates, TlsError> {
     // Manifests first: a Secret's stringData holds PEM too.
     if text.trim_start().starts_with('{') {
         let document: Map<String, Value> =
-            serde_json::from_str(text).map_err(|err| TlsError::InvalidDocument {
+            acr_io::json::from_str(text).map_err(|err| TlsError::InvalidDocument {
                 format: "JSON",
                 reason: err.to_string(),
             })?;
