@@ -10,6 +10,7 @@
 //! tool's choices, not documented by Microsoft.
 
 mod cert_manager;
+mod gitops;
 mod labels;
 mod namespace;
 mod output;
@@ -22,6 +23,10 @@ mod trust;
 pub use cert_manager::{
     CA_CERTIFICATE_NAME, CA_ISSUER_NAME, CERT_MANAGER_API_VERSION, PlannedServingCertificate,
     SELF_SIGNED_ISSUER_NAME, SERVING_CERTIFICATE_NAME,
+};
+pub use gitops::{
+    CERT_MANAGER_LAYER, EXTERNAL_SECRET_API_VERSION, FolderFile, GitOpsFolder, RemoteKey,
+    SecretForm, StoreKind,
 };
 pub use labels::{
     COMPONENT_LABEL, Component, FIELD_MANAGER, INSTANCE_LABEL, MANAGED_BY, MANAGED_BY_LABEL,

@@ -30,13 +30,7 @@ impl Plan {
     pub fn to_yaml(&self, display: SecretDisplay) -> String {
         self.objects
             .iter()
-            .map(|object| {
-                serde_yaml_ng::to_string(&OrderedKeys {
-                    value: &object.displayed(display),
-                    top_level: true,
-                })
-                .expect("JSON values with string keys always serialise to YAML")
-            })
+            .map(|object| manifest_yaml(&object.displayed(display)))
             .collect::<Vec<_>>()
             .join("---\n")
     }
@@ -50,6 +44,15 @@ impl Plan {
             .collect();
         json!({ "apiVersion": "v1", "kind": "List", "items": items })
     }
+}
+
+/// One manifest as a YAML document, keys in the order described in the module documentation.
+pub(super) fn manifest_yaml(manifest: &Value) -> String {
+    serde_yaml_ng::to_string(&OrderedKeys {
+        value: manifest,
+        top_level: true,
+    })
+    .expect("JSON values with string keys always serialise to YAML")
 }
 
 impl PlannedObject {

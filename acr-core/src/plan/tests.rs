@@ -690,3 +690,183 @@ fn options_are_checked() {
     let plan = render(&cert_manager_install(), &digest).expect("a digest pins the image");
     assert_eq!(plan.objects[1].namespace.as_deref(), Some("edge-registry"));
 }
+
+fn folder_file<'a>(folder: &'a GitOpsFolder, path: &str) -> &'a FolderFile {
+    folder
+        .files
+        .iter()
+        .find(|file| file.path == std::path::Path::new(path))
+        .unwrap_or_else(|| panic!("no {path} in {:?}", folder.files))
+}
+
+#[test]
+fn a_gitops_folder_has_one_file_per_object_and_keeps_secrets_out_of_git() {
+    let plan = plan_of(&byoc(&[], true));
+    let folder = GitOpsFolder::new(&plan, None, &SecretForm::File);
+    let kustomization: Value =
+        serde_yaml_ng::from_str(&folder_file(&folder, "kustomization.yaml").contents)
+            .expect("YAML");
+    let resources: Vec<&str> = kustomization["resources"]
+        .as_array()
+        .expect("resources")
+        .iter()
+        .map(|name| name.as_str().expect("string"))
+        .collect();
+    assert_eq!(resources.len(), plan.objects.len());
+    for (object, resource) in plan.objects.iter().zip(&resources) {
+        let file = folder_file(&folder, resource);
+        let manifest: Value = serde_yaml_ng::from_str(&file.contents).expect("YAML");
+        assert_eq!(manifest, object.manifest, "{resource}");
+        let expected_mode = if object.holds_secret {
+            crate::fsio::FileMode::Secret
+        } else {
+            crate::fsio::FileMode::Public
+        };
+        assert_eq!(file.mode, expected_mode, "{resource}");
+    }
+    let secret_files: Vec<String> = folder
+        .secret_files()
+        .map(|path| path.display().to_string())
+        .collect();
+    assert_eq!(
+        secret_files,
+        [
+            "secret-connected-registry-connection.yaml",
+            "secret-connected-registry-tls.yaml"
+        ]
+    );
+    let gitignore = &folder_file(&folder, ".gitignore").contents;
+    for name in &secret_files {
+        assert!(
+            gitignore.lines().any(|line| line == format!("/{name}")),
+            "{gitignore}"
+        );
+    }
+    for file in folder
+        .files
+        .iter()
+        .filter(|file| file.mode != crate::fsio::FileMode::Secret)
+    {
+        assert!(
+            !file.contents.contains(&b64(&connection())),
+            "{:?}",
+            file.path
+        );
+        assert!(!file.contents.contains(KEY_BODY), "{:?}", file.path);
+    }
+}
+
+#[test]
+fn cert_manager_gets_its_own_layer_listed_first() {
+    let plan = plan_of(&cert_manager_install());
+    let release = plan_of(&byoc(&["trustDistribution.enabled=false"], false)).objects[..2].to_vec();
+    let folder = GitOpsFolder::new(&plan, Some(&release), &SecretForm::File);
+    let top: Value = serde_yaml_ng::from_str(&folder_file(&folder, "kustomization.yaml").contents)
+        .expect("YAML");
+    assert_eq!(top["resources"][0], CERT_MANAGER_LAYER);
+    let layer: Value =
+        serde_yaml_ng::from_str(&folder_file(&folder, "cert-manager/kustomization.yaml").contents)
+            .expect("YAML");
+    assert_eq!(layer["resources"], serde_json::json!(["cert-manager.yaml"]));
+    let documents = folder_file(&folder, "cert-manager/cert-manager.yaml")
+        .contents
+        .split("---\n")
+        .count();
+    assert_eq!(documents, release.len());
+}
+
+#[test]
+fn external_secrets_hold_no_value_and_name_the_keys_to_create() {
+    let plan = plan_of(&byoc(&["trustDistribution.enabled=false"], false));
+    let folder = GitOpsFolder::new(
+        &plan,
+        None,
+        &SecretForm::ExternalSecret {
+            store: "vault".to_owned(),
+            store_kind: StoreKind::SecretStore,
+        },
+    );
+    assert_eq!(folder.secret_files().count(), 0);
+    for file in &folder.files {
+        assert!(
+            !file.contents.contains(&b64(&connection())),
+            "{:?}",
+            file.path
+        );
+        assert!(!file.contents.contains(PASSWORD), "{:?}", file.path);
+        assert!(!file.contents.contains(&b64(&key_pem())), "{:?}", file.path);
+    }
+    let external: Value = serde_yaml_ng::from_str(
+        &folder_file(&folder, "externalsecret-connected-registry-connection.yaml").contents,
+    )
+    .expect("YAML");
+    assert_eq!(external["apiVersion"], EXTERNAL_SECRET_API_VERSION);
+    assert_eq!(
+        external["spec"]["secretStoreRef"],
+        serde_json::json!({"name": "vault", "kind": "SecretStore"})
+    );
+    assert_eq!(
+        external["spec"]["data"],
+        serde_json::json!([{
+            "secretKey": CONNECTION_STRING_KEY,
+            "remoteRef": {"key": "connected-registry-connection-acr-registry-connection-string"}
+        }])
+    );
+    let tls = manifest(&plan, "Secret", TLS_SECRET_NAME);
+    let external_tls: Value = serde_yaml_ng::from_str(
+        &folder_file(&folder, "externalsecret-connected-registry-tls.yaml").contents,
+    )
+    .expect("YAML");
+    assert_eq!(
+        external_tls["spec"]["target"]["template"]["type"],
+        tls["type"]
+    );
+    assert_eq!(
+        external_tls["metadata"]["labels"],
+        tls["metadata"]["labels"]
+    );
+    let remote: Vec<&str> = folder
+        .remote_keys
+        .iter()
+        .map(|key| key.remote_key.as_str())
+        .collect();
+    assert_eq!(
+        remote,
+        [
+            "connected-registry-connection-acr-registry-connection-string",
+            "connected-registry-tls-tls-crt",
+            "connected-registry-tls-tls-key"
+        ]
+    );
+}
+
+#[test]
+fn a_gitops_folder_is_written_all_or_nothing_and_not_over_an_earlier_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("site-a");
+    let folder = GitOpsFolder::new(
+        &plan_of(&byoc(&["trustDistribution.enabled=false"], false)),
+        None,
+        &SecretForm::File,
+    );
+    folder
+        .write(&out, crate::fsio::Overwrite::Refuse)
+        .expect("first write");
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = |name: &str| {
+        std::fs::metadata(out.join(name))
+            .expect("written")
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    assert_eq!(mode("secret-connected-registry-tls.yaml"), 0o600);
+    assert_eq!(mode("deployment-connected-registry.yaml"), 0o644);
+    let error = folder
+        .write(&out, crate::fsio::Overwrite::Refuse)
+        .expect_err("second write");
+    assert!(error.to_string().contains("--force"), "{error}");
+    folder
+        .write(&out, crate::fsio::Overwrite::Replace)
+        .expect("forced");
+}

@@ -1,14 +1,11 @@
 //! `deploy`: preflight reads, the policy pre-check with what they found, then server-side apply
 //! of the plan (cert-manager first when it is installed), and optionally the rollout.
 
-use super::render::{ManifestFormat, PlanArgs, RenderArgs};
+use super::render::{ManifestFormat, PlanArgs, RenderArgs, SecretsArg, StoreKindArg};
 use acr_cli::commands::parse_duration;
 use acr_cli::commands::policy::{ToolIdentity, policy_gate};
 use acr_cli::{Outcome, Status};
-use acr_core::cluster::{
-    CERT_MANAGER_RELEASE_URL, CertManagerManifests, Cluster, ClusterError, DeployOptions,
-    KubeconfigSelection, Progress,
-};
+use acr_core::cluster::{Cluster, ClusterError, DeployOptions, KubeconfigSelection, Progress};
 use acr_core::plan::{self, SecretDisplay};
 use acr_core::policy::{Operation, connected_registry_review};
 use acr_core::settings::TlsSource;
@@ -80,10 +77,6 @@ pub struct DeployArgs {
     /// without it such a conflict stops the deploy, naming the fields and their managers.
     #[arg(long)]
     pub force_conflicts: bool,
-    /// cert-manager's release manifests (cert-manager.yaml) for cert-manager.install=true on
-    /// air-gapped clusters; without it the pinned release is downloaded and its SHA-256 checked.
-    #[arg(long, value_name = "FILE")]
-    pub cert_manager_manifests: Option<PathBuf>,
 }
 
 impl DeployArgs {
@@ -93,6 +86,11 @@ impl DeployArgs {
                 plan: self.plan.clone(),
                 output: self.output.unwrap_or(ManifestFormat::Yaml),
                 show_secrets: self.show_secrets,
+                out_dir: None,
+                secrets: SecretsArg::File,
+                secret_store: None,
+                secret_store_kind: StoreKindArg::ClusterSecretStore,
+                force: false,
             }
             .run(tool);
         }
@@ -101,7 +99,7 @@ impl DeployArgs {
         let planned = plan::render(&settings, &options)?;
         let checker = self.plan.policy.checker()?;
         let cert_manager = match &settings.tls_source {
-            TlsSource::CertManagerInstall => Some(self.cert_manager_manifests()?),
+            TlsSource::CertManagerInstall => Some(self.plan.cert_manager_manifests()?),
             _ => None,
         };
         let cluster = self.cluster.connect()?;
@@ -172,28 +170,6 @@ impl DeployArgs {
             stderr: Some(summary),
             status: Status::Success,
         })
-    }
-
-    fn cert_manager_manifests(&self) -> anyhow::Result<CertManagerManifests> {
-        match &self.cert_manager_manifests {
-            Some(path) => {
-                let bytes = acr_io::read(path, acr_io::InputKind::Manifests)
-                    .with_context(|| format!("cannot read {}", path.display()))?;
-                acr_io::check_nesting(&bytes)
-                    .with_context(|| format!("{} is not valid YAML", path.display()))?;
-                Ok(CertManagerManifests::parse(
-                    &path.display().to_string(),
-                    &bytes,
-                )?)
-            }
-            None => CertManagerManifests::download_pinned().with_context(|| {
-                format!(
-                    "cert-manager.install=true needs cert-manager's manifests; on a cluster \
-                     without internet access download {CERT_MANAGER_RELEASE_URL} elsewhere and \
-                     pass it with --cert-manager-manifests FILE"
-                )
-            }),
-        }
     }
 }
 

@@ -1,10 +1,16 @@
-//! `render`: the policy pre-check, then the manifests a deploy would apply, for GitOps.
+//! `render`: the policy pre-check, then the manifests a deploy would apply, for GitOps: printed,
+//! or written as a kustomize-ready folder (`--out-dir`).
 
 use acr_cli::commands::config::SettingsArgs;
 use acr_cli::commands::policy::{PolicyArgs, ToolIdentity, policy_gate};
 use acr_cli::{Outcome, Status};
-use acr_core::plan::{self, PlanOptions, SecretDisplay};
+use acr_core::cluster::{CERT_MANAGER_RELEASE_URL, CERT_MANAGER_VERSION, CertManagerManifests};
+use acr_core::fsio::Overwrite;
+use acr_core::plan::{self, GitOpsFolder, PlanOptions, SecretDisplay, SecretForm, StoreKind};
 use acr_core::policy::{Operation, connected_registry_review};
+use acr_core::settings::{ConnectedRegistrySettings, TlsSource};
+use anyhow::Context as _;
+use std::path::{Path, PathBuf};
 use time::OffsetDateTime;
 
 /// Manifest output formats.
@@ -36,6 +42,10 @@ pub struct PlanArgs {
     pub containerd_certs_dir: String,
     #[command(flatten)]
     pub policy: PolicyArgs,
+    /// cert-manager's release manifests (cert-manager.yaml) for cert-manager.install=true on
+    /// air-gapped clusters; without it the pinned release is downloaded and its SHA-256 checked.
+    #[arg(long, value_name = "FILE")]
+    pub cert_manager_manifests: Option<PathBuf>,
 }
 
 impl PlanArgs {
@@ -45,6 +55,29 @@ impl PlanArgs {
             image: self.image.clone(),
             trust_distribution_image: self.trust_image.clone(),
             containerd_certs_dir: self.containerd_certs_dir.clone(),
+        }
+    }
+
+    /// cert-manager's release manifests: the file given, else the pinned release downloaded.
+    pub(crate) fn cert_manager_manifests(&self) -> anyhow::Result<CertManagerManifests> {
+        match &self.cert_manager_manifests {
+            Some(path) => {
+                let bytes = acr_io::read(path, acr_io::InputKind::Manifests)
+                    .with_context(|| format!("cannot read {}", path.display()))?;
+                acr_io::check_nesting(&bytes)
+                    .with_context(|| format!("{} is not valid YAML", path.display()))?;
+                Ok(CertManagerManifests::parse(
+                    &path.display().to_string(),
+                    &bytes,
+                )?)
+            }
+            None => CertManagerManifests::download_pinned().with_context(|| {
+                format!(
+                    "cert-manager.install=true needs cert-manager's manifests; on a cluster \
+                     without internet access download {CERT_MANAGER_RELEASE_URL} elsewhere and \
+                     pass it with --cert-manager-manifests FILE"
+                )
+            }),
         }
     }
 }
@@ -58,8 +91,56 @@ pub struct RenderArgs {
     #[arg(short = 'o', long = "output", value_enum, default_value = "yaml")]
     pub output: ManifestFormat,
     /// Print Secret values instead of redacting them (needed to apply the output as is).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "out_dir")]
     pub show_secrets: bool,
+    /// Write a kustomize-ready folder instead of printing: one file per object, a
+    /// kustomization.yaml, cert-manager's release as its own layer when the method installs it,
+    /// and Secrets as --secrets says.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+    /// How --out-dir writes Secrets: file (with their values, mode 0600, listed in the
+    /// .gitignore written beside them) or external-secret (an ExternalSecret reading the values
+    /// from --secret-store; no value on disk).
+    #[arg(
+        long,
+        value_enum,
+        value_name = "FORM",
+        default_value = "file",
+        requires = "out_dir"
+    )]
+    pub secrets: SecretsArg,
+    /// The External Secrets Operator store the ExternalSecrets read from.
+    #[arg(
+        long,
+        value_name = "NAME",
+        required_if_eq("secrets", "external-secret")
+    )]
+    pub secret_store: Option<String>,
+    /// Whether --secret-store names a ClusterSecretStore or a namespaced SecretStore.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "KIND",
+        default_value = "cluster-secret-store"
+    )]
+    pub secret_store_kind: StoreKindArg,
+    /// Replace files of an earlier render in --out-dir.
+    #[arg(long, requires = "out_dir")]
+    pub force: bool,
+}
+
+/// How `render --out-dir` writes Secrets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SecretsArg {
+    File,
+    ExternalSecret,
+}
+
+/// The kind of External Secrets Operator store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StoreKindArg {
+    ClusterSecretStore,
+    SecretStore,
 }
 
 impl RenderArgs {
@@ -77,6 +158,17 @@ impl RenderArgs {
             Err(refused) => return Ok(refused),
         };
         let rendered = plan::render(&settings, &self.plan.options())?;
+        if let Some(dir) = &self.out_dir {
+            return self.write_folder(dir, &settings, &rendered, verdicts);
+        }
+        let mut stderr = verdicts.trim_end().to_owned();
+        if matches!(settings.tls_source, TlsSource::CertManagerInstall) {
+            stderr.push_str(&format!(
+                "\nnote: with cert-manager.install=true deploy also installs cert-manager \
+                 {CERT_MANAGER_VERSION}, which this output leaves out; render --out-dir adds it \
+                 as its own layer"
+            ));
+        }
         let display = if self.show_secrets {
             SecretDisplay::Shown
         } else {
@@ -92,7 +184,77 @@ impl RenderArgs {
         };
         Ok(Outcome {
             stdout,
-            stderr: Some(verdicts.trim_end().to_owned()),
+            stderr: Some(stderr.trim_start().to_owned()),
+            status: Status::Success,
+        })
+    }
+
+    /// `--out-dir`: the folder written all or nothing; its files listed on stdout, what to do
+    /// about Secrets on stderr.
+    fn write_folder(
+        &self,
+        dir: &Path,
+        settings: &ConnectedRegistrySettings,
+        rendered: &plan::Plan,
+        verdicts: String,
+    ) -> anyhow::Result<Outcome> {
+        let cert_manager = match settings.tls_source {
+            TlsSource::CertManagerInstall => Some(self.plan.cert_manager_manifests()?),
+            _ => None,
+        };
+        let secrets = match (self.secrets, &self.secret_store) {
+            (SecretsArg::ExternalSecret, Some(store)) => SecretForm::ExternalSecret {
+                store: store.clone(),
+                store_kind: match self.secret_store_kind {
+                    StoreKindArg::ClusterSecretStore => StoreKind::ClusterSecretStore,
+                    StoreKindArg::SecretStore => StoreKind::SecretStore,
+                },
+            },
+            _ => SecretForm::File,
+        };
+        let folder = GitOpsFolder::new(
+            rendered,
+            cert_manager
+                .as_ref()
+                .map(|manifests| manifests.objects.as_slice()),
+            &secrets,
+        );
+        let overwrite = if self.force {
+            Overwrite::Replace
+        } else {
+            Overwrite::Refuse
+        };
+        folder
+            .write(dir, overwrite)
+            .with_context(|| format!("cannot write the folder {}", dir.display()))?;
+        let stdout: String = folder
+            .files
+            .iter()
+            .map(|file| format!("{}\n", dir.join(&file.path).display()))
+            .collect();
+        let mut stderr = verdicts.trim_end().to_owned();
+        let secret_files: Vec<String> = folder
+            .secret_files()
+            .map(|path| path.display().to_string())
+            .collect();
+        if !secret_files.is_empty() {
+            stderr.push_str(&format!(
+                "\nSecret values are in {} (mode 0600, listed in {}): keep them out of git",
+                secret_files.join(", "),
+                dir.join(".gitignore").display()
+            ));
+        }
+        if let SecretForm::ExternalSecret { store, .. } = &secrets {
+            for key in &folder.remote_keys {
+                stderr.push_str(&format!(
+                    "\ncreate {} in the secret store {store}: the {} of Secret {}",
+                    key.remote_key, key.key, key.secret
+                ));
+            }
+        }
+        Ok(Outcome {
+            stdout,
+            stderr: Some(stderr.trim_start().to_owned()),
             status: Status::Success,
         })
     }
