@@ -488,7 +488,15 @@ fn render_prints_verdicts_on_stderr_and_manifests_on_stdout() {
         result.stderr
     );
     assert!(
-        result.stderr.ends_with("Decision: allowed\n"),
+        result.stderr.contains("Decision: allowed\nnote: with cert-manager.install=true deploy also installs cert-manager v"),
+        "{}",
+        result.stderr
+    );
+    assert!(
+        result
+            .stderr
+            .trim_end()
+            .ends_with("render --out-dir adds it as its own layer"),
         "{}",
         result.stderr
     );
