@@ -2,6 +2,7 @@
 //! formats, the commands both binaries offer, and the mapping from outcomes to exit codes.
 
 pub mod commands;
+pub mod flags;
 pub mod output;
 pub mod process;
 

@@ -100,6 +100,6 @@ mod tests {
     #[test]
     fn command_line_definition_is_consistent() {
         use clap::CommandFactory as _;
-        Cli::command().debug_assert();
+        acr_cli::flags::kubectl_booleans(Cli::command()).debug_assert();
     }
 }

@@ -3,10 +3,9 @@
 
 mod cli;
 
-use clap::Parser as _;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
+    let cli: cli::Cli = acr_cli::flags::parse();
     acr_cli::run_main(|| cli.run())
 }

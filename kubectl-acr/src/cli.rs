@@ -81,7 +81,7 @@ impl Cli {
                 OutputFormat::Text,
             ),
             Command::Complete { words } => Ok(Outcome::success(crate::complete::complete(
-                Cli::command(),
+                acr_cli::flags::kubectl_booleans(Cli::command()),
                 words,
             ))),
         }
@@ -94,6 +94,6 @@ mod tests {
 
     #[test]
     fn command_line_definition_is_consistent() {
-        Cli::command().debug_assert();
+        acr_cli::flags::kubectl_booleans(Cli::command()).debug_assert();
     }
 }

@@ -1,7 +1,15 @@
 //! Shell completion through kubectl: `kubectl_complete-acr` runs `kubectl-acr __complete ARGS`,
-//! which answers in cobra's protocol (one candidate a line, then `:DIRECTIVE`).
+//! which answers in cobra's protocol (one candidate a line, then `:DIRECTIVE`). Subcommands,
+//! flags and their fixed values come from the clap definition; `--context` from the kubeconfig,
+//! `--namespace` from the cluster, asked for at most [`CLUSTER_TIMEOUT`].
 
+use acr_core::cluster::{Cluster, KubeconfigSelection};
 use clap::Command;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// How long completion waits for the cluster's namespaces before offering none.
+const CLUSTER_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Cobra's directive: complete only from the candidates given.
 const NO_FILE_COMPLETION: u8 = 4;
@@ -18,6 +26,7 @@ pub fn complete(root: Command, words: &[String]) -> String {
     };
     let mut command = &root;
     let mut pending_value_of: Option<&clap::Arg> = None;
+    let selection = cluster_selection(before);
     for word in before {
         if pending_value_of.take().is_some() {
             continue;
@@ -33,7 +42,11 @@ pub fn complete(root: Command, words: &[String]) -> String {
         }
     }
 
-    let (candidates, directive) = if let Some(arg) = pending_value_of {
+    let (candidates, directive) = if let Some(arg) = pending_value_of
+        && let Some(names) = cluster_names(arg, &selection)
+    {
+        (names, NO_FILE_COMPLETION)
+    } else if let Some(arg) = pending_value_of {
         let values: Vec<String> = arg
             .get_possible_values()
             .iter()
@@ -91,8 +104,51 @@ fn find_flag<'a>(command: &'a Command, word: &str) -> Option<&'a clap::Arg> {
     }
 }
 
+/// Whether the flag needs a value in the next word (on/off flags take theirs after `=` only).
 fn takes_value(arg: &clap::Arg) -> bool {
-    arg.get_num_args().is_some_and(|range| range.takes_values())
+    arg.get_num_args()
+        .is_some_and(|range| range.min_values() > 0)
+}
+
+/// The `--kubeconfig` and `--context` typed so far, wherever they stand (`--flag value` or
+/// `--flag=value`), for completing names from that cluster.
+fn cluster_selection(words: &[String]) -> KubeconfigSelection {
+    let mut selection = KubeconfigSelection {
+        kubeconfig: None,
+        context: None,
+    };
+    let mut words = words.iter();
+    while let Some(word) = words.next() {
+        let (flag, inline) = match word.split_once('=') {
+            Some((flag, value)) => (flag, Some(value.to_owned())),
+            None => (word.as_str(), None),
+        };
+        if flag != "--kubeconfig" && flag != "--context" {
+            continue;
+        }
+        let Some(value) = inline.or_else(|| words.next().cloned()) else {
+            break;
+        };
+        if flag == "--kubeconfig" {
+            selection.kubeconfig = Some(PathBuf::from(value));
+        } else {
+            selection.context = Some(value);
+        }
+    }
+    selection
+}
+
+/// Context names for `--context`, namespace names for `--namespace`; `None` for other flags.
+fn cluster_names(arg: &clap::Arg, selection: &KubeconfigSelection) -> Option<Vec<String>> {
+    match arg.get_id().as_str() {
+        "context" => Some(selection.context_names().unwrap_or_default()),
+        "namespace" => Some(
+            Cluster::connect(selection)
+                .map(|cluster| cluster.namespace_names(CLUSTER_TIMEOUT))
+                .unwrap_or_default(),
+        ),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -107,7 +163,7 @@ mod tests {
 
     #[test]
     fn completes_subcommands_flags_and_values() {
-        let root = Cli::command();
+        let root = acr_cli::flags::kubectl_booleans(Cli::command());
         assert_eq!(
             complete(root.clone(), &words(&["cert", ""])),
             "generate\ninspect\nverify\nhelp\n:4\n"
@@ -132,5 +188,46 @@ mod tests {
             "a file argument leaves completion to the shell"
         );
         assert!(!complete(root.clone(), &words(&[""])).contains("__complete"));
+        assert_eq!(
+            complete(root.clone(), &words(&["deploy", "--wait", "--dry-run", ""])),
+            "none\nclient\nserver\n:4\n",
+            "an on/off flag takes no value from the next word"
+        );
+    }
+
+    #[test]
+    fn contexts_come_from_the_kubeconfig_and_namespaces_from_a_cluster_that_answers() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let kubeconfig = dir.path().join("config");
+        // A server address nothing listens on: completion offers no namespace and returns.
+        let closed = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port");
+        std::fs::write(
+            &kubeconfig,
+            format!(
+                "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: \
+                 https://{closed}\nusers:\n- name: u\n  user:\n    token: t\ncontexts:\n- name: \
+                 edge-01\n  context: {{cluster: c, user: u}}\n- name: edge-02\n  context: \
+                 {{cluster: c, user: u}}\ncurrent-context: edge-01\n"
+            ),
+        )
+        .expect("write kubeconfig");
+        let path = kubeconfig.to_str().expect("UTF-8");
+        let root = acr_cli::flags::kubectl_booleans(Cli::command());
+        assert_eq!(
+            complete(
+                root.clone(),
+                &words(&["status", "--kubeconfig", path, "--context", "edge-"])
+            ),
+            "edge-01\nedge-02\n:4\n"
+        );
+        assert_eq!(
+            complete(
+                root,
+                &words(&["status", &format!("--kubeconfig={path}"), "-n", ""])
+            ),
+            ":4\n"
+        );
     }
 }

@@ -67,6 +67,11 @@ const SCENARIOS: &[Scenario] = &[
         policy_deny_writes_nothing,
     ),
     (
+        "gitops_folder_applies_what_deploy_would",
+        Phase::WithoutCertManager,
+        gitops_folder_applies_what_deploy_would,
+    ),
+    (
         "service_ip_outside_the_range_writes_nothing",
         Phase::WithoutCertManager,
         service_ip_outside_the_range_writes_nothing,
@@ -576,6 +581,93 @@ fn existing_secret_lifecycle(suite: &Suite) {
         &[("tls.secret", "my-registry-tls".to_owned())],
     );
     lifecycle(suite, &site, &args, &["secret/my-registry-tls"]);
+}
+
+/// The GitOps round trip: render --out-dir, apply the folder with kubectl's kustomize as a
+/// GitOps controller would (its own field manager), then deploy with the same settings: deploy
+/// finds every object as it would have made it and changes nothing. Namespace completion lists
+/// the new namespace.
+fn gitops_folder_applies_what_deploy_would(suite: &Suite) {
+    let site = suite.site("gitops");
+    let args = byoc_settings(&site, &[]);
+    let folder = site.dir.join("gitops");
+    let rendered: Run = Command::new(bin_path("kubectl-acr"))
+        .arg("render")
+        .args(&args)
+        .arg("--out-dir")
+        .arg(&folder)
+        .env("XDG_CACHE_HOME", env!("CARGO_TARGET_TMPDIR"))
+        .output()
+        .expect("run render")
+        .into();
+    rendered.success();
+    suite.kubectl(&[
+        "apply",
+        "--server-side",
+        "--field-manager=gitops-controller",
+        "-k",
+        folder.to_str().expect("UTF-8 path"),
+    ]);
+    let before = gitops_contents(suite, &site.namespace);
+    assert!(before.len() >= 6, "{before:?}");
+    let status: Value = serde_json::from_str(
+        &suite
+            .acr("status", &["-n", &site.namespace, "-o", "json"])
+            .success(),
+    )
+    .expect("status JSON");
+    assert_eq!(status["namespaceFound"], true, "{status:#}");
+    assert_eq!(
+        status["certificate"]["subjectAltNames"]["ip"][0],
+        site.service_ip.as_str(),
+        "{status:#}"
+    );
+    let deployed = suite.acr("deploy", &strs(&args));
+    assert_exit(&deployed, 0, "deploy after the GitOps apply");
+    // Deploy adds itself as a second field manager (a new resourceVersion); nothing else moves.
+    assert_eq!(
+        gitops_contents(suite, &site.namespace),
+        before,
+        "deploy changed what the GitOps apply made"
+    );
+
+    let completed = suite.acr("__complete", &["status", "-n", ""]);
+    let namespaces: Vec<&str> = completed.stdout.lines().collect();
+    assert!(
+        namespaces.contains(&site.namespace.as_str()) && namespaces.contains(&"default"),
+        "{}",
+        completed.stdout
+    );
+}
+
+/// Every object in the namespace as the API server holds it, without what field managers and
+/// versions change: `kind/name -> object`.
+fn gitops_contents(suite: &Suite, namespace: &str) -> BTreeMap<String, Value> {
+    let list = suite.kubectl_json(&[
+        "get",
+        "serviceaccounts,secrets,services,persistentvolumeclaims,deployments,daemonsets",
+        "-n",
+        namespace,
+        "-l",
+        LABELS,
+    ]);
+    list["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|mut item| {
+            let metadata = item["metadata"].as_object_mut().expect("metadata");
+            metadata.remove("managedFields");
+            metadata.remove("resourceVersion");
+            let key = format!(
+                "{}/{}",
+                item["kind"].as_str().unwrap_or_default(),
+                item["metadata"]["name"].as_str().unwrap_or_default()
+            );
+            (key, item)
+        })
+        .collect()
 }
 
 fn server_dry_run_stores_nothing(suite: &Suite) {

@@ -54,6 +54,16 @@ impl KubeconfigSelection {
             .and_then(|context| context.namespace.clone()))
     }
 
+    /// The names of the kubeconfig's contexts, in file order.
+    pub fn context_names(&self) -> Result<Vec<String>, ClusterError> {
+        Ok(self
+            .read()?
+            .contexts
+            .into_iter()
+            .map(|named| named.name)
+            .collect())
+    }
+
     fn read(&self) -> Result<Kubeconfig, ClusterError> {
         let read = match &self.kubeconfig {
             Some(path) => Kubeconfig::read_from(path),
@@ -82,6 +92,29 @@ impl fmt::Debug for Cluster {
 }
 
 impl Cluster {
+    /// The names of the cluster's namespaces, for shell completion: best effort, giving up
+    /// after `timeout`, and empty when the cluster cannot answer (completion must never hang or
+    /// print an error into the shell).
+    pub fn namespace_names(&self, timeout: std::time::Duration) -> Vec<String> {
+        let namespace = super::resources::known("v1", "Namespace");
+        let listed = self.runtime.block_on(async {
+            tokio::time::timeout(
+                timeout,
+                self.requests
+                    .list::<serde_json::Value>(&namespace, None, None),
+            )
+            .await
+        });
+        let Ok(Ok(Some(namespaces))) = listed else {
+            return Vec::new();
+        };
+        namespaces
+            .iter()
+            .filter_map(|namespace| namespace.pointer("/metadata/name")?.as_str())
+            .map(str::to_owned)
+            .collect()
+    }
+
     /// Reads the kubeconfig and prepares a client; no request is sent yet.
     pub fn connect(selection: &KubeconfigSelection) -> Result<Self, ClusterError> {
         let kubeconfig = selection.read()?;

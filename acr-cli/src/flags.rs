@@ -1,0 +1,89 @@
+//! kubectl's spelling of boolean flags, for both front ends: `--wait`, `--wait=true` and
+//! `--wait=false` all work, so that pipelines can pass a variable (`--wait=$WAIT`).
+
+use clap::builder::{PossibleValuesParser, TypedValueParser as _};
+use clap::{ArgAction, Command, FromArgMatches, Parser};
+
+/// Parses the process arguments as `T`, with every on/off flag spelled as kubectl spells it.
+pub fn parse<T: Parser>() -> T {
+    let mut command = kubectl_booleans(T::command());
+    let matches = command.get_matches_mut();
+    T::from_arg_matches(&matches).unwrap_or_else(|error| error.format(&mut command).exit())
+}
+
+/// `command` with every on/off flag (at any depth) taking an optional `=true` or `=false`.
+pub fn kubectl_booleans(command: Command) -> Command {
+    command
+        .mut_args(|arg| {
+            if matches!(arg.get_action(), ArgAction::SetTrue) {
+                arg.action(ArgAction::Set)
+                    .num_args(0..=1)
+                    .require_equals(true)
+                    .default_missing_value("true")
+                    .default_value("false")
+                    .value_parser(PossibleValuesParser::new(["true", "false"]).map(|v| v == "true"))
+                    .hide_possible_values(true)
+            } else {
+                arg
+            }
+        })
+        .mut_subcommands(kubectl_booleans)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, clap::Parser)]
+    struct Example {
+        #[command(subcommand)]
+        command: Sub,
+    }
+
+    #[derive(Debug, clap::Subcommand)]
+    enum Sub {
+        Deploy {
+            #[arg(long)]
+            wait: bool,
+            #[arg(long, requires = "out")]
+            force: bool,
+            #[arg(long)]
+            out: Option<String>,
+        },
+    }
+
+    fn parse_words(words: &[&str]) -> Result<(bool, bool), clap::Error> {
+        let matches = kubectl_booleans(<Example as clap::CommandFactory>::command())
+            .try_get_matches_from(words)?;
+        let Sub::Deploy { wait, force, .. } = Example::from_arg_matches(&matches)?.command;
+        Ok((wait, force))
+    }
+
+    #[test]
+    fn on_off_flags_take_kubectl_spellings_at_any_depth() {
+        assert_eq!(parse_words(&["x", "deploy"]).expect("bare"), (false, false));
+        assert_eq!(
+            parse_words(&["x", "deploy", "--wait"]).expect("flag"),
+            (true, false)
+        );
+        assert_eq!(
+            parse_words(&["x", "deploy", "--wait=true"]).expect("true"),
+            (true, false)
+        );
+        assert_eq!(
+            parse_words(&["x", "deploy", "--wait=false"]).expect("false"),
+            (false, false)
+        );
+        assert!(parse_words(&["x", "deploy", "--wait=maybe"]).is_err());
+        assert!(parse_words(&["x", "deploy", "--wait", "false"]).is_err());
+    }
+
+    #[test]
+    fn a_default_false_does_not_trigger_requires() {
+        assert!(parse_words(&["x", "deploy", "--force"]).is_err());
+        assert_eq!(
+            parse_words(&["x", "deploy", "--force", "--out", "d"]).expect("with out"),
+            (false, true)
+        );
+    }
+}
