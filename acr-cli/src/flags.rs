@@ -2,7 +2,7 @@
 //! `--wait=false` all work, so that pipelines can pass a variable (`--wait=$WAIT`).
 
 use clap::builder::{PossibleValuesParser, TypedValueParser as _};
-use clap::{ArgAction, Command, FromArgMatches, Parser};
+use clap::{ArgAction, Command, Parser};
 
 /// Parses the process arguments as `T`, with every on/off flag spelled as kubectl spells it.
 pub fn parse<T: Parser>() -> T {
@@ -33,6 +33,7 @@ pub fn kubectl_booleans(command: Command) -> Command {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::FromArgMatches as _;
 
     #[derive(Debug, clap::Parser)]
     struct Example {
