@@ -44,12 +44,26 @@ enum Command {
     Policy(PolicyCommand),
     /// Print the plugin's version.
     Version(VersionArgs),
+    /// Print a shell completion script for `kubectl-acr` (for shells where kubectl's plugin
+    /// completion is not set up), e.g. `source <(kubectl-acr completion bash)`.
+    Completion {
+        #[arg(value_enum)]
+        shell: CompletionShell,
+    },
     /// Shell completion for kubectl (called by `kubectl_complete-acr`).
     #[command(name = "__complete", hide = true)]
     Complete {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         words: Vec<String>,
     },
+}
+
+/// The shells `completion` writes scripts for.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum CompletionShell {
+    Bash,
+    Zsh,
+    Fish,
 }
 
 const TOOL: ToolIdentity = ToolIdentity {
@@ -80,6 +94,21 @@ impl Cli {
                 env!("CARGO_PKG_VERSION"),
                 OutputFormat::Text,
             ),
+            Command::Completion { shell } => {
+                let shell = match shell {
+                    CompletionShell::Bash => clap_complete::Shell::Bash,
+                    CompletionShell::Zsh => clap_complete::Shell::Zsh,
+                    CompletionShell::Fish => clap_complete::Shell::Fish,
+                };
+                let mut script = Vec::new();
+                clap_complete::generate(
+                    shell,
+                    &mut acr_cli::flags::kubectl_booleans(Cli::command()).name("kubectl-acr"),
+                    "kubectl-acr",
+                    &mut script,
+                );
+                Ok(Outcome::success(String::from_utf8(script)?))
+            }
             Command::Complete { words } => Ok(Outcome::success(crate::complete::complete(
                 acr_cli::flags::kubectl_booleans(Cli::command()),
                 words,

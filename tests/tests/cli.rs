@@ -584,3 +584,34 @@ fn render_denied_by_policy_prints_no_manifests() {
         result.stderr
     );
 }
+
+#[test]
+fn completion_scripts_complete_the_subcommands_in_a_real_bash() {
+    let bash = require_tool("bash");
+    let script = kubectl_acr(&["completion", "bash"]).success();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("kubectl-acr.bash");
+    fs::write(&path, &script).expect("write script");
+    let completed = run(
+        bash,
+        [
+            "-c",
+            &format!(
+                "source {}; COMP_WORDS=(kubectl-acr de); COMP_CWORD=1; \
+                 _kubectl__acr kubectl-acr de kubectl-acr; echo \"${{COMPREPLY[@]}}\"",
+                path_arg(&path)
+            ),
+        ],
+    )
+    .success();
+    assert_eq!(completed.trim(), "deploy delete");
+    for shell in ["zsh", "fish"] {
+        let script = kubectl_acr(&["completion", shell]).success();
+        assert!(
+            script.contains("kubectl-acr") && script.contains("render"),
+            "{shell}: {script}"
+        );
+    }
+    let unknown = kubectl_acr(&["completion", "powershell"]);
+    assert_eq!(unknown.code, Some(2), "{unknown:?}");
+}
