@@ -615,3 +615,203 @@ fn completion_scripts_complete_the_subcommands_in_a_real_bash() {
     let unknown = kubectl_acr(&["completion", "powershell"]);
     assert_eq!(unknown.code, Some(2), "{unknown:?}");
 }
+
+/// Runs scripts/validate-sarif.sh on `sarif` (the SARIF 2.1.0 schema, with jsonschema).
+fn assert_valid_sarif(sarif: &str, name: &str) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join(name);
+    fs::write(&path, sarif).expect("write SARIF");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/validate-sarif.sh");
+    let validated = run(&script, [path_arg(&path)]);
+    assert_eq!(validated.code, Some(0), "{name}: {validated:?}");
+}
+
+#[test]
+fn sarif_results_point_at_the_file_and_line_or_the_command_line_and_pass_the_schema() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let protected = dir.path().join("protected.json");
+    fs::write(
+        &protected,
+        format!(
+            "{{\n  \"connectionString\": \"{}\",\n  \"tls.secret\": \"site-tls\"\n}}\n",
+            &CONNECTION["connectionString=".len()..]
+        ),
+    )
+    .expect("write settings");
+    let denied = kubectl_acr(&[
+        "policy",
+        "check",
+        "--config",
+        "service.clusterIP=10.0.0.1",
+        "--config",
+        "cert-manager.enabled=false",
+        "--config",
+        "cert-manager.install=false",
+        "--config",
+        "trustDistribution.enabled=false",
+        "--config-protected-file",
+        path_arg(&protected),
+        "-o",
+        "sarif",
+    ]);
+    assert_eq!(denied.code, Some(3), "{denied:?}");
+    assert_valid_sarif(&denied.stdout, "denied.sarif");
+    let sarif: serde_json::Value = serde_json::from_str(&denied.stdout).expect("JSON");
+    let run = &sarif["runs"][0];
+    for result in run["results"].as_array().expect("results") {
+        let physical = &result["locations"][0]["physicalLocation"];
+        assert!(physical["region"]["startLine"].is_u64(), "{result}");
+        let index = physical["artifactLocation"]["index"]
+            .as_u64()
+            .expect("index");
+        assert_eq!(
+            run["artifacts"][index as usize]["location"]["uri"],
+            physical["artifactLocation"]["uri"]
+        );
+    }
+    let command = run["artifacts"][0]["contents"]["text"]
+        .as_str()
+        .expect("command");
+    assert!(!command.contains("s3cret"), "{command}");
+    assert!(
+        denied
+            .stdout
+            .contains(&format!("file://{}", path_arg(&protected))),
+        "{}",
+        denied.stdout
+    );
+
+    let review = dir.path().join("review.json");
+    fs::write(
+        &review,
+        "{\"apiVersion\":\"acr.policy/v1\",\"operation\":\"deploy\",\"subject\":\"connected-registry\",\n\"object\":{\"service.clusterIP\":\"10.0.0.1\",\n\"cert-manager.enabled\":false,\n\"cert-manager.install\":true,\"protected\":{}}}",
+    )
+    .expect("write review");
+    let from_review = kubectl_acr(&[
+        "policy",
+        "check",
+        "--input",
+        path_arg(&review),
+        "-o",
+        "sarif",
+    ]);
+    assert_eq!(from_review.code, Some(3), "{from_review:?}");
+    assert_valid_sarif(&from_review.stdout, "review.sarif");
+    let sarif: serde_json::Value = serde_json::from_str(&from_review.stdout).expect("JSON");
+    let lines: Vec<u64> = sarif["runs"][0]["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .filter(|result| {
+            result["locations"][0]["physicalLocation"]["artifactLocation"]["index"] == 1
+        })
+        .filter_map(|result| {
+            result["locations"][0]["physicalLocation"]["region"]["startLine"].as_u64()
+        })
+        .collect();
+    assert!(
+        lines.iter().all(|line| (2..=4).contains(line)) && !lines.is_empty(),
+        "{lines:?}"
+    );
+
+    let allowed = kubectl_acr(&[
+        "policy",
+        "check",
+        "--config",
+        "service.clusterIP=10.0.0.1",
+        "--config-protected",
+        CONNECTION,
+        "-o",
+        "sarif",
+    ]);
+    assert_eq!(allowed.code, Some(0), "{allowed:?}");
+    assert_valid_sarif(&allowed.stdout, "allowed.sarif");
+}
+
+#[test]
+fn ci_annotations_name_the_file_and_line_in_github_and_azure_pipelines_syntax() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let review = dir.path().join("review.json");
+    fs::write(
+        &review,
+        "{\"apiVersion\":\"acr.policy/v1\",\"operation\":\"deploy\",\"subject\":\"connected-registry\",\n\"object\":{\"service.clusterIP\":\"10.0.0.1\",\n\"cert-manager.enabled\":false,\n\"cert-manager.install\":true,\"protected\":{}}}",
+    )
+    .expect("write review");
+    let github = kubectl_acr(&[
+        "policy",
+        "check",
+        "--input",
+        path_arg(&review),
+        "-o",
+        "github",
+    ]);
+    assert_eq!(github.code, Some(3), "{github:?}");
+    let path = path_arg(&review);
+    let annotation = github
+        .stdout
+        .lines()
+        .find(|line| line.starts_with("::error file="))
+        .unwrap_or_else(|| panic!("no annotation with a file: {}", github.stdout));
+    assert!(
+        annotation.starts_with(&format!("::error file={path},line=")),
+        "{annotation}"
+    );
+    assert!(
+        github.stdout.ends_with("Decision: denied by 3 policies\n"),
+        "{}",
+        github.stdout
+    );
+    let azure = kubectl_acr(&[
+        "policy",
+        "check",
+        "--input",
+        path_arg(&review),
+        "-o",
+        "azure-pipelines",
+    ]);
+    assert_eq!(azure.code, Some(3), "{azure:?}");
+    assert!(
+        azure.stdout.lines().any(|line| line.starts_with(&format!(
+            "##vso[task.logissue type=error;sourcepath={path};linenumber="
+        ))),
+        "{}",
+        azure.stdout
+    );
+}
+
+#[test]
+fn the_ci_examples_in_the_docs_run_as_written() {
+    let doc = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/ci.md"))
+        .expect("docs/ci.md");
+    let site = tempfile::tempdir().expect("tempdir");
+    fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/protected-settings.json"),
+        site.path().join("protected-settings.json"),
+    )
+    .expect("copy settings");
+    let commands: Vec<&str> = doc
+        .lines()
+        .filter_map(|line| {
+            line.split_once("run: ")
+                .or_else(|| line.split_once("script: "))
+        })
+        .map(|(_, command)| command.trim())
+        .filter(|command| command.starts_with("kubectl acr policy check"))
+        .collect();
+    assert_eq!(commands.len(), 3, "{commands:?}");
+    for command in commands {
+        let command = command.split(" > ").next().expect("command");
+        let words: Vec<&str> = command.split_whitespace().skip(2).collect();
+        let output: Run = std::process::Command::new(bin_path("kubectl-acr"))
+            .args(&words)
+            .current_dir(site.path())
+            .env("XDG_CACHE_HOME", env!("CARGO_TARGET_TMPDIR"))
+            .output()
+            .expect("run kubectl-acr")
+            .into();
+        assert_eq!(output.code, Some(0), "{command}: {output:?}");
+        if command.ends_with("-o sarif") {
+            assert_valid_sarif(&output.stdout, "docs.sarif");
+        }
+    }
+}

@@ -10,6 +10,7 @@ use acr_core::custom_domain::{
 };
 use acr_core::fsio::Overwrite;
 use acr_core::policy::DecisionKind;
+use acr_core::policy::ResultLocations;
 use anyhow::Context as _;
 use serde::Serialize;
 use std::fmt::Write as _;
@@ -156,7 +157,12 @@ impl PrepareArgs {
         let review = custom_domain_review(&domains, &certificate, now)?;
         let report = self.policy.checker()?.check(&review);
         if !report.allowed {
-            let stdout = render_report(&report, report_format(format), tool)?;
+            let stdout = render_report(
+                &report,
+                report_format(format),
+                tool,
+                &ResultLocations::of_command(&format!("{} custom-domain prepare", tool.name)),
+            )?;
             return Ok(outcome_of(&report, stdout));
         }
         let overwrite = if self.force {

@@ -8,9 +8,10 @@ use acr_core::policy::scaffold::{self, SdkSource};
 use acr_core::policy::sources::{self, OciReference, RegistryCredentials, SourceOptions};
 use acr_core::policy::{
     CheckReport, DecisionKind, FixtureReport, ModuleReport, Operation, PolicyChecker, PolicyConfig,
-    PolicyListing, Review, connected_registry_review, default_cache_dir, inspect_module,
-    run_fixtures,
+    PolicyListing, ResultLocations, Review, connected_registry_review, default_cache_dir,
+    inspect_module, run_fixtures,
 };
+use acr_core::settings::ConnectedRegistrySettings;
 use acr_core::untrusted::Untrusted;
 use anyhow::Context as _;
 use serde::Serialize;
@@ -60,6 +61,10 @@ pub enum ReportFormat {
     Sarif,
     /// JUnit XML, for CI test reports.
     Junit,
+    /// GitHub Actions workflow commands (annotations on the file and line of each setting).
+    Github,
+    /// Azure Pipelines logging commands (issues on the file and line of each setting).
+    AzurePipelines,
 }
 
 /// Policy commands.
@@ -126,26 +131,33 @@ pub struct CheckArgs {
 }
 
 impl CheckArgs {
-    fn review(&self) -> anyhow::Result<Review> {
+    /// The review to check, and where each setting in it was given.
+    fn review(&self, tool: ToolIdentity) -> anyhow::Result<(Review, ResultLocations)> {
+        let command = format!("{} policy check", tool.name);
         if let Some(path) = &self.input {
             let bytes = read_input(path, InputKind::Document)?;
-            return acr_io::json::from_slice(&bytes)
-                .with_context(|| format!("{} is not a policy review (JSON)", path.display()));
+            let review = acr_io::json::from_slice(&bytes)
+                .with_context(|| format!("{} is not a policy review (JSON)", path.display()))?;
+            let locations =
+                ResultLocations::of_review(&command, &path.display().to_string(), &bytes);
+            return Ok((review, locations));
         }
-        let settings = self.settings.resolve()?;
-        Ok(connected_registry_review(
+        let input = self.settings.to_input()?;
+        let settings = ConnectedRegistrySettings::resolve(&input)?;
+        let review = connected_registry_review(
             &settings,
             &self.namespace,
             Operation::Deploy,
             time_or_now(self.at),
-        )?)
+        )?;
+        Ok((review, ResultLocations::of_settings(&command, &input)))
     }
 
     fn run(&self, default_format: OutputFormat, tool: ToolIdentity) -> anyhow::Result<Outcome> {
-        let review = self.review()?;
+        let (review, locations) = self.review(tool)?;
         let report = self.policy.checker()?.check(&review);
         let format = self.output.unwrap_or(report_format(default_format));
-        let stdout = render_report(&report, format, tool)?;
+        let stdout = render_report(&report, format, tool, &locations)?;
         Ok(outcome_of(&report, stdout))
     }
 }
@@ -164,16 +176,19 @@ pub fn render_report(
     report: &CheckReport,
     format: ReportFormat,
     tool: ToolIdentity,
+    locations: &ResultLocations,
 ) -> anyhow::Result<String> {
     Ok(match format {
         ReportFormat::Text => report.to_text(),
         ReportFormat::Json => render(report, OutputFormat::Json, CheckReport::to_text)?,
         ReportFormat::Yaml => render(report, OutputFormat::Yaml, CheckReport::to_text)?,
         ReportFormat::Sarif => {
-            let sarif = report.to_sarif(tool.name, tool.version);
+            let sarif = report.to_sarif(tool.name, tool.version, locations);
             render(&sarif, OutputFormat::Json, |_| String::new())?
         }
         ReportFormat::Junit => report.to_junit(&format!("{} policy check", tool.name)),
+        ReportFormat::Github => report.to_github(locations),
+        ReportFormat::AzurePipelines => report.to_azure_pipelines(locations),
     })
 }
 
@@ -197,7 +212,12 @@ pub fn policy_gate(
     report: &CheckReport,
     tool: ToolIdentity,
 ) -> anyhow::Result<Result<String, Outcome>> {
-    let verdicts = render_report(report, ReportFormat::Text, tool)?;
+    let verdicts = render_report(
+        report,
+        ReportFormat::Text,
+        tool,
+        &ResultLocations::of_command(tool.name),
+    )?;
     if report.allowed {
         return Ok(Ok(verdicts));
     }

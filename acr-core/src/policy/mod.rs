@@ -3,12 +3,14 @@
 //! as text, JSON, SARIF or JUnit.
 
 mod fixtures;
+mod locations;
 mod report;
 mod review;
 
 pub use acr_policy::scaffold;
 pub use acr_policy::{BUILTIN_POLICIES, Limits, ModuleInterface, PolicySet, Review, sources};
 pub use fixtures::{FixtureError, FixtureReport, FixtureResult, run_fixtures};
+pub use locations::{Artifact, Location, ResultLocations};
 pub use report::{CheckReport, DecisionKind, PolicyResult, ResultKind};
 pub use review::{ReviewError, connected_registry_review, facts_of};
 pub use wasm_guest::{Metadata, Operation, SubjectKind};

@@ -1,11 +1,63 @@
-//! A policy check's result for people and machines: text, JSON/YAML, SARIF 2.1.0 and JUnit XML.
+//! A policy check's result for people and machines: text, JSON/YAML, SARIF 2.1.0, JUnit XML,
+//! and GitHub Actions and Azure Pipelines annotations.
 
+use super::locations::ResultLocations;
 use crate::untrusted::Untrusted;
 use acr_policy::{Decision, Effect, Enforcement, OnError, PolicyOutcome, SetReport};
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::fmt::Write as _;
 use wasm_guest::{Operation, Review, SubjectKind, Violation, Warning};
+
+/// How serious a finding is, in SARIF's and the CI systems' words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Level {
+    Error,
+    Warning,
+}
+
+impl Level {
+    fn sarif(self) -> &'static str {
+        match self {
+            Level::Error => "error",
+            Level::Warning => "warning",
+        }
+    }
+}
+
+/// One violation, warning or policy error, as every machine format reports it.
+#[derive(Debug, Clone, Copy)]
+struct Finding<'a> {
+    code: &'a str,
+    level: Level,
+    message: &'a str,
+    policy: &'a str,
+    field: Option<&'a str>,
+}
+
+/// A GitHub workflow command's message: `%`, CR and LF escaped.
+fn github_data(text: &str) -> String {
+    text.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// A GitHub workflow command's property: as a message, and `:` and `,` too.
+fn github_property(text: &str) -> String {
+    github_data(text).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// An Azure Pipelines logging command's message: `%`, CR and LF escaped.
+fn azure_data(text: &str) -> String {
+    text.replace('%', "%AZP25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// An Azure Pipelines logging command's property: as a message, and `;` and `]` too.
+fn azure_property(text: &str) -> String {
+    azure_data(text).replace(';', "%3B").replace(']', "%5D")
+}
 
 /// The overall answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -221,76 +273,170 @@ impl CheckReport {
         (!self.allowed).then(|| format!("error: {}", self.decision_text()))
     }
 
-    /// SARIF 2.1.0, one result per violation, warning and error, for code-scanning UIs.
-    pub fn to_sarif(&self, tool_name: &str, tool_version: &str) -> Value {
-        let mut rules: Vec<Value> = Vec::new();
-        let mut results = Vec::new();
-        let mut add = |rule_id: String,
-                       level: &str,
-                       message: &str,
-                       policy: &str,
-                       field: Option<&str>| {
-            if !rules.iter().any(|rule| rule["id"] == rule_id.as_str()) {
-                rules.push(json!({ "id": rule_id, "properties": { "policy": policy } }));
-            }
-            let mut result = json!({
-                "ruleId": rule_id,
-                "level": level,
-                "message": { "text": message },
-                "properties": { "policy": policy },
-            });
-            if let Some(field) = field {
-                result["locations"] = json!([{ "logicalLocations": [{ "fullyQualifiedName": field, "kind": "member" }] }]);
-            }
-            results.push(result);
-        };
+    /// Every violation, warning and error, with its level, in policy order.
+    fn findings(&self) -> Vec<Finding<'_>> {
+        let mut findings = Vec::new();
         for policy in &self.policies {
             let violation_level = if policy.effect == "denies" {
-                "error"
+                Level::Error
             } else {
-                "warning"
+                Level::Warning
             };
             for violation in &policy.violations {
-                add(
-                    violation.code.clone(),
-                    violation_level,
-                    &violation.message,
-                    &policy.policy,
-                    violation.field.as_deref(),
-                );
+                findings.push(Finding {
+                    code: &violation.code,
+                    level: violation_level,
+                    message: &violation.message,
+                    policy: &policy.policy,
+                    field: violation.field.as_deref(),
+                });
             }
             for warning in &policy.warnings {
-                add(
-                    warning.code.clone(),
-                    "warning",
-                    &warning.message,
-                    &policy.policy,
-                    warning.field.as_deref(),
-                );
+                findings.push(Finding {
+                    code: &warning.code,
+                    level: Level::Warning,
+                    message: &warning.message,
+                    policy: &policy.policy,
+                    field: warning.field.as_deref(),
+                });
             }
             if let Some(error) = &policy.error {
-                let level = if policy.effect == "blocks-by-error" {
-                    "error"
-                } else {
-                    "warning"
-                };
-                add(
-                    "POLICY_ERROR".to_owned(),
-                    level,
-                    error,
-                    &policy.policy,
-                    None,
-                );
+                findings.push(Finding {
+                    code: "POLICY_ERROR",
+                    level: if policy.effect == "blocks-by-error" {
+                        Level::Error
+                    } else {
+                        Level::Warning
+                    },
+                    message: error,
+                    policy: &policy.policy,
+                    field: None,
+                });
             }
         }
+        findings
+    }
+
+    /// SARIF 2.1.0, one result per violation, warning and error, each with the place the setting
+    /// it names was given (a file and line, or the command line as an artifact).
+    pub fn to_sarif(
+        &self,
+        tool_name: &str,
+        tool_version: &str,
+        locations: &ResultLocations,
+    ) -> Value {
+        let mut rules: Vec<Value> = Vec::new();
+        let mut results = Vec::new();
+        for finding in self.findings() {
+            if !rules.iter().any(|rule| rule["id"] == finding.code) {
+                rules.push(
+                    json!({ "id": finding.code, "properties": { "policy": finding.policy } }),
+                );
+            }
+            let place = locations.locate(finding.field);
+            let mut region = json!({ "startLine": place.line.unwrap_or(1) });
+            if let Some((start, end)) = place.columns {
+                region["startColumn"] = json!(start);
+                region["endColumn"] = json!(end);
+            }
+            let mut location = json!({
+                "physicalLocation": {
+                    "artifactLocation": {
+                        "uri": locations.artifacts[place.artifact].uri,
+                        "index": place.artifact,
+                    },
+                    "region": region,
+                },
+            });
+            if let Some(field) = finding.field {
+                location["logicalLocations"] =
+                    json!([{ "fullyQualifiedName": field, "kind": "member" }]);
+            }
+            results.push(json!({
+                "ruleId": finding.code,
+                "level": finding.level.sarif(),
+                "message": { "text": finding.message },
+                "locations": [location],
+                "properties": { "policy": finding.policy },
+            }));
+        }
+        let artifacts: Vec<Value> = locations
+            .artifacts
+            .iter()
+            .map(|artifact| {
+                let mut entry = json!({ "location": { "uri": artifact.uri } });
+                if let Some(text) = &artifact.contents {
+                    entry["contents"] = json!({ "text": text });
+                    entry["description"] =
+                        json!({ "text": "the command line (protected values redacted)" });
+                }
+                entry
+            })
+            .collect();
+        let command_line = locations.artifacts[0].contents.clone().unwrap_or_default();
         json!({
             "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
             "version": "2.1.0",
             "runs": [{
                 "tool": { "driver": { "name": tool_name, "version": tool_version, "rules": rules } },
+                "invocations": [{ "commandLine": command_line, "executionSuccessful": true }],
+                "artifacts": artifacts,
                 "results": results,
             }],
         })
+    }
+
+    /// GitHub Actions workflow commands: one `::error` or `::warning` per finding, with the file
+    /// and line where the setting was given, then the decision as a plain line.
+    pub fn to_github(&self, locations: &ResultLocations) -> String {
+        let mut out = String::new();
+        for finding in self.findings() {
+            let place = locations.locate(finding.field);
+            let mut properties = Vec::new();
+            if let Some(path) = &locations.artifacts[place.artifact].path {
+                properties.push(format!("file={}", github_property(path)));
+                if let Some(line) = place.line {
+                    properties.push(format!("line={line}"));
+                }
+            }
+            properties.push(format!(
+                "title={}",
+                github_property(&format!("{} ({})", finding.code, finding.policy))
+            ));
+            let _ = writeln!(
+                out,
+                "::{} {}::{}",
+                finding.level.sarif(),
+                properties.join(","),
+                github_data(finding.message)
+            );
+        }
+        let _ = writeln!(out, "Decision: {}", self.decision_text());
+        out
+    }
+
+    /// Azure Pipelines logging commands: one `task.logissue` per finding, with the file and line
+    /// where the setting was given, then the decision as a plain line.
+    pub fn to_azure_pipelines(&self, locations: &ResultLocations) -> String {
+        let mut out = String::new();
+        for finding in self.findings() {
+            let place = locations.locate(finding.field);
+            let mut properties = format!("type={};", finding.level.sarif());
+            if let Some(path) = &locations.artifacts[place.artifact].path {
+                let _ = write!(properties, "sourcepath={};", azure_property(path));
+                if let Some(line) = place.line {
+                    let _ = write!(properties, "linenumber={line};");
+                }
+            }
+            let _ = write!(properties, "code={};", azure_property(finding.code));
+            let _ = writeln!(
+                out,
+                "##vso[task.logissue {properties}]{}",
+                azure_data(&format!("{}: {}", finding.policy, finding.message))
+            );
+        }
+        let _ = writeln!(out, "Decision: {}", self.decision_text());
+        out
     }
 
     /// JUnit XML: one test case per policy; a deny is a failure, an error is an error, a policy

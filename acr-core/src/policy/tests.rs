@@ -201,7 +201,16 @@ fn warn_enforcement_turns_a_deny_into_a_warning() {
 #[test]
 fn sarif_and_junit_describe_each_finding() {
     let report = checker().check(&deploy_review(&byoc("false", false)));
-    let sarif = report.to_sarif("kubectl-acr", "0.1.0");
+    let input = crate::settings::SettingsInput {
+        config: vec![("trustDistribution.enabled".to_owned(), "false".to_owned())],
+        protected_file: Some((
+            "site/protected.json".to_owned(),
+            b"{\n  \"connectionString\": \"x\",\n  \"tls.cacrt\": \"y\"\n}\n".to_vec(),
+        )),
+        protected: Vec::new(),
+    };
+    let locations = ResultLocations::of_settings("kubectl acr policy check", &input);
+    let sarif = report.to_sarif("kubectl-acr", "0.1.0", &locations);
     assert_eq!(sarif["version"], "2.1.0");
     let results = sarif["runs"][0]["results"].as_array().expect("results");
     let denial = results
@@ -212,6 +221,36 @@ fn sarif_and_junit_describe_each_finding() {
     assert_eq!(
         denial["locations"][0]["logicalLocations"][0]["fullyQualifiedName"],
         "tls.cacrt"
+    );
+    assert_eq!(
+        denial["locations"][0]["physicalLocation"],
+        serde_json::json!({
+            "artifactLocation": { "uri": "site/protected.json", "index": 1 },
+            "region": { "startLine": 3 },
+        })
+    );
+    let artifacts = &sarif["runs"][0]["artifacts"];
+    assert_eq!(artifacts[0]["location"]["uri"], "command-line");
+    assert_eq!(
+        artifacts[0]["contents"]["text"],
+        "kubectl acr policy check --config trustDistribution.enabled=false \
+         --config-protected-file site/protected.json"
+    );
+    assert_eq!(
+        report.to_github(&locations),
+        "::error file=site/protected.json,line=3,title=TRUST_DISTRIBUTION_WITHOUT_CA \
+         (trust-distribution-requires-ca)::"
+            .to_owned()
+            + denial["message"]["text"].as_str().expect("message")
+            + "\nDecision: denied by 1 policy\n"
+    );
+    let azure = report.to_azure_pipelines(&locations);
+    assert!(
+        azure.starts_with(
+            "##vso[task.logissue type=error;sourcepath=site/protected.json;linenumber=3;\
+             code=TRUST_DISTRIBUTION_WITHOUT_CA;]trust-distribution-requires-ca: "
+        ),
+        "{azure}"
     );
 
     let junit = report.to_junit("policy check");
