@@ -22,6 +22,8 @@ install_debian_packages() {
     command -v dnsmasq >/dev/null || [ -x /usr/sbin/dnsmasq ] || missing+=(dnsmasq-base)
     command -v python3 >/dev/null || missing+=(python3)
     python3 -m venv --help >/dev/null 2>&1 || missing+=(python3-venv)
+    # npm fetches the SARIF 2.1.0 schema (scripts/validate-sarif.sh).
+    command -v npm >/dev/null || missing+=(npm)
     if [ ${#missing[@]} -eq 0 ]; then
         return
     fi
