@@ -625,10 +625,61 @@ fn gitops_folder_applies_what_deploy_would(suite: &Suite) {
     let deployed = suite.acr("deploy", &strs(&args));
     assert_exit(&deployed, 0, "deploy after the GitOps apply");
     // Deploy adds itself as a second field manager (a new resourceVersion); nothing else moves.
+    let after = gitops_contents(suite, &site.namespace);
+    let changed: Vec<&String> = before
+        .iter()
+        .filter(|(key, object)| after.get(*key) != Some(object))
+        .map(|(key, _)| key)
+        .collect();
+    assert!(
+        changed.is_empty() && after.len() == before.len(),
+        "deploy changed what the GitOps apply made: {changed:?}"
+    );
+
+    // delete's dry runs name what would go, as kubectl does, and delete nothing.
+    let kept = gitops_contents(suite, &site.namespace);
+    let server = suite.acr(
+        "delete",
+        &["-n", &site.namespace, "--dry-run=server", "-o", "name"],
+    );
+    let names: Vec<&str> = server.stdout.lines().collect();
+    assert_exit(&server, 0, "delete --dry-run=server");
+    assert!(
+        names.contains(&"deployment.apps/connected-registry")
+            && names.contains(&"secret/connected-registry-tls")
+            && !names
+                .iter()
+                .any(|name| name.starts_with("persistentvolumeclaim/")),
+        "{}",
+        server.stdout
+    );
+    assert!(
+        server.stderr.contains("would delete (server dry run)"),
+        "{}",
+        server.stderr
+    );
+    let client: Value = serde_json::from_str(
+        &suite
+            .acr(
+                "delete",
+                &["-n", &site.namespace, "--dry-run=client", "-o", "json"],
+            )
+            .success(),
+    )
+    .expect("delete JSON");
+    assert_eq!(client["dryRun"], "client");
     assert_eq!(
-        gitops_contents(suite, &site.namespace),
-        before,
-        "deploy changed what the GitOps apply made"
+        client["deleted"].as_array().map(Vec::len),
+        Some(names.len()),
+        "{client:#}"
+    );
+    assert_eq!(
+        client["kept"][0]["object"]["kind"], "PersistentVolumeClaim",
+        "{client:#}"
+    );
+    assert!(
+        gitops_contents(suite, &site.namespace) == kept,
+        "a dry run changed objects"
     );
 
     let completed = suite.acr("__complete", &["status", "-n", ""]);
@@ -640,8 +691,9 @@ fn gitops_folder_applies_what_deploy_would(suite: &Suite) {
     );
 }
 
-/// Every object in the namespace as the API server holds it, without what field managers and
-/// versions change: `kind/name -> object`.
+/// Every object deploy made in the namespace as the API server holds it, without what field
+/// managers, versions and controllers change (status, annotations, a claim's bound volume):
+/// `kind/name -> object`.
 fn gitops_contents(suite: &Suite, namespace: &str) -> BTreeMap<String, Value> {
     let list = suite.kubectl_json(&[
         "get",
@@ -658,8 +710,15 @@ fn gitops_contents(suite: &Suite, namespace: &str) -> BTreeMap<String, Value> {
         .into_iter()
         .map(|mut item| {
             let metadata = item["metadata"].as_object_mut().expect("metadata");
-            metadata.remove("managedFields");
-            metadata.remove("resourceVersion");
+            for controlled in ["managedFields", "resourceVersion", "annotations"] {
+                metadata.remove(controlled);
+            }
+            if let Some(object) = item.as_object_mut() {
+                object.remove("status");
+            }
+            if let Some(spec) = item["spec"].as_object_mut() {
+                spec.remove("volumeName");
+            }
             let key = format!(
                 "{}/{}",
                 item["kind"].as_str().unwrap_or_default(),

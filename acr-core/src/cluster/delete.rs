@@ -12,6 +12,7 @@ use super::resources::known;
 use super::{carries_deployed_labels, deployed_selector, made_by_us, object_name};
 use crate::plan::CERT_MANAGER_API_VERSION;
 use k8s_openapi::api::core::v1::Namespace;
+use serde::Serialize;
 use serde_json::Value;
 
 /// `(apiVersion, kind)` in delete order: workloads first, so nothing restarts against half-removed
@@ -37,21 +38,74 @@ pub struct DeleteOptions {
     pub namespace: String,
     /// Also delete the data volume claim and the namespace.
     pub delete_data: bool,
+    pub dry_run: DeleteDryRun,
 }
 
-/// What a delete did.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Whether delete deletes (kubectl's `--dry-run=none|client|server`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DeleteDryRun {
+    /// Delete.
+    #[default]
+    None,
+    /// Read what would be deleted; send no delete.
+    Client,
+    /// Send every delete with `dryRun=All`: the API server checks it and deletes nothing.
+    Server,
+}
+
+/// One object delete found, named as the API names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeletedObject {
+    pub api_version: String,
+    pub kind: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    pub name: String,
+}
+
+impl DeletedObject {
+    fn new(api_version: &str, kind: &str, namespace: Option<&str>, name: &str) -> Self {
+        Self {
+            api_version: api_version.to_owned(),
+            kind: kind.to_owned(),
+            namespace: namespace.map(str::to_owned),
+            name: name.to_owned(),
+        }
+    }
+
+    /// `Kind namespace/name`, as messages name objects.
+    pub fn display(&self) -> String {
+        object_name(&self.kind, self.namespace.as_deref(), &self.name)
+    }
+
+    /// `kind.group/name`, as `kubectl delete -o name` prints objects.
+    pub fn kubectl_name(&self) -> String {
+        let kind = self.kind.to_ascii_lowercase();
+        match self.api_version.split_once('/') {
+            Some((group, _)) => format!("{kind}.{group}/{}", self.name),
+            None => format!("{kind}/{}", self.name),
+        }
+    }
+}
+
+/// What a delete did (or, in a dry run, would do).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct DeleteReport {
-    pub deleted: Vec<String>,
+    pub dry_run: DeleteDryRun,
+    pub deleted: Vec<DeletedObject>,
     /// Listed, but gone before its delete request (deleted by someone else meanwhile).
-    pub already_gone: Vec<String>,
+    pub already_gone: Vec<DeletedObject>,
     pub kept: Vec<KeptObject>,
 }
 
 /// An object delete left in place on purpose.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct KeptObject {
-    pub object: String,
+    pub object: DeletedObject,
     pub reason: String,
 }
 
@@ -60,7 +114,10 @@ pub(crate) async fn run(
     options: &DeleteOptions,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<DeleteReport, ClusterError> {
-    let mut report = DeleteReport::default();
+    let mut report = DeleteReport {
+        dry_run: options.dry_run,
+        ..DeleteReport::default()
+    };
     let namespaces = known("v1", "Namespace");
     let namespace = options.namespace.as_str();
     let Some(found) = requests
@@ -85,31 +142,33 @@ pub(crate) async fn run(
                     .map(str::to_owned)
             })
         {
-            let object = object_name(kind, Some(namespace), &name);
+            let object = DeletedObject::new(api_version, kind, Some(namespace), &name);
             if kind == "PersistentVolumeClaim" && !options.delete_data {
                 keep(&mut report, progress, object, KEEP_DATA_REASON);
                 continue;
             }
-            if requests.delete(&resource, Some(namespace), &name).await? {
+            if delete(requests, &resource, Some(namespace), &name, options.dry_run).await? {
                 progress(Progress::Deleted {
-                    object: object.clone(),
+                    object: object.display(),
+                    dry_run: options.dry_run,
                 });
                 report.deleted.push(object);
             } else {
                 progress(Progress::AlreadyGone {
-                    object: object.clone(),
+                    object: object.display(),
                 });
                 report.already_gone.push(object);
             }
         }
     }
     if made_by_us(&found.metadata) {
-        let object = object_name("Namespace", None, namespace);
+        let object = DeletedObject::new("v1", "Namespace", None, namespace);
         if !options.delete_data {
             keep(&mut report, progress, object, KEEP_NAMESPACE_REASON);
-        } else if requests.delete(&namespaces, None, namespace).await? {
+        } else if delete(requests, &namespaces, None, namespace, options.dry_run).await? {
             progress(Progress::Deleted {
-                object: object.clone(),
+                object: object.display(),
+                dry_run: options.dry_run,
             });
             report.deleted.push(object);
         }
@@ -117,14 +176,29 @@ pub(crate) async fn run(
     Ok(report)
 }
 
+/// Deletes one object as `dry_run` says; whether it was there.
+async fn delete(
+    requests: &Requests,
+    resource: &super::resources::ResourceType,
+    namespace: Option<&str>,
+    name: &str,
+    dry_run: DeleteDryRun,
+) -> Result<bool, ClusterError> {
+    match dry_run {
+        DeleteDryRun::Client => Ok(true),
+        DeleteDryRun::None => requests.delete(resource, namespace, name, false).await,
+        DeleteDryRun::Server => requests.delete(resource, namespace, name, true).await,
+    }
+}
+
 fn keep(
     report: &mut DeleteReport,
     progress: &mut dyn FnMut(Progress),
-    object: String,
+    object: DeletedObject,
     reason: &str,
 ) {
     progress(Progress::Kept {
-        object: object.clone(),
+        object: object.display(),
         reason: reason.to_owned(),
     });
     report.kept.push(KeptObject {

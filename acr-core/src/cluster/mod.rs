@@ -28,7 +28,7 @@ pub use cert_manager::{
     CertManagerManifests, REQUIRED_CERT_MANAGER_CRDS,
 };
 pub use connection::{Cluster, KubeconfigSelection};
-pub use delete::{DeleteOptions, DeleteReport, KeptObject};
+pub use delete::{DeleteDryRun, DeleteOptions, DeleteReport, DeletedObject, KeptObject};
 pub use deploy::{DeployOptions, DeployReport, NotChecked};
 pub use endpoint::RegistryEndpoint;
 pub use error::{ClusterError, FieldConflict, PreflightProblem};

@@ -29,7 +29,10 @@ pub enum Progress {
     /// will be tried again.
     Retrying { object: String, reason: String },
     /// An object was deleted.
-    Deleted { object: String },
+    Deleted {
+        object: String,
+        dry_run: super::DeleteDryRun,
+    },
     /// An object was already gone when delete came to it.
     AlreadyGone { object: String },
     /// An object was kept on purpose.
@@ -67,7 +70,11 @@ impl fmt::Display for Progress {
             Progress::Retrying { object, reason } => {
                 write!(f, "{object} will be tried again: {reason}")
             }
-            Progress::Deleted { object } => write!(f, "{object} deleted"),
+            Progress::Deleted { object, dry_run } => match dry_run {
+                super::DeleteDryRun::None => write!(f, "{object} deleted"),
+                super::DeleteDryRun::Client => write!(f, "{object} deleted (dry run)"),
+                super::DeleteDryRun::Server => write!(f, "{object} deleted (server dry run)"),
+            },
             Progress::AlreadyGone { object } => write!(f, "{object} was already gone"),
             Progress::Kept { object, reason } => write!(f, "{object} kept: {reason}"),
         }

@@ -184,18 +184,20 @@ impl Requests {
 
     /// Deletes one object in the background (dependents are collected by the cluster); `false`
     /// when it was already gone.
+    /// Deletes one object (with `dryRun=All` when `dry_run`); whether it was there.
     pub(crate) async fn delete(
         &self,
         resource: &ResourceType,
         namespace: Option<&str>,
         name: &str,
+        dry_run: bool,
     ) -> Result<bool, ClusterError> {
         let request = format!("DELETE {}", resource.path(namespace, Some(name)));
-        match self
-            .api(resource, namespace)
-            .delete(name, &DeleteParams::background())
-            .await
-        {
+        let mut params = DeleteParams::background();
+        if dry_run {
+            params = params.dry_run();
+        }
+        match self.api(resource, namespace).delete(name, &params).await {
             Ok(_) => Ok(true),
             Err(error) if is_not_found(&error) => Ok(false),
             Err(error) => Err(failed(request, describe(resource, namespace, name), error)),
