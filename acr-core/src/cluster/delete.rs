@@ -82,11 +82,7 @@ impl DeletedObject {
 
     /// `kind.group/name`, as `kubectl delete -o name` prints objects.
     pub fn kubectl_name(&self) -> String {
-        let kind = self.kind.to_ascii_lowercase();
-        match self.api_version.split_once('/') {
-            Some((group, _)) => format!("{kind}.{group}/{}", self.name),
-            None => format!("{kind}/{}", self.name),
-        }
+        crate::plan::kubectl_name(&self.api_version, &self.kind, &self.name)
     }
 }
 

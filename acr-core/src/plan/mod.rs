@@ -33,7 +33,7 @@ pub use labels::{
     NAME_LABEL, PART_OF, PART_OF_LABEL, TRUST_NODE_LABEL, TRUST_NODE_LABEL_VALUE, label_selector,
 };
 pub use namespace::{POD_SECURITY_AUDIT_LABEL, POD_SECURITY_ENFORCE_LABEL};
-pub use output::{REDACTED_BASE64, SecretDisplay};
+pub use output::{REDACTED_BASE64, SecretDisplay, kubectl_name};
 
 use crate::settings::{ConnectedRegistrySettings, TlsSource};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;

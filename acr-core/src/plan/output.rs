@@ -25,6 +25,15 @@ pub enum SecretDisplay {
 /// The base64 of `<redacted>`: what a redacted Secret `data` value reads.
 pub const REDACTED_BASE64: &str = "PHJlZGFjdGVkPg==";
 
+/// `kind.group/name` (`kind/name` in the core group), as `kubectl ... -o name` names an object.
+pub fn kubectl_name(api_version: &str, kind: &str, name: &str) -> String {
+    let kind = kind.to_ascii_lowercase();
+    match api_version.split_once('/') {
+        Some((group, _)) => format!("{kind}.{group}/{name}"),
+        None => format!("{kind}/{name}"),
+    }
+}
+
 impl Plan {
     /// The manifests as YAML documents separated by `---`.
     pub fn to_yaml(&self, display: SecretDisplay) -> String {
@@ -33,6 +42,19 @@ impl Plan {
             .map(|object| manifest_yaml(&object.displayed(display)))
             .collect::<Vec<_>>()
             .join("---\n")
+    }
+
+    /// One `kind.group/name` line per object, as `kubectl ... -o name` prints them.
+    pub fn to_names(&self) -> String {
+        self.objects
+            .iter()
+            .map(|object| {
+                format!(
+                    "{}\n",
+                    kubectl_name(&object.api_version, &object.kind, &object.name)
+                )
+            })
+            .collect()
     }
 
     /// The manifests as one `v1` `List`, as `kubectl get -o json` prints several objects.

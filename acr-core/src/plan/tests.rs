@@ -870,3 +870,18 @@ fn a_gitops_folder_is_written_all_or_nothing_and_not_over_an_earlier_one() {
         .write(&out, crate::fsio::Overwrite::Replace)
         .expect("forced");
 }
+
+#[test]
+fn names_are_printed_as_kubectl_prints_them() {
+    let names = plan_of(&cert_manager_install()).to_names();
+    let lines: Vec<&str> = names.lines().collect();
+    assert_eq!(lines.len(), plan_of(&cert_manager_install()).objects.len());
+    for expected in [
+        "namespace/connected-registry",
+        "deployment.apps/connected-registry",
+        "certificate.cert-manager.io/connected-registry-tls",
+        "secret/connected-registry-connection",
+    ] {
+        assert!(lines.contains(&expected), "{names}");
+    }
+}

@@ -1,7 +1,7 @@
 //! `deploy`: preflight reads, the policy pre-check with what they found, then server-side apply
 //! of the plan (cert-manager first when it is installed), and optionally the rollout.
 
-use super::render::{ManifestFormat, PlanArgs, RenderArgs, SecretsArg, StoreKindArg};
+use super::render::{ManifestFormat, PlanArgs, RenderArgs, SecretsArg, StoreKindArg, manifests};
 use acr_cli::commands::parse_duration;
 use acr_cli::commands::policy::{ToolIdentity, policy_gate};
 use acr_cli::{Outcome, Status};
@@ -142,12 +142,7 @@ impl DeployArgs {
         };
         let stdout = match self.output {
             None => String::new(),
-            Some(ManifestFormat::Yaml) => deployed.applied.to_yaml(display),
-            Some(ManifestFormat::Json) => {
-                let mut json = serde_json::to_string_pretty(&deployed.applied.to_json(display))?;
-                json.push('\n');
-                json
-            }
+            Some(format) => manifests(&deployed.applied, format, display)?,
         };
         let summary = format!(
             "{} {} objects in namespace {} on {}{}",

@@ -2,7 +2,7 @@
 //! to service accounts' `imagePullSecrets`, after the policies allowed it.
 
 use super::deploy::{ClusterArgs, DryRun};
-use super::render::ManifestFormat;
+use super::render::{ManifestFormat, manifests};
 use acr_cli::commands::policy::{PolicyArgs, ToolIdentity, policy_gate};
 use acr_cli::{Outcome, Status};
 use acr_core::cluster::KubeconfigSelection;
@@ -247,19 +247,4 @@ impl CreateArgs {
         };
         Ok(namespace.unwrap_or_else(|| KUBECTL_DEFAULT_NAMESPACE.to_owned()))
     }
-}
-
-fn manifests(
-    plan: &Plan,
-    format: ManifestFormat,
-    display: SecretDisplay,
-) -> anyhow::Result<String> {
-    Ok(match format {
-        ManifestFormat::Yaml => plan.to_yaml(display),
-        ManifestFormat::Json => {
-            let mut json = serde_json::to_string_pretty(&plan.to_json(display))?;
-            json.push('\n');
-            json
-        }
-    })
 }

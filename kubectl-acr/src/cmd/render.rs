@@ -20,6 +20,8 @@ pub enum ManifestFormat {
     Yaml,
     /// A v1 List.
     Json,
+    /// `kind.group/name` of each object, as `kubectl ... -o name` prints.
+    Name,
 }
 
 /// What shapes the rendered objects besides the Arc extension settings.
@@ -174,14 +176,7 @@ impl RenderArgs {
         } else {
             SecretDisplay::Redacted
         };
-        let stdout = match self.output {
-            ManifestFormat::Yaml => rendered.to_yaml(display),
-            ManifestFormat::Json => {
-                let mut json = serde_json::to_string_pretty(&rendered.to_json(display))?;
-                json.push('\n');
-                json
-            }
-        };
+        let stdout = manifests(&rendered, self.output, display)?;
         Ok(Outcome {
             stdout,
             stderr: Some(stderr.trim_start().to_owned()),
@@ -258,4 +253,21 @@ impl RenderArgs {
             status: Status::Success,
         })
     }
+}
+
+/// A plan in a manifest format: what render, deploy and pull-secret create print.
+pub(crate) fn manifests(
+    plan: &plan::Plan,
+    format: ManifestFormat,
+    display: SecretDisplay,
+) -> anyhow::Result<String> {
+    Ok(match format {
+        ManifestFormat::Name => plan.to_names(),
+        ManifestFormat::Yaml => plan.to_yaml(display),
+        ManifestFormat::Json => {
+            let mut json = serde_json::to_string_pretty(&plan.to_json(display))?;
+            json.push('\n');
+            json
+        }
+    })
 }
