@@ -4,11 +4,31 @@
 use clap::builder::{PossibleValuesParser, TypedValueParser as _};
 use clap::{ArgAction, Command, Parser};
 
-/// Parses the process arguments as `T`, with every on/off flag spelled as kubectl spells it.
+/// Parses the process arguments as `T`, with every on/off flag spelled as kubectl spells it. A
+/// usage error exits 2; under `-o json` it is one JSON object on stdout (code `usage`).
 pub fn parse<T: Parser>() -> T {
     let mut command = kubectl_booleans(T::command());
-    let matches = command.get_matches_mut();
-    T::from_arg_matches(&matches).unwrap_or_else(|error| error.format(&mut command).exit())
+    let parsed = command
+        .try_get_matches_from_mut(std::env::args_os())
+        .and_then(|matches| T::from_arg_matches(&matches));
+    match parsed {
+        Ok(parsed) => parsed,
+        Err(error) => {
+            let error = error.format(&mut command);
+            if error.use_stderr() && crate::process::json_requested(std::env::args()) {
+                let message = error.kind().as_str().unwrap_or("invalid usage");
+                let detail = crate::process::usage_detail(&error.render().to_string());
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        "error": { "code": "usage", "message": message, "causes": [detail] }
+                    })
+                );
+                std::process::exit(2);
+            }
+            error.exit()
+        }
+    }
 }
 
 /// `command` with every on/off flag (at any depth) taking an optional `=true` or `=false`.

@@ -7,5 +7,7 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli: cli::Cli = acr_cli::flags::parse();
-    acr_cli::run_main(|| cli.run())
+    acr_cli::run_main(acr_cli::process::json_requested(std::env::args()), || {
+        cli.run()
+    })
 }

@@ -815,3 +815,51 @@ fn the_ci_examples_in_the_docs_run_as_written() {
         }
     }
 }
+
+#[test]
+fn under_o_json_a_failure_is_one_json_object_with_a_stable_code() {
+    let unknown = kubectl_acr(&["config", "view", "--config", "nope=1", "-o", "json"]);
+    assert_eq!(unknown.code, Some(1), "{unknown:?}");
+    assert!(unknown.stderr.is_empty(), "{}", unknown.stderr);
+    let error: serde_json::Value = serde_json::from_str(&unknown.stdout).expect("one JSON object");
+    assert_eq!(error["error"]["code"], "settings.unknown-key");
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .is_some_and(|message| message.starts_with("unknown setting `nope`")),
+        "{error}"
+    );
+
+    let protected = kubectl_acr(&[
+        "config",
+        "view",
+        "--config-protected",
+        "connectionString=SyncTokenPassword=s3cret;Bogus",
+        "--output=json",
+    ]);
+    assert_eq!(protected.code, Some(1), "{protected:?}");
+    assert!(!protected.stdout.contains("s3cret"), "{}", protected.stdout);
+    let error: serde_json::Value =
+        serde_json::from_str(&protected.stdout).expect("one JSON object");
+    assert!(
+        error["error"]["code"]
+            .as_str()
+            .is_some_and(|code| code.starts_with("settings.")),
+        "{error}"
+    );
+
+    let usage = kubectl_acr(&["config", "view", "--bogus", "-ojson"]);
+    assert_eq!(usage.code, Some(2), "{usage:?}");
+    let error: serde_json::Value = serde_json::from_str(&usage.stdout).expect("one JSON object");
+    assert_eq!(error["error"]["code"], "usage");
+    assert_eq!(
+        error["error"]["causes"][0],
+        "unexpected argument '--bogus' found"
+    );
+
+    let text = kubectl_acr(&["config", "view", "--config", "nope=1"]);
+    assert!(
+        text.stdout.is_empty() && text.stderr.starts_with("error: unknown setting"),
+        "{text:?}"
+    );
+}
