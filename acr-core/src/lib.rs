@@ -1,10 +1,12 @@
 //! Core logic shared by `kubectl acr` and `az acr-ext`: the Arc extension settings model,
-//! certificate tooling, deployment plans, policy checks and safe file output. No command-line
+//! certificate tooling, deployment plans (for one cluster or a fleet), policy checks and safe file
+//! output. No command-line
 //! parsing, no printing.
 
 pub mod azure;
 pub mod cluster;
 pub mod custom_domain;
+pub mod fleet;
 pub mod fsio;
 pub mod plan;
 pub mod policy;

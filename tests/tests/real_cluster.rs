@@ -67,6 +67,11 @@ const SCENARIOS: &[Scenario] = &[
         policy_deny_writes_nothing,
     ),
     (
+        "fleet_of_two_clusters_checks_all_before_changing_any",
+        Phase::WithoutCertManager,
+        fleet_of_two_clusters_checks_all_before_changing_any,
+    ),
+    (
         "gitops_folder_applies_what_deploy_would",
         Phase::WithoutCertManager,
         gitops_folder_applies_what_deploy_would,
@@ -178,6 +183,7 @@ fn main() -> ExitCode {
         }
     };
     let suite = Suite {
+        assets: assets.clone(),
         plane,
         work: tempfile::tempdir().expect("scratch folder"),
         next_ip: AtomicUsize::new(10),
@@ -254,6 +260,8 @@ fn run_parallel(suite: &Suite, scenarios: &[&Scenario], threads: usize) -> (usiz
 
 /// The control plane and what scenarios share.
 struct Suite {
+    /// Where the control plane's binaries are, for scenarios that start a second one.
+    assets: PathBuf,
     plane: ControlPlane,
     work: tempfile::TempDir,
     next_ip: AtomicUsize,
@@ -689,6 +697,91 @@ fn gitops_folder_applies_what_deploy_would(suite: &Suite) {
         "{}",
         completed.stdout
     );
+}
+
+/// A fleet of this suite's control plane and a second one (its own etcd, API server and
+/// state): a policy denial on one cluster changes neither; then both are deployed, two at once,
+/// with one summary line each.
+fn fleet_of_two_clusters_checks_all_before_changing_any(suite: &Suite) {
+    let second = ControlPlane::start(&suite.assets, Options { nodes: 1 })
+        .unwrap_or_else(|why| panic!("a second control plane: {why}"));
+    let site = suite.site("fleet");
+    let args = byoc_settings(&site, &[]);
+    let fleet_file = |edge_b_config: &str| {
+        let path = site.dir.join("fleet.yaml");
+        std::fs::write(
+            &path,
+            format!(
+                "clusters:\n- name: edge-a\n  kubeconfig: {}\n  context: admin\n- name: edge-b\n  \
+                 kubeconfig: {}\n  context: admin\n{edge_b_config}",
+                suite.plane.kubeconfig().display(),
+                second.kubeconfig().display()
+            ),
+        )
+        .expect("write fleet file");
+        path
+    };
+    let exists_on_second =
+        |namespace: &str| second.kubectl(["get", "namespace", namespace]).is_ok();
+    let deploy_fleet = |fleet: &Path, extra: &[&str]| -> Run {
+        Command::new(bin_path("kubectl-acr"))
+            .arg("deploy")
+            .args(&args)
+            .arg("--fleet")
+            .arg(fleet)
+            .args(extra)
+            .env("XDG_CACHE_HOME", env!("CARGO_TARGET_TMPDIR"))
+            .env_remove("KUBECONFIG")
+            .output()
+            .expect("run deploy --fleet")
+            .into()
+    };
+
+    // edge-b's service IP is not the one the certificate names: its policies deny, so neither
+    // cluster is changed.
+    let denied = deploy_fleet(
+        &fleet_file("  config:\n    service.clusterIP: 10.96.100.250\n"),
+        &[],
+    );
+    assert_exit(&denied, 3, "fleet with one denied cluster");
+    assert!(
+        denied.stdout.contains("edge-a")
+            && denied.stdout.contains("edge-b")
+            && denied.stdout.contains("failed"),
+        "{}",
+        denied.stdout
+    );
+    assert!(!suite.namespace_exists(&site.namespace));
+    assert!(!exists_on_second(&site.namespace));
+
+    let deployed = deploy_fleet(&fleet_file(""), &["--max-parallel", "2", "-o", "json"]);
+    assert_exit(&deployed, 0, "fleet deploy");
+    let outcomes: Value = serde_json::from_str(&deployed.stdout).expect("outcomes JSON");
+    let clusters: Vec<(&str, &str)> = outcomes
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|outcome| {
+            (
+                outcome["cluster"].as_str().unwrap_or_default(),
+                outcome["result"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(clusters, [("edge-a", "done"), ("edge-b", "done")]);
+    assert!(suite.namespace_exists(&site.namespace));
+    let on_second = second
+        .kubectl([
+            "get",
+            "deployment",
+            "connected-registry",
+            "-n",
+            &site.namespace,
+            "-o",
+            "name",
+        ])
+        .expect("the registry Deployment on the second cluster");
+    assert_eq!(on_second.trim(), "deployment.apps/connected-registry");
 }
 
 /// Every object deploy made in the namespace as the API server holds it, without what field

@@ -33,18 +33,28 @@ pub struct ClusterArgs {
     /// The kubeconfig file (default: the files listed in KUBECONFIG, else ~/.kube/config).
     #[arg(long, value_name = "FILE")]
     pub kubeconfig: Option<PathBuf>,
-    /// The kubeconfig context (default: the current context).
+    /// The kubeconfig context (default: the current context). deploy takes it more than once
+    /// to deploy to each of those clusters (a fleet).
     #[arg(long, value_name = "NAME")]
-    pub context: Option<String>,
+    pub context: Vec<String>,
 }
 
 impl ClusterArgs {
+    /// The one cluster the flags name.
+    pub fn selection(&self) -> anyhow::Result<KubeconfigSelection> {
+        anyhow::ensure!(
+            self.context.len() <= 1,
+            "this command acts on one cluster: give --context once (deploy takes several)"
+        );
+        Ok(KubeconfigSelection {
+            kubeconfig: self.kubeconfig.clone(),
+            context: self.context.first().cloned(),
+        })
+    }
+
     /// Connects as the flags say (no request is sent yet).
     pub fn connect(&self) -> anyhow::Result<Cluster> {
-        Ok(Cluster::connect(&KubeconfigSelection {
-            kubeconfig: self.kubeconfig.clone(),
-            context: self.context.clone(),
-        })?)
+        Ok(Cluster::connect(&self.selection()?)?)
     }
 }
 
@@ -73,6 +83,17 @@ pub struct DeployArgs {
     /// exit 124 when it runs out.
     #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
     pub timeout: Duration,
+    /// Deploy to every cluster of this fleet file (YAML: `clusters:` each with name,
+    /// kubeconfig, context, config and configProtectedFile). Every cluster is checked
+    /// (preflight and policies) before any is changed.
+    #[arg(long, value_name = "FILE")]
+    pub fleet: Option<PathBuf>,
+    /// With several clusters: how many are changed at once (waves, in fleet order).
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
+    pub max_parallel: u16,
+    /// With several clusters: go on with the next waves after a cluster fails.
+    #[arg(long)]
+    pub continue_on_error: bool,
     /// Take over fields another field manager owns (kubectl apply's --force-conflicts);
     /// without it such a conflict stops the deploy, naming the fields and their managers.
     #[arg(long)]
@@ -81,6 +102,9 @@ pub struct DeployArgs {
 
 impl DeployArgs {
     pub fn run(&self, tool: ToolIdentity) -> anyhow::Result<Outcome> {
+        if self.fleet.is_some() || self.cluster.context.len() > 1 {
+            return self.run_fleet();
+        }
         if self.dry_run == DryRun::Client {
             return RenderArgs {
                 plan: self.plan.clone(),

@@ -1,8 +1,9 @@
 //! The kubectl-only commands: rendering, and with a cluster deploying, showing, verifying and
-//! deleting the connected registry, and creating pull secrets.
+//! deleting the connected registry (on one cluster or a fleet), and creating pull secrets.
 
 pub mod delete;
 pub mod deploy;
+mod fleet;
 pub mod pull_secret;
 pub mod render;
 pub mod status;

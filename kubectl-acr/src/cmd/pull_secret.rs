@@ -5,7 +5,6 @@ use super::deploy::{ClusterArgs, DryRun};
 use super::render::{ManifestFormat, manifests};
 use acr_cli::commands::policy::{PolicyArgs, ToolIdentity, policy_gate};
 use acr_cli::{Outcome, Status};
-use acr_core::cluster::KubeconfigSelection;
 use acr_core::plan::{Plan, SecretDisplay};
 use acr_core::pull_secret::{
     DEFAULT_SERVICE_ACCOUNT, PullSecretInput, PullSecretSpec, password_from_input,
@@ -236,10 +235,7 @@ impl CreateArgs {
         if let Some(namespace) = &self.namespace {
             return Ok(namespace.clone());
         }
-        let selection = KubeconfigSelection {
-            kubeconfig: self.cluster.kubeconfig.clone(),
-            context: self.cluster.context.clone(),
-        };
+        let selection = self.cluster.selection()?;
         let namespace = match selection.context_namespace() {
             Ok(namespace) => namespace,
             Err(_) if client_only => None,
