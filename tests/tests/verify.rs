@@ -237,10 +237,10 @@ fn a_wrong_ca_is_an_unknown_issuer_and_the_chain_is_still_shown() {
         "{report:#}"
     );
 
-    // Without --ca, the public roots do not know a private CA either.
+    // Without --ca, the system trust store does not know a private CA either.
     let report = &failing_check(&registry.host(), None);
     assert!(
-        reason(report, "tls").contains("not among the public (webpki) roots"),
+        reason(report, "tls").contains("not among the system trust store"),
         "{report:#}"
     );
 }

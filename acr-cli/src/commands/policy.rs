@@ -339,9 +339,12 @@ fn list_or_none(items: &[String]) -> String {
 /// How to reach an OCI registry.
 #[derive(Debug, Clone, clap::Args)]
 pub struct RegistryArgs {
-    /// PEM CA certificates to trust instead of the public roots (a private registry's CA).
+    /// PEM CA certificates to trust besides the system trust store (a private registry's CA).
     #[arg(long, value_name = "FILE", env = "ACR_POLICY_CA_FILE")]
     pub ca_file: Option<PathBuf>,
+    /// Talk to the registry in plain HTTP, without TLS (only on a network you trust).
+    #[arg(long)]
+    pub insecure_http: bool,
     /// User name for the registry (a token name for ACR).
     #[arg(long, value_name = "NAME", requires = "password_stdin")]
     pub username: Option<String>,
@@ -354,6 +357,7 @@ impl RegistryArgs {
     fn options(&self, reference: &OciReference) -> anyhow::Result<SourceOptions> {
         let mut options = SourceOptions {
             ca_file: self.ca_file.clone(),
+            insecure_http: self.insecure_http,
             ..SourceOptions::default()
         };
         if let Some(username) = &self.username {

@@ -9,7 +9,6 @@
 use crate::plan::PlannedObject;
 use serde::Deserialize as _;
 use serde_json::Value;
-use std::sync::Arc;
 
 /// The cert-manager release installed when no manifests file is given.
 pub const CERT_MANAGER_VERSION: &str = "v1.21.1";
@@ -38,7 +37,7 @@ pub enum CertManagerError {
     Download {
         url: String,
         #[source]
-        source: Arc<ureq::Error>,
+        source: acr_net::NetError,
     },
     #[error(
         "cannot download the cert-manager {CERT_MANAGER_VERSION} manifests: {url} answered HTTP {status}"
@@ -206,26 +205,16 @@ pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
-/// GET `url` over https (Mozilla roots, rustls on aws-lc-rs), at most [`MAX_MANIFEST_BYTES`].
+/// GET `url` through the one HTTP stack (system trust store, proxies from the environment), at
+/// most [`MAX_MANIFEST_BYTES`].
 fn download(url: &str) -> Result<Vec<u8>, CertManagerError> {
-    use ureq::tls::{RootCerts, TlsConfig, TlsProvider};
-    let tls = TlsConfig::builder()
-        .provider(TlsProvider::Rustls)
-        .root_certs(RootCerts::WebPki)
-        .unversioned_rustls_crypto_provider(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
-        .build();
-    let agent = ureq::Agent::config_builder()
-        .tls_config(tls)
-        .http_status_as_error(false)
-        .timeout_global(Some(DOWNLOAD_TIMEOUT))
-        .user_agent(concat!("kubectl-acr/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .new_agent();
     let transport = |source| CertManagerError::Download {
         url: url.to_owned(),
-        source: Arc::new(source),
+        source,
     };
-    let mut response = agent.get(url).call().map_err(transport)?;
+    let client = acr_net::HttpClient::new(&acr_net::ClientOptions::system(None, DOWNLOAD_TIMEOUT))
+        .map_err(transport)?;
+    let response = client.get(url).map_err(transport)?;
     let status = response.status().as_u16();
     if status != 200 {
         return Err(CertManagerError::DownloadStatus {
@@ -233,15 +222,16 @@ fn download(url: &str) -> Result<Vec<u8>, CertManagerError> {
             status,
         });
     }
-    response
-        .body_mut()
-        .with_config()
-        .limit(MAX_MANIFEST_BYTES)
-        .read_to_vec()
-        .map_err(|error| match error {
-            ureq::Error::BodyExceedsLimit(_) => CertManagerError::TooLarge {
-                origin: url.to_owned(),
-            },
-            other => transport(other),
-        })
+    acr_net::read_body(
+        response,
+        url,
+        MAX_MANIFEST_BYTES,
+        "cert-manager's manifests",
+    )
+    .map_err(|error| match error {
+        acr_net::NetError::TooLarge { .. } => CertManagerError::TooLarge {
+            origin: url.to_owned(),
+        },
+        other => transport(other),
+    })
 }

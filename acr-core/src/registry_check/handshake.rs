@@ -1,4 +1,5 @@
-//! The `tls` step: a rustls handshake (aws-lc-rs) trusting the given CAs or the webpki roots,
+//! The `tls` step: a rustls handshake (aws-lc-rs) trusting the given CAs or the system trust
+//! store (the roots `acr-net` trusts for every request),
 //! through a verifier that records the presented chain and what rustls' WebPKI verifier
 //! thought of it, so the chain is reported even when validation fails. A server that answers
 //! in plain HTTP is recognised and named.
@@ -14,38 +15,17 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{CertificateError, ClientConfig, ClientConnection, DigitallySignedStruct, Error};
 use time::OffsetDateTime;
 
+use acr_net::Trust;
+
 use super::endpoint::Endpoint;
 use super::report::{PresentedCertificate, StepResult, TlsStep};
 use crate::tls::{self, CertificateInfo};
 
-/// Where trust comes from.
-#[derive(Debug, Clone)]
-pub(crate) enum Trust {
-    /// Exactly these CA certificates (DER).
-    Cas(Vec<Vec<u8>>),
-    /// Mozilla's roots, as browsers and most container runtimes use them.
-    WebPkiRoots,
-}
-
-impl Trust {
-    fn describe(&self) -> &'static str {
-        match self {
-            Trust::Cas(_) => "the given CA certificates",
-            Trust::WebPkiRoots => "the public (webpki) roots",
-        }
-    }
-
-    pub(crate) fn root_store(&self) -> Result<rustls::RootCertStore, Error> {
-        let mut roots = rustls::RootCertStore::empty();
-        match self {
-            Trust::Cas(cas) => {
-                for der in cas {
-                    roots.add(CertificateDer::from(der.clone()))?;
-                }
-            }
-            Trust::WebPkiRoots => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
-        }
-        Ok(roots)
+/// How the trust in use is named in the step's reason.
+fn describe(trust: &Trust) -> &'static str {
+    match trust {
+        Trust::Only(_) => "the given CA certificates",
+        Trust::System { .. } => "the system trust store",
     }
 }
 
@@ -156,7 +136,7 @@ pub(crate) fn tls_step(
         .filter_map(|der| tls::describe(der, now).ok())
         .map(presented)
         .collect();
-    let trusted_by = trust.describe();
+    let trusted_by = describe(trust);
     match (handshake, seen.verdict) {
         (Ok(protocol), _) => {
             step.chain_valid = Some(true);
@@ -294,7 +274,7 @@ fn handshake(
 ) -> Result<String, Error> {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let inner = WebPkiServerVerifier::builder_with_provider(
-        Arc::new(trust.root_store()?),
+        Arc::new(acr_net::root_store(trust).map_err(|error| Error::General(error.to_string()))?),
         provider.clone(),
     )
     .build()
@@ -397,7 +377,7 @@ mod tests {
         let step = tls_step(
             &endpoint,
             &[std::net::IpAddr::from([127, 0, 0, 1])],
-            &Trust::WebPkiRoots,
+            &Trust::System { ca_file: None },
             Duration::from_millis(800),
             OffsetDateTime::UNIX_EPOCH,
         );

@@ -8,28 +8,27 @@
 //!   hexadecimal digits in the fragment, which is not sent); plain `http://` and unpinned URLs
 //!   are refused;
 //! - `oci://REGISTRY[:PORT]/REPOSITORY[:TAG]@sha256:HEX`: pulled from an OCI registry over
-//!   https, pinned by the manifest digest (a tag alone is refused; `policy push` prints the
-//!   digest).
+//!   https (plain http only with [`SourceOptions::insecure_http`]), pinned by the manifest
+//!   digest (a tag alone is refused; `policy push` prints the digest).
 //!
+//! Every request goes through the one HTTP stack, `acr-net` (system trust store plus
+//! [`SourceOptions::ca_file`], proxies from the environment, no https to http redirects).
 //! Downloads are capped ([`SourceOptions::max_module_bytes`]) and their digest is checked
 //! before anything else reads them. With [`SourceOptions::store_dir`], pinned modules are kept
 //! in a local content-addressed store and fetched once.
 
 mod digest;
-mod http;
 mod oci;
 mod reference;
 mod store;
 
 pub use digest::{InvalidDigest, Sha256Digest};
-pub use http::{explain_error_body, percent_encode};
-pub use oci::{
-    OCI_MANIFEST_MEDIA_TYPE, WASM_CONFIG_MEDIA_TYPE, WASM_LAYER_MEDIA_TYPE, parse_challenge, pull,
-    push,
-};
+pub use oci::{OCI_MANIFEST_MEDIA_TYPE, WASM_CONFIG_MEDIA_TYPE, WASM_LAYER_MEDIA_TYPE, pull, push};
 pub use reference::{InvalidOciReference, OciReference};
 
 use crate::set::Builtin;
+pub use acr_net::NetError;
+use acr_net::{ClientOptions, HttpClient, StatusCode, Trust};
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
@@ -88,9 +87,11 @@ pub struct SourceOptions {
     /// The content-addressed store of fetched modules and manifests (for example a `sources`
     /// folder in the policy cache directory); `None` fetches every time.
     pub store_dir: Option<PathBuf>,
-    /// PEM CA certificates to trust for https and registries instead of the built-in Mozilla
-    /// roots (for a private CA); `None` trusts the Mozilla roots.
+    /// PEM CA certificates to trust for https and registries besides the system trust store
+    /// (for a private CA).
     pub ca_file: Option<PathBuf>,
+    /// Talk to registries in plain http (`--insecure-http`); refused otherwise.
+    pub insecure_http: bool,
     /// The largest module downloaded, in bytes.
     pub max_module_bytes: u64,
     /// The limit on each request, from connecting to reading the whole answer.
@@ -118,11 +119,13 @@ impl fmt::Debug for RegistryCredentials {
 }
 
 impl Default for SourceOptions {
-    /// No store, Mozilla roots, 16 MiB modules, 60 s per request, no credentials.
+    /// No store, the system trust store, https only, 16 MiB modules, 60 s per request, no
+    /// credentials.
     fn default() -> Self {
         Self {
             store_dir: None,
             ca_file: None,
+            insecure_http: false,
             max_module_bytes: 16 << 20,
             timeout: Duration::from_secs(60),
             registry_credentials: HashMap::new(),
@@ -139,6 +142,17 @@ impl SourceOptions {
                 .map(PathBuf::from),
             ..Self::default()
         }
+    }
+
+    /// The HTTP client these options describe.
+    pub(crate) fn client(&self) -> Result<HttpClient, RemoteError> {
+        Ok(HttpClient::new(&ClientOptions {
+            trust: Trust::System {
+                ca_file: self.ca_file.clone(),
+            },
+            timeout: self.timeout,
+            insecure_http: self.insecure_http,
+        })?)
     }
 }
 
@@ -161,14 +175,8 @@ pub enum SourceError {
 /// A download, pull or push that failed; the text names the URL or reference.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum RemoteError {
-    #[error("cannot use the CA file {}: {reason}", path.display())]
-    CaFile { path: PathBuf, reason: String },
-    #[error("{method} {url} failed: {error}")]
-    Transport {
-        method: String,
-        url: String,
-        error: Arc<ureq::Error>,
-    },
+    #[error(transparent)]
+    Net(#[from] NetError),
     #[error("{method} {url} answered HTTP {status}{}", if detail.is_empty() { String::new() } else { format!(" ({detail})") })]
     Status {
         method: String,
@@ -205,6 +213,19 @@ pub enum RemoteError {
         path: PathBuf,
         error: Arc<io::Error>,
     },
+}
+
+impl RemoteError {
+    /// The error for an unexpected status, with the registry's error codes or the start of the
+    /// answer's text to explain it.
+    pub(crate) fn status(method: &str, url: &str, response: acr_net::Response) -> Self {
+        Self::Status {
+            method: method.to_owned(),
+            url: url.to_owned(),
+            status: response.status().as_u16(),
+            detail: acr_net::error_detail(response),
+        }
+    }
 }
 
 impl From<RemoteError> for SourceError {
@@ -305,20 +326,11 @@ fn download(
     {
         return Ok(module);
     }
-    let agent = http::agent(options)?;
-    let mut response = agent
-        .get(url)
-        .call()
-        .map_err(|error| http::transport_error("GET", url, error))?;
-    if response.status() != ureq::http::StatusCode::OK {
-        return Err(http::status_error("GET", url, &mut response));
+    let response = options.client()?.get(url)?;
+    if response.status() != StatusCode::OK {
+        return Err(RemoteError::status("GET", url, response));
     }
-    let module = http::read_body(
-        &mut response,
-        url,
-        options.max_module_bytes,
-        "a policy module",
-    )?;
+    let module = acr_net::read_body(response, url, options.max_module_bytes, "a policy module")?;
     let actual = Sha256Digest::of(&module);
     if actual != sha256 {
         return Err(RemoteError::DigestMismatch {
