@@ -14,6 +14,7 @@
 //!   plain-http URL is refused before anything is sent, and an https request to a server that
 //!   answers in plain HTTP says so and names the flag.
 
+pub mod docker_credentials;
 pub mod registry_auth;
 
 use reqwest::blocking::RequestBuilder;

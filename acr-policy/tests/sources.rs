@@ -558,8 +558,8 @@ fn oci_pinned_module_is_fetched_once_into_the_store() {
         policy_wasm()
     );
     let stored = pki
-        .path("store/sha256")
-        .join(Sha256Digest::of(policy_wasm()).hex());
+        .path("store")
+        .join(format!("sha256-{}", Sha256Digest::of(policy_wasm()).hex()));
     assert_eq!(std::fs::read(&stored).expect("stored layer"), policy_wasm());
 
     // With the registry gone, the store serves the module; without the store, nothing does.

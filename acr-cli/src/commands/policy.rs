@@ -8,8 +8,8 @@ use acr_core::policy::scaffold::{self, SdkSource};
 use acr_core::policy::sources::{self, OciReference, RegistryCredentials, SourceOptions};
 use acr_core::policy::{
     CheckReport, DecisionKind, FixtureReport, ModuleReport, Operation, PolicyChecker, PolicyConfig,
-    PolicyListing, Review, connected_registry_review, default_cache_dir, inspect_module,
-    run_fixtures,
+    PolicyListing, Review, connected_registry_review, default_cache_dir, default_store_dir,
+    inspect_module, run_fixtures,
 };
 use acr_core::untrusted::Untrusted;
 use anyhow::Context as _;
@@ -31,6 +31,13 @@ pub struct PolicyArgs {
     /// Do not read or write the compiled-policy cache (~/.cache/kubectl-acr/policies).
     #[arg(long)]
     pub no_policy_cache: bool,
+    /// PEM CA certificates to trust, besides the system trust store, for policy modules named
+    /// by https URLs or OCI references (a private registry's CA).
+    #[arg(long, value_name = "FILE", env = "ACR_POLICY_CA_FILE")]
+    pub ca_file: Option<PathBuf>,
+    /// Pull OCI policy modules in plain HTTP, without TLS (only on a network you trust).
+    #[arg(long)]
+    pub insecure_http: bool,
 }
 
 impl PolicyArgs {
@@ -43,6 +50,12 @@ impl PolicyArgs {
                 None
             } else {
                 default_cache_dir()
+            },
+            sources: SourceOptions {
+                store_dir: default_store_dir(),
+                ca_file: self.ca_file.clone(),
+                insecure_http: self.insecure_http,
+                ..SourceOptions::default()
             },
             ..PolicyConfig::default()
         };
@@ -345,8 +358,14 @@ pub struct RegistryArgs {
     /// Talk to the registry in plain HTTP, without TLS (only on a network you trust).
     #[arg(long)]
     pub insecure_http: bool,
-    /// User name for the registry (a token name for ACR).
-    #[arg(long, value_name = "NAME", requires = "password_stdin")]
+    /// User name for the registry (a token name for ACR); without it, the Docker credentials
+    /// (`~/.docker/config.json`, `DOCKER_CONFIG`, credential helpers) are used when there are any.
+    #[arg(
+        long = "registry-username",
+        alias = "username",
+        value_name = "NAME",
+        requires = "password_stdin"
+    )]
     pub username: Option<String>,
     /// Read the registry password from standard input (never from the command line).
     #[arg(long, requires = "username")]

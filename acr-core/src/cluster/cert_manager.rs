@@ -7,8 +7,10 @@
 //! independent projects pin for that asset; it is verified on every download.
 
 use crate::plan::PlannedObject;
+use acr_policy::sources::{ContentStore, RemoteError, Sha256Digest};
 use serde::Deserialize as _;
 use serde_json::Value;
+use std::path::Path;
 
 /// The cert-manager release installed when no manifests file is given.
 pub const CERT_MANAGER_VERSION: &str = "v1.21.1";
@@ -39,6 +41,8 @@ pub enum CertManagerError {
         #[source]
         source: acr_net::NetError,
     },
+    #[error("cannot keep cert-manager's manifests in the store of fetched artefacts")]
+    Store(#[from] RemoteError),
     #[error(
         "cannot download the cert-manager {CERT_MANAGER_VERSION} manifests: {url} answered HTTP {status}"
     )]
@@ -84,8 +88,21 @@ pub struct CertManagerManifests {
 }
 
 impl CertManagerManifests {
-    /// Downloads the pinned release and checks its SHA-256 before reading it.
-    pub fn download_pinned() -> Result<Self, CertManagerError> {
+    /// The pinned release: from the store of fetched artefacts at `store_dir` when it holds it
+    /// (no network then), else downloaded, checked against its SHA-256 before anything reads
+    /// it, and kept in the store.
+    pub fn pinned_release(store_dir: Option<&Path>) -> Result<Self, CertManagerError> {
+        let pin = Sha256Digest::from_hex(CERT_MANAGER_RELEASE_SHA256)
+            .expect("the pin is 64 hexadecimal digits");
+        let store = store_dir.map(ContentStore::open).transpose()?;
+        if let Some(bytes) = store
+            .as_ref()
+            .map(|store| store.get(pin))
+            .transpose()?
+            .flatten()
+        {
+            return Self::parse(CERT_MANAGER_RELEASE_URL, &bytes);
+        }
         let bytes = download(CERT_MANAGER_RELEASE_URL)?;
         let actual = sha256_hex(&bytes);
         if actual != CERT_MANAGER_RELEASE_SHA256 {
@@ -94,6 +111,9 @@ impl CertManagerManifests {
                 expected: CERT_MANAGER_RELEASE_SHA256,
                 actual,
             });
+        }
+        if let Some(store) = &store {
+            store.put(pin, &bytes)?;
         }
         Self::parse(CERT_MANAGER_RELEASE_URL, &bytes)
     }

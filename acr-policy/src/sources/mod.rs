@@ -25,6 +25,7 @@ mod store;
 pub use digest::{InvalidDigest, Sha256Digest};
 pub use oci::{OCI_MANIFEST_MEDIA_TYPE, WASM_CONFIG_MEDIA_TYPE, WASM_LAYER_MEDIA_TYPE, pull, push};
 pub use reference::{InvalidOciReference, OciReference};
+pub use store::ContentStore;
 
 use crate::set::Builtin;
 pub use acr_net::NetError;
@@ -37,7 +38,6 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
-use store::ModuleStore;
 
 /// The environment variable [`SourceOptions::from_env`] reads a CA file path from.
 pub const CA_FILE_ENV: &str = "ACR_POLICY_CA_FILE";
@@ -84,8 +84,8 @@ pub enum SourceSyntaxError {
 /// How remote sources are fetched.
 #[derive(Debug, Clone)]
 pub struct SourceOptions {
-    /// The content-addressed store of fetched modules and manifests (for example a `sources`
-    /// folder in the policy cache directory); `None` fetches every time.
+    /// The content-addressed store of fetched modules and manifests ([`ContentStore`], in the
+    /// user's cache folder); `None` fetches every time.
     pub store_dir: Option<PathBuf>,
     /// PEM CA certificates to trust for https and registries besides the system trust store
     /// (for a private CA).
@@ -97,7 +97,8 @@ pub struct SourceOptions {
     /// The limit on each request, from connecting to reading the whole answer.
     pub timeout: Duration,
     /// Credentials per registry (`host` or `host:port`, as written in references), offered only
-    /// when that registry asks for them.
+    /// when that registry asks for them; a registry without an entry here is offered what
+    /// Docker keeps for it (`acr_net::docker_credentials`).
     pub registry_credentials: HashMap<String, RegistryCredentials>,
 }
 
@@ -144,6 +145,14 @@ impl SourceOptions {
         }
     }
 
+    /// The store of [`Self::store_dir`], opened and checked, when there is one.
+    pub(crate) fn store(&self) -> Result<Option<ContentStore>, RemoteError> {
+        self.store_dir
+            .as_deref()
+            .map(ContentStore::open)
+            .transpose()
+    }
+
     /// The HTTP client these options describe.
     pub(crate) fn client(&self) -> Result<HttpClient, RemoteError> {
         Ok(HttpClient::new(&ClientOptions {
@@ -177,6 +186,8 @@ pub enum SourceError {
 pub enum RemoteError {
     #[error(transparent)]
     Net(#[from] NetError),
+    #[error(transparent)]
+    DockerCredentials(#[from] acr_net::docker_credentials::DockerCredentialsError),
     #[error("{method} {url} answered HTTP {status}{}", if detail.is_empty() { String::new() } else { format!(" ({detail})") })]
     Status {
         method: String,
@@ -208,7 +219,13 @@ pub enum RemoteError {
     PushNeedsTag { reference: String },
     #[error("POST {url} started an upload without saying where (no `Location` header)")]
     UploadLocation { url: String },
-    #[error("cannot use the module store at {}: {error}", path.display())]
+    #[error(
+        "the store of fetched artefacts {} is not private to the current user ({reason}); it is \
+         not used",
+        path.display()
+    )]
+    StoreNotPrivate { path: PathBuf, reason: String },
+    #[error("cannot use the store of fetched artefacts at {}: {error}", path.display())]
     Store {
         path: PathBuf,
         error: Arc<io::Error>,
@@ -317,7 +334,7 @@ fn download(
     sha256: Sha256Digest,
     options: &SourceOptions,
 ) -> Result<Vec<u8>, RemoteError> {
-    let store = options.store_dir.as_deref().map(ModuleStore::new);
+    let store = options.store()?;
     if let Some(module) = store
         .as_ref()
         .map(|store| store.get(sha256))

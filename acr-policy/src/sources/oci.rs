@@ -9,8 +9,8 @@
 
 use super::digest::{InvalidDigest, Sha256Digest};
 use super::reference::OciReference;
-use super::store::ModuleStore;
 use super::{RegistryCredentials, RemoteError, SourceOptions};
+use acr_net::docker_credentials;
 use acr_net::registry_auth::{self, Authorization, Challenge, Login};
 use acr_net::{HttpClient, Method, Response, StatusCode, header, percent_encode, read_body};
 use serde::{Deserialize, Serialize};
@@ -143,7 +143,7 @@ pub fn pull(reference: &OciReference, options: &SourceOptions) -> Result<Vec<u8>
     let digest = reference.digest.ok_or_else(|| RemoteError::NotPinned {
         reference: reference.to_string(),
     })?;
-    let store = options.store_dir.as_deref().map(ModuleStore::new);
+    let store = options.store()?;
     let stored = |digest| match &store {
         Some(store) => store.get(digest),
         None => Ok(None),
@@ -254,7 +254,10 @@ struct RegistrySession<'a> {
     client: HttpClient,
     reference: &'a OciReference,
     options: &'a SourceOptions,
-    credentials: Option<&'a RegistryCredentials>,
+    /// The credentials given for this registry, else (looked up at the first challenge) those
+    /// Docker keeps for it.
+    credentials: Option<RegistryCredentials>,
+    docker_looked_up: bool,
     authorization: Option<Authorization>,
 }
 
@@ -272,7 +275,11 @@ impl<'a> RegistrySession<'a> {
             client: options.client()?,
             reference,
             options,
-            credentials: options.registry_credentials.get(&reference.registry),
+            credentials: options
+                .registry_credentials
+                .get(&reference.registry)
+                .cloned(),
+            docker_looked_up: false,
             authorization: None,
         })
     }
@@ -432,7 +439,16 @@ impl<'a> RegistrySession<'a> {
             return Ok(response);
         }
         let challenge = Challenge::of(&response).unwrap_or_else(|| Challenge::parse(""));
-        let login = self.credentials.map(|credentials| Login {
+        if self.credentials.is_none() && !self.docker_looked_up {
+            self.docker_looked_up = true;
+            self.credentials = docker_credentials::lookup(&self.reference.registry)?.map(|login| {
+                RegistryCredentials {
+                    username: login.username,
+                    password: login.password,
+                }
+            });
+        }
+        let login = self.credentials.as_ref().map(|credentials| Login {
             username: &credentials.username,
             password: &credentials.password,
         });
@@ -446,7 +462,7 @@ impl<'a> RegistrySession<'a> {
             self.send_once(request)?
         };
         if response.status() == StatusCode::UNAUTHORIZED {
-            return Err(self.unauthorized(match self.credentials {
+            return Err(self.unauthorized(match &self.credentials {
                 Some(credentials) => format!(
                     "it refused the credentials of `{}` for {} {}",
                     credentials.username, request.method, request.url
