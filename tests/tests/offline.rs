@@ -51,7 +51,9 @@ fn run(mut command: Command, args: &[&str]) -> Run {
 /// Runs `command ARGS` in a new network namespace holding only loopback, under `strace`, and
 /// returns the run and the number of `connect` calls to an IPv4 or IPv6 address it made.
 fn run_without_network(command: &Command, args: &[&str], dir: &Path) -> (Run, usize) {
-    let trace = dir.join(format!("strace-{}.log", args.join("-").replace('/', "_")));
+    static TRACES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let number = TRACES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let trace = dir.join(format!("strace-{number}-{}.log", args[0]));
     let mut wrapped = Command::new(require_tool("unshare"));
     wrapped
         .args(["-rn", "--"])
@@ -296,4 +298,121 @@ fn commands_that_need_no_network_attempt_none() {
         assert!(matches!(run.code, Some(0 | 3)), "{args:?}: {run:?}");
         assert_eq!(attempts, 0, "{args:?} tried the network");
     }
+}
+
+#[test]
+fn a_bundle_saved_online_serves_policy_check_and_render_with_no_network_and_verifies() {
+    let mut site = Site::start();
+    let pinned = site.push_module();
+    let set = site.path("set.yaml");
+    std::fs::write(&set, format!("policies:\n  - module: {pinned}\n")).expect("write set");
+    site.docker_login();
+    let bundle = site.path("bundle");
+    let saved = run(
+        site.command("save-cache"),
+        &[
+            "bundle",
+            "save",
+            "--out",
+            path_text(&bundle),
+            "--policy-set",
+            path_text(&set),
+            "--no-cert-manager",
+            "--ca-file",
+            path_text(&site.ca),
+        ],
+    )
+    .success();
+    assert!(saved.contains("images.txt"), "{saved}");
+    let images = std::fs::read_to_string(bundle.join("images.txt")).expect("images.txt");
+    assert!(
+        images.contains("mcr.microsoft.com/acr/connected-registry:"),
+        "{images}"
+    );
+    run(
+        site.command("verify-cache"),
+        &["bundle", "verify", path_text(&bundle)],
+    )
+    .success();
+    drop(site.registry.take());
+
+    let check = policy_check(&set);
+    let mut with_bundle: Vec<&str> = check.iter().map(String::as_str).collect();
+    with_bundle.extend(["--bundle", path_text(&bundle)]);
+    let (offline, attempts) =
+        run_without_network(&site.command("fresh"), &with_bundle, site.dir.path());
+    assert_eq!(decision(&offline), "allowed-with-warnings", "{offline:?}");
+    assert_eq!(attempts, 0, "network attempts of policy check --bundle");
+
+    let render = [
+        "render",
+        "--policy-set",
+        path_text(&set),
+        "--bundle",
+        path_text(&bundle),
+        "--config",
+        "service.clusterIP=10.0.0.1",
+        "--config",
+        "cert-manager.install=false",
+        "--config-protected",
+        "connectionString=ConnectedRegistryName=edge;SyncTokenName=edge-sync;\
+         SyncTokenPassword=s3cret;ParentGatewayEndpoint=contoso.eastus.data.azurecr.io;\
+         ParentEndpointProtocol=https",
+    ];
+    let (rendered, attempts) =
+        run_without_network(&site.command("fresh"), &render, site.dir.path());
+    assert_eq!(rendered.code, Some(0), "{rendered:?}");
+    assert!(rendered.stdout.contains("kind: "), "{rendered:?}");
+    assert_eq!(attempts, 0, "network attempts of render --bundle");
+
+    // A set naming a module the bundle lacks is refused without trying the network.
+    let other = site.path("other.yaml");
+    std::fs::write(
+        &other,
+        format!(
+            "policies:\n  - module: oci://{}/policies/other@sha256:{}\n",
+            site.host,
+            "0".repeat(64)
+        ),
+    )
+    .expect("write set");
+    let (missing, attempts) = run_without_network(
+        &site.command("fresh"),
+        &[
+            "policy",
+            "check",
+            "--policy-set",
+            path_text(&other),
+            "--bundle",
+            path_text(&bundle),
+            "--config",
+            "service.clusterIP=10.0.0.1",
+        ],
+        site.dir.path(),
+    );
+    assert_eq!(missing.code, Some(1), "{missing:?}");
+    assert!(
+        missing.stdout.contains("nothing is fetched with --bundle"),
+        "{missing:?}"
+    );
+    assert_eq!(attempts, 0);
+
+    // A changed file fails verification, named.
+    let entry = std::fs::read_dir(bundle.join("store"))
+        .expect("store")
+        .flatten()
+        .next()
+        .expect("an entry")
+        .path();
+    std::fs::write(&entry, b"tampered").expect("tamper");
+    let tampered = run(
+        site.command("verify-cache"),
+        &["bundle", "verify", path_text(&bundle)],
+    );
+    assert_eq!(tampered.code, Some(1), "{tampered:?}");
+    let name = entry
+        .file_name()
+        .and_then(|name| name.to_str())
+        .unwrap_or_default();
+    assert!(tampered.stderr.contains(name), "{tampered:?}");
 }

@@ -3,6 +3,7 @@
 use super::config::SettingsArgs;
 use super::{InputKind, parse_time, read_input, time_or_now};
 use crate::{Outcome, OutputFormat, Status, render};
+use acr_core::bundle;
 use acr_core::fsio::{self, FileMode, Overwrite};
 use acr_core::policy::scaffold::{self, SdkSource};
 use acr_core::policy::sources::{self, OciReference, RegistryCredentials, SourceOptions};
@@ -38,9 +39,21 @@ pub struct PolicyArgs {
     /// Pull OCI policy modules in plain HTTP, without TLS (only on a network you trust).
     #[arg(long)]
     pub insecure_http: bool,
+    /// Use an air-gap bundle (`bundle save`) for remote policy modules and cert-manager's
+    /// manifests, and fetch nothing.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["ca_file", "insecure_http"])]
+    pub bundle: Option<PathBuf>,
 }
 
 impl PolicyArgs {
+    /// The store fetched artefacts come from: the bundle's, else the user's.
+    pub fn store_dir(&self) -> Option<PathBuf> {
+        match &self.bundle {
+            Some(bundle) => Some(bundle::store_dir(bundle)),
+            None => default_store_dir(),
+        }
+    }
+
     /// Starts the engine with the chosen policies.
     pub fn checker(&self) -> anyhow::Result<PolicyChecker> {
         let config = PolicyConfig {
@@ -51,11 +64,14 @@ impl PolicyArgs {
             } else {
                 default_cache_dir()
             },
-            sources: SourceOptions {
-                store_dir: default_store_dir(),
-                ca_file: self.ca_file.clone(),
-                insecure_http: self.insecure_http,
-                ..SourceOptions::default()
+            sources: match &self.bundle {
+                Some(bundle) => bundle::offline_sources(bundle),
+                None => SourceOptions {
+                    store_dir: default_store_dir(),
+                    ca_file: self.ca_file.clone(),
+                    insecure_http: self.insecure_http,
+                    ..SourceOptions::default()
+                },
             },
             ..PolicyConfig::default()
         };

@@ -41,6 +41,12 @@ pub enum CertManagerError {
         #[source]
         source: acr_net::NetError,
     },
+    #[error(
+        "the store {} does not hold cert-manager {CERT_MANAGER_VERSION}'s manifests and nothing is \
+         downloaded with --bundle (save the bundle again, or pass --cert-manager-manifests FILE)",
+        store.display()
+    )]
+    NotInBundle { store: std::path::PathBuf },
     #[error("cannot keep cert-manager's manifests in the store of fetched artefacts")]
     Store(#[from] RemoteError),
     #[error(
@@ -91,7 +97,11 @@ impl CertManagerManifests {
     /// The pinned release: from the store of fetched artefacts at `store_dir` when it holds it
     /// (no network then), else downloaded, checked against its SHA-256 before anything reads
     /// it, and kept in the store.
-    pub fn pinned_release(store_dir: Option<&Path>) -> Result<Self, CertManagerError> {
+    /// With `offline` (`--bundle`), nothing is downloaded: a store without it is an error.
+    pub fn pinned_release(
+        store_dir: Option<&Path>,
+        offline: bool,
+    ) -> Result<Self, CertManagerError> {
         let pin = Sha256Digest::from_hex(CERT_MANAGER_RELEASE_SHA256)
             .expect("the pin is 64 hexadecimal digits");
         let store = store_dir.map(ContentStore::open).transpose()?;
@@ -102,6 +112,11 @@ impl CertManagerManifests {
             .flatten()
         {
             return Self::parse(CERT_MANAGER_RELEASE_URL, &bytes);
+        }
+        if offline {
+            return Err(CertManagerError::NotInBundle {
+                store: store_dir.map(Path::to_owned).unwrap_or_default(),
+            });
         }
         let bytes = download(CERT_MANAGER_RELEASE_URL)?;
         let actual = sha256_hex(&bytes);
@@ -157,6 +172,27 @@ impl CertManagerManifests {
         };
         manifests.check_complete()?;
         Ok(manifests)
+    }
+
+    /// The container images the manifests' workloads run, as they name them.
+    pub fn images(&self) -> Vec<String> {
+        let mut images: Vec<String> = self
+            .objects
+            .iter()
+            .flat_map(|object| {
+                [
+                    "/spec/template/spec/containers",
+                    "/spec/template/spec/initContainers",
+                ]
+                .into_iter()
+                .filter_map(|pointer| object.manifest.pointer(pointer)?.as_array())
+                .flatten()
+                .filter_map(|container| container.get("image")?.as_str().map(str::to_owned))
+            })
+            .collect();
+        images.sort();
+        images.dedup();
+        images
     }
 
     /// Whether these are byte for byte the pinned release.

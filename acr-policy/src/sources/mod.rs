@@ -92,6 +92,9 @@ pub struct SourceOptions {
     pub ca_file: Option<PathBuf>,
     /// Talk to registries in plain http (`--insecure-http`); refused otherwise.
     pub insecure_http: bool,
+    /// Fetch nothing: what the store does not hold is an error (an air-gap bundle's store,
+    /// `--bundle`).
+    pub offline: bool,
     /// The largest module downloaded, in bytes.
     pub max_module_bytes: u64,
     /// The limit on each request, from connecting to reading the whole answer.
@@ -127,6 +130,7 @@ impl Default for SourceOptions {
             store_dir: None,
             ca_file: None,
             insecure_http: false,
+            offline: false,
             max_module_bytes: 16 << 20,
             timeout: Duration::from_secs(60),
             registry_credentials: HashMap::new(),
@@ -151,6 +155,17 @@ impl SourceOptions {
             .as_deref()
             .map(ContentStore::open)
             .transpose()
+    }
+
+    /// Refuses to fetch `what` when [`Self::offline`].
+    pub(crate) fn check_online(&self, what: impl FnOnce() -> String) -> Result<(), RemoteError> {
+        if self.offline {
+            return Err(RemoteError::NotInStore {
+                what: what(),
+                store: self.store_dir.clone().unwrap_or_default(),
+            });
+        }
+        Ok(())
     }
 
     /// The HTTP client these options describe.
@@ -186,6 +201,12 @@ pub enum SourceError {
 pub enum RemoteError {
     #[error(transparent)]
     Net(#[from] NetError),
+    #[error(
+        "{what} is not in the store {} and nothing is fetched with --bundle (save the bundle \
+         again with this policy set)",
+        store.display()
+    )]
+    NotInStore { what: String, store: PathBuf },
     #[error(transparent)]
     DockerCredentials(#[from] acr_net::docker_credentials::DockerCredentialsError),
     #[error("{method} {url} answered HTTP {status}{}", if detail.is_empty() { String::new() } else { format!(" ({detail})") })]
@@ -343,6 +364,7 @@ fn download(
     {
         return Ok(module);
     }
+    options.check_online(|| url.to_owned())?;
     let response = options.client()?.get(url)?;
     if response.status() != StatusCode::OK {
         return Err(RemoteError::status("GET", url, response));

@@ -180,6 +180,7 @@ fn connect<'slot, 'a>(
     reference: &'a OciReference,
     options: &'a SourceOptions,
 ) -> Result<&'slot mut RegistrySession<'a>, RemoteError> {
+    options.check_online(|| reference.to_string())?;
     match slot {
         Some(session) => Ok(session),
         None => Ok(slot.insert(RegistrySession::new(reference, options)?)),

@@ -106,6 +106,8 @@ POLICY_PARAMS = (
                "https URLs or OCI references (a private registry's CA)."),
     Param("insecure_http", kind=SWITCH,
           help="Pull OCI policy modules in plain HTTP, without TLS (only on a network you trust)."),
+    Param("bundle", metavar="DIR",
+          help="Use an air-gap bundle (kubectl acr bundle save) for remote policy modules, and fetch nothing."),
     Param("at", metavar="TIME",
           help="Evaluate certificate validity at this time instead of now: RFC 3339 or a date (2026-11-23)."),
 )

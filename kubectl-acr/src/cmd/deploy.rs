@@ -10,7 +10,7 @@ use acr_core::cluster::{
     KubeconfigSelection, Progress,
 };
 use acr_core::plan::{self, SecretDisplay};
-use acr_core::policy::{Operation, connected_registry_review, default_store_dir};
+use acr_core::policy::{Operation, connected_registry_review};
 use acr_core::settings::TlsSource;
 use acr_core::untrusted::escape_output;
 use anyhow::Context as _;
@@ -186,14 +186,17 @@ impl DeployArgs {
                     &bytes,
                 )?)
             }
-            None => CertManagerManifests::pinned_release(default_store_dir().as_deref())
-                .with_context(|| {
-                    format!(
-                        "cert-manager.install=true needs cert-manager's manifests; on a cluster \
+            None => CertManagerManifests::pinned_release(
+                self.plan.policy.store_dir().as_deref(),
+                self.plan.policy.bundle.is_some(),
+            )
+            .with_context(|| {
+                format!(
+                    "cert-manager.install=true needs cert-manager's manifests; on a cluster \
                      without internet access download {CERT_MANAGER_RELEASE_URL} elsewhere and \
                      pass it with --cert-manager-manifests FILE"
-                    )
-                }),
+                )
+            }),
         }
     }
 }
