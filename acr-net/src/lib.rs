@@ -139,6 +139,10 @@ impl HttpClient {
             }
         });
         let client = reqwest::blocking::Client::builder()
+            .no_proxy()
+            .proxy(reqwest::Proxy::custom(|url| {
+                proxy_for(url.scheme(), url.host_str()?)
+            }))
             .tls_backend_preconfigured(tls)
             .redirect(redirects)
             .timeout(options.timeout)
@@ -183,6 +187,41 @@ impl HttpClient {
             .send()
             .map_err(|error| transport_error(method.as_str(), url, &error))
     }
+}
+
+/// The proxy for `scheme://host` as the environment names it (`HTTPS_PROXY` for https,
+/// `HTTP_PROXY` for http, else `ALL_PROXY`; either case), unless `NO_PROXY` covers the host
+/// (`*`, the host itself, or a domain it is in). Every client of this stack, and the registry
+/// check's own TLS connection, follow this one rule.
+pub fn proxy_for(scheme: &str, host: &str) -> Option<String> {
+    let variable = |names: [&str; 2]| {
+        names
+            .into_iter()
+            .find_map(|name| std::env::var(name).ok().filter(|value| !value.is_empty()))
+    };
+    let proxy = match scheme {
+        "https" => variable(["HTTPS_PROXY", "https_proxy"]),
+        "http" => variable(["HTTP_PROXY", "http_proxy"]),
+        _ => None,
+    }
+    .or_else(|| variable(["ALL_PROXY", "all_proxy"]))?;
+    let no_proxy = variable(["NO_PROXY", "no_proxy"]).unwrap_or_default();
+    (!no_proxy_covers(&no_proxy, host)).then_some(proxy)
+}
+
+/// Whether the `NO_PROXY` list `list` covers `host`.
+fn no_proxy_covers(list: &str, host: &str) -> bool {
+    let host = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_ascii_lowercase();
+    list.split(',')
+        .map(|entry| entry.trim().to_ascii_lowercase())
+        .filter(|entry| !entry.is_empty())
+        .any(|entry| {
+            let domain = entry.trim_start_matches('.');
+            entry == "*" || host == domain || host.ends_with(&format!(".{domain}"))
+        })
 }
 
 /// The error of a request that got no answer, with the whole chain of causes; a TLS request
@@ -503,6 +542,17 @@ mod tests {
                 .to_string(),
             format!("{url} is larger than 4 bytes, the limit for a test")
         );
+    }
+
+    #[test]
+    fn no_proxy_covers_hosts_and_their_domains() {
+        assert!(no_proxy_covers("*", "registry.example"));
+        assert!(no_proxy_covers("localhost, .example", "registry.example"));
+        assert!(no_proxy_covers("example", "registry.example"));
+        assert!(no_proxy_covers("127.0.0.1", "127.0.0.1"));
+        assert!(no_proxy_covers("::1", "[::1]"));
+        assert!(!no_proxy_covers("other.example", "registry.example"));
+        assert!(!no_proxy_covers("", "registry.example"));
     }
 
     #[test]

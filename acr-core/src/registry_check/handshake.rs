@@ -110,22 +110,44 @@ pub(crate) fn tls_step(
     // One budget for the whole step (connecting, the handshake, the plain-HTTP probe), so that
     // the step never takes longer than `--timeout`.
     let deadline = Deadline::after(timeout);
-    let mut connect_errors = Vec::new();
-    let mut stream = None;
-    for ip in addresses {
-        let address = SocketAddr::new(*ip, endpoint.port);
-        match TcpStream::connect_timeout(&address, deadline.remaining()) {
-            Ok(connected) => {
-                step.address = Some(address.to_string());
-                stream = Some((address, connected));
-                break;
+    let (route, stream) = match acr_net::proxy_for("https", &endpoint.host) {
+        Some(proxy) => {
+            let route = Route::Proxy(proxy);
+            match route.connect(endpoint, deadline) {
+                Ok(stream) => {
+                    step.address = Some(format!("{endpoint} through {}", route.describe()));
+                    (route, stream)
+                }
+                Err(error) => {
+                    step.result = StepResult::fail(format!(
+                        "cannot connect through {}: {error}",
+                        route.describe()
+                    ));
+                    return step;
+                }
             }
-            Err(error) => connect_errors.push(format!("{address}: {error}")),
         }
-    }
-    let Some((address, stream)) = stream else {
-        step.result = StepResult::fail(format!("cannot connect: {}", connect_errors.join("; ")));
-        return step;
+        None => {
+            let mut connect_errors = Vec::new();
+            let mut connected = None;
+            for ip in addresses {
+                let route = Route::Direct(SocketAddr::new(*ip, endpoint.port));
+                match route.connect(endpoint, deadline) {
+                    Ok(stream) => {
+                        step.address = Some(route.describe());
+                        connected = Some((route, stream));
+                        break;
+                    }
+                    Err(error) => connect_errors.push(format!("{}: {error}", route.describe())),
+                }
+            }
+            let Some(connected) = connected else {
+                step.result =
+                    StepResult::fail(format!("cannot connect: {}", connect_errors.join("; ")));
+                return step;
+            };
+            connected
+        }
     };
     let seen = Arc::new(Mutex::new(Seen::default()));
     let handshake = handshake(endpoint, stream, trust, deadline, now, &seen);
@@ -157,7 +179,7 @@ pub(crate) fn tls_step(
             step.result = StepResult::fail(certificate_problem(&error, trusted_by, &step.chain));
         }
         (Err(error), _) => {
-            step.result = StepResult::fail(match speaks_plain_http(address, endpoint, deadline) {
+            step.result = StepResult::fail(match speaks_plain_http(&route, endpoint, deadline) {
                 true => format!(
                     "the server answered in plain HTTP; clients expect TLS on {endpoint}: serve \
                      TLS there (the registry's http.tls settings) or give the TLS port"
@@ -343,12 +365,75 @@ fn handshake(
     })
 }
 
+/// How the TLS connection reaches the server: directly, or through the proxy the rest of the
+/// HTTP stack uses for it (`acr_net::proxy_for`), with an HTTP `CONNECT` tunnel.
+enum Route {
+    Direct(SocketAddr),
+    Proxy(String),
+}
+
+impl Route {
+    /// The proxy URL without scheme, user information or path: `host:port`.
+    fn proxy_authority(url: &str) -> &str {
+        let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+        let rest = rest.split('/').next().unwrap_or(rest);
+        rest.rsplit_once('@').map_or(rest, |(_, host)| host)
+    }
+
+    /// How the step's report names the route; never a proxy's credentials.
+    fn describe(&self) -> String {
+        match self {
+            Route::Direct(address) => address.to_string(),
+            Route::Proxy(url) => format!("the proxy {}", Self::proxy_authority(url)),
+        }
+    }
+
+    fn connect(&self, endpoint: &Endpoint, deadline: Deadline) -> std::io::Result<TcpStream> {
+        match self {
+            Route::Direct(address) => TcpStream::connect_timeout(address, deadline.remaining()),
+            Route::Proxy(url) => {
+                let authority = Self::proxy_authority(url);
+                let with_port = if authority.rsplit_once(':').is_some_and(|(_, port)| {
+                    !port.is_empty() && port.bytes().all(|byte| byte.is_ascii_digit())
+                }) {
+                    authority.to_owned()
+                } else {
+                    format!("{authority}:80")
+                };
+                let address = std::net::ToSocketAddrs::to_socket_addrs(&with_port)?
+                    .next()
+                    .ok_or_else(|| std::io::Error::other("the proxy's name resolves to nothing"))?;
+                let mut stream = TcpStream::connect_timeout(&address, deadline.remaining())?;
+                stream.set_read_timeout(Some(deadline.remaining()))?;
+                stream.write_all(
+                    format!("CONNECT {endpoint} HTTP/1.1\r\nHost: {endpoint}\r\n\r\n").as_bytes(),
+                )?;
+                let mut answer = Vec::new();
+                let mut byte = [0u8; 1];
+                while !answer.ends_with(b"\r\n\r\n") && answer.len() < 8192 {
+                    stream.read_exact(&mut byte)?;
+                    answer.push(byte[0]);
+                }
+                let status_line = String::from_utf8_lossy(&answer);
+                let status_line = status_line.lines().next().unwrap_or_default();
+                if status_line.split_whitespace().nth(1) != Some("200") {
+                    return Err(std::io::Error::other(format!(
+                        "it answered CONNECT with `{}`",
+                        crate::untrusted::Untrusted(status_line)
+                    )));
+                }
+                Ok(stream)
+            }
+        }
+    }
+}
+
 /// Whether the server answers a plain HTTP request on a fresh connection with HTTP.
-fn speaks_plain_http(address: SocketAddr, endpoint: &Endpoint, deadline: Deadline) -> bool {
+fn speaks_plain_http(route: &Route, endpoint: &Endpoint, deadline: Deadline) -> bool {
     if deadline.passed() {
         return false;
     }
-    let Ok(mut stream) = TcpStream::connect_timeout(&address, deadline.remaining()) else {
+    let Ok(mut stream) = route.connect(endpoint, deadline) else {
         return false;
     };
     let request = format!(

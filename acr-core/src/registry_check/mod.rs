@@ -160,6 +160,15 @@ fn skipped_auth(reason: &str) -> AuthStep {
 
 /// Resolves the host with the system resolver, giving up after `timeout`.
 fn resolve_step(endpoint: &Endpoint, timeout: Duration) -> ResolveStep {
+    if acr_net::proxy_for("https", &endpoint.host).is_some() {
+        return ResolveStep {
+            result: StepResult::pass(format!(
+                "{} is reached through the proxy of HTTPS_PROXY, which resolves it",
+                endpoint.host
+            )),
+            addresses: Vec::new(),
+        };
+    }
     if let Some(ip) = endpoint.ip() {
         return ResolveStep {
             result: StepResult::pass(format!("{ip} is an IP address: nothing to resolve")),
