@@ -1,9 +1,10 @@
 //! Disconnected sites: an OCI-pinned policy in a private registry (Debian's docker-registry with
 //! token authentication, a token service signing JWTs with a test key, a private CA given by
-//! `--ca-file` or `SSL_CERT_FILE`, credentials from `--registry-username`/`--password-stdin`
-//! and from Docker's `config.json`) is fetched once into the store; after the registry is
-//! stopped, and in a network namespace with only loopback (`unshare -rn`), the commands still
-//! succeed from the store, and `strace` counts the network connections each one attempts.
+//! `--ca-file` or `SSL_CERT_FILE`, credentials from `--registry-username`/`--password-stdin`,
+//! Docker's `config.json` or a credential helper) is fetched once into the store, or saved in
+//! an air-gap bundle; after the registry is stopped, and in a network namespace with only
+//! loopback (`unshare -rn`), the commands still succeed from the store or the bundle, and
+//! `strace` counts the network connections each one attempts.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -415,4 +416,47 @@ fn a_bundle_saved_online_serves_policy_check_and_render_with_no_network_and_veri
         .and_then(|name| name.to_str())
         .unwrap_or_default();
     assert!(tampered.stderr.contains(name), "{tampered:?}");
+}
+
+#[test]
+fn a_docker_credential_helper_gives_the_registry_login() {
+    let site = Site::start();
+    let pinned = site.push_module();
+    let set = site.path("set.yaml");
+    std::fs::write(&set, format!("policies:\n  - module: {pinned}\n")).expect("write set");
+    // A credential helper as Docker runs them: the registry on stdin, JSON on stdout.
+    let helpers = site.path("helpers");
+    std::fs::create_dir(&helpers).expect("helpers dir");
+    let helper = helpers.join("docker-credential-acrtest");
+    std::fs::write(
+        &helper,
+        format!(
+            "#!/bin/sh\n[ \"$1\" = get ] || exit 1\nread registry\n\
+             [ \"$registry\" = \"{host}\" ] || {{ echo 'credentials not found in native keychain'; exit 1; }}\n\
+             printf '{{\"ServerURL\":\"%s\",\"Username\":\"{USER}\",\"Secret\":\"{PASSWORD}\"}}' \"$registry\"\n",
+            host = site.host
+        ),
+    )
+    .expect("write helper");
+    let mut permissions = std::fs::metadata(&helper).expect("helper").permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o755);
+    std::fs::set_permissions(&helper, permissions).expect("chmod");
+    std::fs::write(
+        site.docker_config.join("config.json"),
+        format!(r#"{{"credHelpers":{{"{}":"acrtest"}}}}"#, site.host),
+    )
+    .expect("write config.json");
+    let path = format!(
+        "{}:{}",
+        helpers.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let check = policy_check(&set);
+    let mut args: Vec<&str> = check.iter().map(String::as_str).collect();
+    args.extend(["--ca-file", path_text(&site.ca)]);
+    let mut command = site.command("helper-cache");
+    command.env("PATH", &path);
+    let run = run(command, &args);
+    assert_eq!(decision(&run), "allowed-with-warnings", "{run:?}");
+    assert!(!run.stdout.contains(PASSWORD) && !run.stderr.contains(PASSWORD));
 }
