@@ -40,8 +40,8 @@ pub struct PolicyArgs {
     #[arg(long)]
     pub insecure_http: bool,
     /// Use an air-gap bundle (`bundle save`) for remote policy modules and cert-manager's
-    /// manifests, and fetch nothing.
-    #[arg(long, value_name = "DIR", conflicts_with_all = ["ca_file", "insecure_http"])]
+    /// manifests, and fetch nothing (so --ca-file and --insecure-http have nothing to do).
+    #[arg(long, value_name = "DIR")]
     pub bundle: Option<PathBuf>,
 }
 
