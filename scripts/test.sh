@@ -10,7 +10,8 @@ say() { printf '==> %s\n' "$*" >&2; }
 # docker-registry serves them and policy modules, which skopeo reads back as an independent OCI
 # client; dnsmasq serves the zone data of the private-endpoint DNS tests (each test runs its own
 # on 127.0.0.1 and a free port); python3 with venv runs kubernetes-validate and the Azure CLI;
-# etcd-server and xz-utils serve the real Kubernetes control plane (below).
+# etcd-server and xz-utils serve the real Kubernetes control plane (below); strace counts the
+# connections each command attempts inside `unshare -rn` (util-linux) in the offline tests.
 install_debian_packages() {
     local missing=()
     [ -x /usr/bin/etcd ] || missing+=(etcd-server)
@@ -19,6 +20,8 @@ install_debian_packages() {
     command -v curl >/dev/null || missing+=(curl)
     [ -x /usr/bin/docker-registry ] || missing+=(docker-registry)
     command -v skopeo >/dev/null || missing+=(skopeo)
+    command -v strace >/dev/null || missing+=(strace)
+    command -v unshare >/dev/null || missing+=(util-linux)
     command -v dnsmasq >/dev/null || [ -x /usr/sbin/dnsmasq ] || missing+=(dnsmasq-base)
     command -v python3 >/dev/null || missing+=(python3)
     python3 -m venv --help >/dev/null 2>&1 || missing+=(python3-venv)

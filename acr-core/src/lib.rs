@@ -4,6 +4,7 @@
 //! parsing, no printing.
 
 pub mod azure;
+pub mod bundle;
 pub mod cluster;
 pub mod custom_domain;
 pub mod fleet;

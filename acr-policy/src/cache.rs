@@ -167,7 +167,7 @@ fn new_key() -> io::Result<[u8; KEY_LEN]> {
 }
 
 #[cfg(unix)]
-mod private_dir {
+pub(crate) mod private_dir {
     //! The cache folder as an open directory handle checked for ownership and mode; every
     //! access is relative to the handle (`openat`, `renameat`), never to the path again.
 
@@ -347,7 +347,7 @@ mod private_dir {
 }
 
 #[cfg(not(unix))]
-mod private_dir {
+pub(crate) mod private_dir {
     //! Without Unix ownership and `openat` the folder cannot be checked, so it is not used.
 
     use crate::error::CacheProblem;

@@ -4,8 +4,8 @@
 //! and `openssl s_server -WWW` serving https modules pinned by sha256.
 
 use acr_policy::sources::{
-    self, ModuleSource, OCI_MANIFEST_MEDIA_TYPE, OciReference, RegistryCredentials, RemoteError,
-    Sha256Digest, SourceOptions, WASM_CONFIG_MEDIA_TYPE, WASM_LAYER_MEDIA_TYPE,
+    self, ModuleSource, NetError, OCI_MANIFEST_MEDIA_TYPE, OciReference, RegistryCredentials,
+    RemoteError, Sha256Digest, SourceOptions, WASM_CONFIG_MEDIA_TYPE, WASM_LAYER_MEDIA_TYPE,
 };
 use acr_policy::{
     BUILTIN_POLICIES, Decision, HostConfig, Metadata, PolicyHost, PolicyOutcome, PolicySet,
@@ -558,8 +558,8 @@ fn oci_pinned_module_is_fetched_once_into_the_store() {
         policy_wasm()
     );
     let stored = pki
-        .path("store/sha256")
-        .join(Sha256Digest::of(policy_wasm()).hex());
+        .path("store")
+        .join(format!("sha256-{}", Sha256Digest::of(policy_wasm()).hex()));
     assert_eq!(std::fs::read(&stored).expect("stored layer"), policy_wasm());
 
     // With the registry gone, the store serves the module; without the store, nothing does.
@@ -567,7 +567,7 @@ fn oci_pinned_module_is_fetched_once_into_the_store() {
     assert_denies_like_the_builtin(&pinned.to_string(), &options);
     let error = pull_error(&pinned, &pki.options());
     assert!(
-        matches!(&error, RemoteError::Transport { method, .. } if method == "GET"),
+        matches!(&error, RemoteError::Net(NetError::Transport { method, .. }) if method == "GET"),
         "{error}"
     );
 }
@@ -657,7 +657,7 @@ fn oci_bearer_challenge_is_answered_with_a_token_from_the_realm() {
     );
     assert!(
         error.to_string().starts_with(&format!(
-            "the registry {} did not authorize the request: its token realm {token_url} \
+            "the registry {} did not authorize the request: the token realm {token_url} \
              answered no token JSON: ",
             registry.host()
         )),
@@ -842,4 +842,47 @@ fn folder_sources_become_one_policy_per_module() {
         Some(PolicyOutcome::Denied { .. })
     ));
     assert_eq!(report.decision, Decision::Denied);
+}
+
+#[test]
+fn plain_http_registries_are_used_only_with_insecure_http_and_refused_naming_the_flag() {
+    let pki = TestPki::new();
+    let registry = DockerRegistry::start_plain_http(pki.dir.path());
+    let reference: OciReference = format!("oci://{}/policies/plain:1.0", registry.host())
+        .parse()
+        .expect("reference");
+
+    let refused = sources::push(
+        &reference,
+        policy_wasm(),
+        &policy_metadata(),
+        &pki.options(),
+    )
+    .expect_err("TLS to a plain-HTTP registry");
+    assert!(
+        refused.to_string().starts_with(&format!(
+            "HEAD https://{}/v2/policies/plain/blobs/sha256:",
+            registry.host()
+        )) && refused.to_string().ends_with(
+            "failed: the server answers in plain HTTP, not TLS; pass --insecure-http to use it \
+             without TLS (only on a network you trust)"
+        ),
+        "{refused}"
+    );
+
+    let insecure = SourceOptions {
+        insecure_http: true,
+        ..pki.options()
+    };
+    let digest = sources::push(&reference, policy_wasm(), &policy_metadata(), &insecure)
+        .expect("pushed over plain http");
+    let pinned = reference.pinned(digest);
+    assert_eq!(
+        sources::pull(&pinned, &insecure).expect("pulled over plain http"),
+        policy_wasm()
+    );
+    assert!(matches!(
+        pull_error(&pinned, &pki.options()),
+        RemoteError::Net(NetError::ServerSpeaksPlainHttp { .. })
+    ));
 }

@@ -42,6 +42,9 @@ enum Command {
     /// Check settings against the organisation's WebAssembly policies.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Air-gap bundles: save what a disconnected site needs, verify it; use it with --bundle.
+    #[command(subcommand)]
+    Bundle(crate::cmd::bundle::BundleCommand),
     /// Print the plugin's version.
     Version(VersionArgs),
     /// Print a shell completion script for `kubectl-acr` (for shells where kubectl's plugin
@@ -89,6 +92,7 @@ impl Cli {
             Command::Status(args) => args.run(),
             Command::Verify(args) => args.run(),
             Command::Delete(args) => args.run(),
+            Command::Bundle(command) => command.run(),
             Command::Version(args) => args.run(
                 env!("CARGO_PKG_NAME"),
                 env!("CARGO_PKG_VERSION"),

@@ -237,10 +237,10 @@ fn a_wrong_ca_is_an_unknown_issuer_and_the_chain_is_still_shown() {
         "{report:#}"
     );
 
-    // Without --ca, the public roots do not know a private CA either.
+    // Without --ca, the system trust store does not know a private CA either.
     let report = &failing_check(&registry.host(), None);
     assert!(
-        reason(report, "tls").contains("not among the public (webpki) roots"),
+        reason(report, "tls").contains("not among the system trust store"),
         "{report:#}"
     );
 }
@@ -463,5 +463,104 @@ fn verify_and_its_flags_complete_through_kubectl() {
     assert_eq!(
         kubectl_acr(&["__complete", "verify", "--password-"], "").success(),
         "--password-stdin\n--password-file\n:4\n"
+    );
+}
+
+/// An HTTP CONNECT proxy on 127.0.0.1 that tunnels to whatever is asked and counts the tunnels.
+fn connect_proxy() -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::{BufRead as _, BufReader, Write as _};
+    use std::sync::atomic::Ordering;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("address").port();
+    let tunnels = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = std::sync::Arc::clone(&tunnels);
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let counted = std::sync::Arc::clone(&counted);
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(client.try_clone().expect("clone"));
+                let mut request = String::new();
+                reader.read_line(&mut request).expect("request line");
+                let mut line = String::new();
+                while reader.read_line(&mut line).is_ok_and(|read| read > 2) {
+                    line.clear();
+                }
+                let target = request
+                    .split_whitespace()
+                    .nth(1)
+                    .unwrap_or_default()
+                    .to_owned();
+                let Ok(upstream) = std::net::TcpStream::connect(&target) else {
+                    let _ = (&client).write_all(b"HTTP/1.1 502 Bad Gateway\r\n\r\n");
+                    return;
+                };
+                counted.fetch_add(1, Ordering::SeqCst);
+                (&client)
+                    .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                    .expect("answer");
+                let mut to_upstream = upstream.try_clone().expect("clone");
+                let mut from_upstream = upstream;
+                let mut to_client = client.try_clone().expect("clone");
+                std::thread::spawn(move || std::io::copy(&mut reader, &mut to_upstream));
+                let _ = std::io::copy(&mut from_upstream, &mut to_client);
+            });
+        }
+    });
+    (port, tunnels)
+}
+
+#[test]
+fn every_step_goes_through_the_https_proxy_unless_no_proxy_covers_the_host() {
+    use std::sync::atomic::Ordering;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let certs = certificates(dir.path(), "certs", &["--ip", "127.0.0.1"]);
+    let registry = registry(dir.path(), &certs, &htpasswd_auth());
+    let (proxy_port, tunnels) = connect_proxy();
+    let ca = certs.join("ca.crt");
+    let args = [
+        "verify",
+        "--server",
+        &registry.host(),
+        "--ca",
+        path_text(&ca),
+        "--username",
+        USER,
+        "--password-stdin",
+        "-o",
+        "json",
+    ];
+    let proxied = |no_proxy: &str| {
+        let mut command = kubectl_acr_command(Path::new(env!("CARGO_TARGET_TMPDIR")));
+        command
+            .args(args)
+            .env("HTTPS_PROXY", format!("http://127.0.0.1:{proxy_port}"))
+            .env("NO_PROXY", no_proxy)
+            .env_remove("https_proxy")
+            .env_remove("no_proxy");
+        run_with_stdin(&mut command, PASSWORD.as_bytes())
+    };
+
+    let run = proxied("");
+    assert_eq!(run.code, Some(0), "{run:?}");
+    let json: Value = serde_json::from_str(&run.stdout).expect("JSON");
+    expect_outcomes(&json["registry"], ["pass"; 5]);
+    assert_eq!(
+        json["registry"]["tls"]["address"],
+        format!(
+            "{} through the proxy 127.0.0.1:{proxy_port}",
+            registry.host()
+        )
+    );
+    // The TLS step's own tunnel, and the HTTP client's (the v2 and auth steps share its one
+    // kept-alive connection).
+    assert!(tunnels.load(Ordering::SeqCst) >= 2, "{run:?}");
+
+    let before = tunnels.load(Ordering::SeqCst);
+    let run = proxied("127.0.0.1");
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert_eq!(
+        tunnels.load(Ordering::SeqCst),
+        before,
+        "NO_PROXY covers 127.0.0.1"
     );
 }

@@ -3,13 +3,14 @@
 use super::config::SettingsArgs;
 use super::{InputKind, parse_time, read_input, time_or_now};
 use crate::{Outcome, OutputFormat, Status, render};
+use acr_core::bundle;
 use acr_core::fsio::{self, FileMode, Overwrite};
 use acr_core::policy::scaffold::{self, SdkSource};
 use acr_core::policy::sources::{self, OciReference, RegistryCredentials, SourceOptions};
 use acr_core::policy::{
     CheckReport, DecisionKind, FixtureReport, ModuleReport, Operation, PolicyChecker, PolicyConfig,
     PolicyListing, ResultLocations, Review, connected_registry_review, default_cache_dir,
-    inspect_module, run_fixtures,
+    default_store_dir, inspect_module, run_fixtures,
 };
 use acr_core::settings::ConnectedRegistrySettings;
 use acr_core::untrusted::Untrusted;
@@ -32,9 +33,28 @@ pub struct PolicyArgs {
     /// Do not read or write the compiled-policy cache (~/.cache/kubectl-acr/policies).
     #[arg(long)]
     pub no_policy_cache: bool,
+    /// PEM CA certificates to trust, besides the system trust store, for policy modules named
+    /// by https URLs or OCI references (a private registry's CA).
+    #[arg(long, value_name = "FILE", env = "ACR_POLICY_CA_FILE")]
+    pub ca_file: Option<PathBuf>,
+    /// Pull OCI policy modules in plain HTTP, without TLS (only on a network you trust).
+    #[arg(long)]
+    pub insecure_http: bool,
+    /// Use an air-gap bundle (`bundle save`) for remote policy modules and cert-manager's
+    /// manifests, and fetch nothing (so --ca-file and --insecure-http have nothing to do).
+    #[arg(long, value_name = "DIR")]
+    pub bundle: Option<PathBuf>,
 }
 
 impl PolicyArgs {
+    /// The store fetched artefacts come from: the bundle's, else the user's.
+    pub fn store_dir(&self) -> Option<PathBuf> {
+        match &self.bundle {
+            Some(bundle) => Some(bundle::store_dir(bundle)),
+            None => default_store_dir(),
+        }
+    }
+
     /// Starts the engine with the chosen policies.
     pub fn checker(&self) -> anyhow::Result<PolicyChecker> {
         let config = PolicyConfig {
@@ -44,6 +64,15 @@ impl PolicyArgs {
                 None
             } else {
                 default_cache_dir()
+            },
+            sources: match &self.bundle {
+                Some(bundle) => bundle::offline_sources(bundle),
+                None => SourceOptions {
+                    store_dir: default_store_dir(),
+                    ca_file: self.ca_file.clone(),
+                    insecure_http: self.insecure_http,
+                    ..SourceOptions::default()
+                },
             },
             ..PolicyConfig::default()
         };
@@ -359,11 +388,20 @@ fn list_or_none(items: &[String]) -> String {
 /// How to reach an OCI registry.
 #[derive(Debug, Clone, clap::Args)]
 pub struct RegistryArgs {
-    /// PEM CA certificates to trust instead of the public roots (a private registry's CA).
+    /// PEM CA certificates to trust besides the system trust store (a private registry's CA).
     #[arg(long, value_name = "FILE", env = "ACR_POLICY_CA_FILE")]
     pub ca_file: Option<PathBuf>,
-    /// User name for the registry (a token name for ACR).
-    #[arg(long, value_name = "NAME", requires = "password_stdin")]
+    /// Talk to the registry in plain HTTP, without TLS (only on a network you trust).
+    #[arg(long)]
+    pub insecure_http: bool,
+    /// User name for the registry (a token name for ACR); without it, the Docker credentials
+    /// (`~/.docker/config.json`, `DOCKER_CONFIG`, credential helpers) are used when there are any.
+    #[arg(
+        long = "registry-username",
+        alias = "username",
+        value_name = "NAME",
+        requires = "password_stdin"
+    )]
     pub username: Option<String>,
     /// Read the registry password from standard input (never from the command line).
     #[arg(long, requires = "username")]
@@ -374,6 +412,7 @@ impl RegistryArgs {
     fn options(&self, reference: &OciReference) -> anyhow::Result<SourceOptions> {
         let mut options = SourceOptions {
             ca_file: self.ca_file.clone(),
+            insecure_http: self.insecure_http,
             ..SourceOptions::default()
         };
         if let Some(username) = &self.username {

@@ -7,9 +7,10 @@
 //! independent projects pin for that asset; it is verified on every download.
 
 use crate::plan::PlannedObject;
+use acr_policy::sources::{ContentStore, RemoteError, Sha256Digest};
 use serde::Deserialize as _;
 use serde_json::Value;
-use std::sync::Arc;
+use std::path::Path;
 
 /// The cert-manager release installed when no manifests file is given.
 pub const CERT_MANAGER_VERSION: &str = "v1.21.1";
@@ -38,8 +39,16 @@ pub enum CertManagerError {
     Download {
         url: String,
         #[source]
-        source: Arc<ureq::Error>,
+        source: acr_net::NetError,
     },
+    #[error(
+        "the store {} does not hold cert-manager {CERT_MANAGER_VERSION}'s manifests and nothing is \
+         downloaded with --bundle (save the bundle again, or pass --cert-manager-manifests FILE)",
+        store.display()
+    )]
+    NotInBundle { store: std::path::PathBuf },
+    #[error("cannot keep cert-manager's manifests in the store of fetched artefacts")]
+    Store(#[from] RemoteError),
     #[error(
         "cannot download the cert-manager {CERT_MANAGER_VERSION} manifests: {url} answered HTTP {status}"
     )]
@@ -85,8 +94,30 @@ pub struct CertManagerManifests {
 }
 
 impl CertManagerManifests {
-    /// Downloads the pinned release and checks its SHA-256 before reading it.
-    pub fn download_pinned() -> Result<Self, CertManagerError> {
+    /// The pinned release: from the store of fetched artefacts at `store_dir` when it holds it
+    /// (no network then), else downloaded, checked against its SHA-256 before anything reads
+    /// it, and kept in the store.
+    /// With `offline` (`--bundle`), nothing is downloaded: a store without it is an error.
+    pub fn pinned_release(
+        store_dir: Option<&Path>,
+        offline: bool,
+    ) -> Result<Self, CertManagerError> {
+        let pin = Sha256Digest::from_hex(CERT_MANAGER_RELEASE_SHA256)
+            .expect("the pin is 64 hexadecimal digits");
+        let store = store_dir.map(ContentStore::open).transpose()?;
+        if let Some(bytes) = store
+            .as_ref()
+            .map(|store| store.get(pin))
+            .transpose()?
+            .flatten()
+        {
+            return Self::parse(CERT_MANAGER_RELEASE_URL, &bytes);
+        }
+        if offline {
+            return Err(CertManagerError::NotInBundle {
+                store: store_dir.map(Path::to_owned).unwrap_or_default(),
+            });
+        }
         let bytes = download(CERT_MANAGER_RELEASE_URL)?;
         let actual = sha256_hex(&bytes);
         if actual != CERT_MANAGER_RELEASE_SHA256 {
@@ -95,6 +126,9 @@ impl CertManagerManifests {
                 expected: CERT_MANAGER_RELEASE_SHA256,
                 actual,
             });
+        }
+        if let Some(store) = &store {
+            store.put(pin, &bytes)?;
         }
         Self::parse(CERT_MANAGER_RELEASE_URL, &bytes)
     }
@@ -138,6 +172,27 @@ impl CertManagerManifests {
         };
         manifests.check_complete()?;
         Ok(manifests)
+    }
+
+    /// The container images the manifests' workloads run, as they name them.
+    pub fn images(&self) -> Vec<String> {
+        let mut images: Vec<String> = self
+            .objects
+            .iter()
+            .flat_map(|object| {
+                [
+                    "/spec/template/spec/containers",
+                    "/spec/template/spec/initContainers",
+                ]
+                .into_iter()
+                .filter_map(|pointer| object.manifest.pointer(pointer)?.as_array())
+                .flatten()
+                .filter_map(|container| container.get("image")?.as_str().map(str::to_owned))
+            })
+            .collect();
+        images.sort();
+        images.dedup();
+        images
     }
 
     /// Whether these are byte for byte the pinned release.
@@ -206,26 +261,16 @@ pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
-/// GET `url` over https (Mozilla roots, rustls on aws-lc-rs), at most [`MAX_MANIFEST_BYTES`].
+/// GET `url` through the one HTTP stack (system trust store, proxies from the environment), at
+/// most [`MAX_MANIFEST_BYTES`].
 fn download(url: &str) -> Result<Vec<u8>, CertManagerError> {
-    use ureq::tls::{RootCerts, TlsConfig, TlsProvider};
-    let tls = TlsConfig::builder()
-        .provider(TlsProvider::Rustls)
-        .root_certs(RootCerts::WebPki)
-        .unversioned_rustls_crypto_provider(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
-        .build();
-    let agent = ureq::Agent::config_builder()
-        .tls_config(tls)
-        .http_status_as_error(false)
-        .timeout_global(Some(DOWNLOAD_TIMEOUT))
-        .user_agent(concat!("kubectl-acr/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .new_agent();
     let transport = |source| CertManagerError::Download {
         url: url.to_owned(),
-        source: Arc::new(source),
+        source,
     };
-    let mut response = agent.get(url).call().map_err(transport)?;
+    let client = acr_net::HttpClient::new(&acr_net::ClientOptions::system(None, DOWNLOAD_TIMEOUT))
+        .map_err(transport)?;
+    let response = client.get(url).map_err(transport)?;
     let status = response.status().as_u16();
     if status != 200 {
         return Err(CertManagerError::DownloadStatus {
@@ -233,15 +278,16 @@ fn download(url: &str) -> Result<Vec<u8>, CertManagerError> {
             status,
         });
     }
-    response
-        .body_mut()
-        .with_config()
-        .limit(MAX_MANIFEST_BYTES)
-        .read_to_vec()
-        .map_err(|error| match error {
-            ureq::Error::BodyExceedsLimit(_) => CertManagerError::TooLarge {
-                origin: url.to_owned(),
-            },
-            other => transport(other),
-        })
+    acr_net::read_body(
+        response,
+        url,
+        MAX_MANIFEST_BYTES,
+        "cert-manager's manifests",
+    )
+    .map_err(|error| match error {
+        acr_net::NetError::TooLarge { .. } => CertManagerError::TooLarge {
+            origin: url.to_owned(),
+        },
+        other => transport(other),
+    })
 }

@@ -19,6 +19,7 @@ use acr_policy::{
     HostConfig, ModuleSource, PolicyHost, PolicySetEntry, PolicySetError, PreparedSet,
 };
 use serde::Serialize;
+use sources::SourceOptions;
 use std::path::PathBuf;
 
 /// Which policies to run and where compiled modules are cached.
@@ -32,6 +33,8 @@ pub struct PolicyConfig {
     pub cache_dir: Option<PathBuf>,
     /// Limits for every evaluation.
     pub limits: Limits,
+    /// How remote modules are fetched (store, trust, plain http, credentials).
+    pub sources: SourceOptions,
 }
 
 /// Why the policies could not be prepared at all (a single policy failing is not this: it is
@@ -47,11 +50,22 @@ pub enum PolicySetupError {
 /// The default cache of compiled policies: `$XDG_CACHE_HOME/kubectl-acr/policies`, else
 /// `~/.cache/kubectl-acr/policies`.
 pub fn default_cache_dir() -> Option<PathBuf> {
+    Some(user_cache_dir()?.join("policies"))
+}
+
+/// The default store of fetched artefacts (policy modules, OCI manifests, cert-manager's
+/// manifests, by SHA-256): `$XDG_CACHE_HOME/kubectl-acr/store`, else
+/// `~/.cache/kubectl-acr/store`.
+pub fn default_store_dir() -> Option<PathBuf> {
+    Some(user_cache_dir()?.join("store"))
+}
+
+fn user_cache_dir() -> Option<PathBuf> {
     let base = std::env::var_os("XDG_CACHE_HOME")
         .filter(|value| !value.is_empty())
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))?;
-    Some(base.join("kubectl-acr").join("policies"))
+    Some(base.join("kubectl-acr"))
 }
 
 /// What `policy inspect` reports about one module: its metadata, interface, and whether it loads.
@@ -139,7 +153,7 @@ impl PolicyChecker {
             ..HostConfig::default()
         })?;
         Ok(Self {
-            prepared: set.prepare(&host, BUILTIN_POLICIES),
+            prepared: set.prepare_with_sources(&host, BUILTIN_POLICIES, &config.sources),
         })
     }
 

@@ -1,4 +1,5 @@
-//! The `tls` step: a rustls handshake (aws-lc-rs) trusting the given CAs or the webpki roots,
+//! The `tls` step: a rustls handshake (aws-lc-rs) trusting the given CAs or the system trust
+//! store (the roots `acr-net` trusts for every request),
 //! through a verifier that records the presented chain and what rustls' WebPKI verifier
 //! thought of it, so the chain is reported even when validation fails. A server that answers
 //! in plain HTTP is recognised and named.
@@ -14,38 +15,17 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{CertificateError, ClientConfig, ClientConnection, DigitallySignedStruct, Error};
 use time::OffsetDateTime;
 
+use acr_net::Trust;
+
 use super::endpoint::Endpoint;
 use super::report::{PresentedCertificate, StepResult, TlsStep};
 use crate::tls::{self, CertificateInfo};
 
-/// Where trust comes from.
-#[derive(Debug, Clone)]
-pub(crate) enum Trust {
-    /// Exactly these CA certificates (DER).
-    Cas(Vec<Vec<u8>>),
-    /// Mozilla's roots, as browsers and most container runtimes use them.
-    WebPkiRoots,
-}
-
-impl Trust {
-    fn describe(&self) -> &'static str {
-        match self {
-            Trust::Cas(_) => "the given CA certificates",
-            Trust::WebPkiRoots => "the public (webpki) roots",
-        }
-    }
-
-    pub(crate) fn root_store(&self) -> Result<rustls::RootCertStore, Error> {
-        let mut roots = rustls::RootCertStore::empty();
-        match self {
-            Trust::Cas(cas) => {
-                for der in cas {
-                    roots.add(CertificateDer::from(der.clone()))?;
-                }
-            }
-            Trust::WebPkiRoots => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
-        }
-        Ok(roots)
+/// How the trust in use is named in the step's reason.
+fn describe(trust: &Trust) -> &'static str {
+    match trust {
+        Trust::Only(_) => "the given CA certificates",
+        Trust::System { .. } => "the system trust store",
     }
 }
 
@@ -130,22 +110,44 @@ pub(crate) fn tls_step(
     // One budget for the whole step (connecting, the handshake, the plain-HTTP probe), so that
     // the step never takes longer than `--timeout`.
     let deadline = Deadline::after(timeout);
-    let mut connect_errors = Vec::new();
-    let mut stream = None;
-    for ip in addresses {
-        let address = SocketAddr::new(*ip, endpoint.port);
-        match TcpStream::connect_timeout(&address, deadline.remaining()) {
-            Ok(connected) => {
-                step.address = Some(address.to_string());
-                stream = Some((address, connected));
-                break;
+    let (route, stream) = match acr_net::proxy_for("https", &endpoint.host) {
+        Some(proxy) => {
+            let route = Route::Proxy(proxy);
+            match route.connect(endpoint, deadline) {
+                Ok(stream) => {
+                    step.address = Some(format!("{endpoint} through {}", route.describe()));
+                    (route, stream)
+                }
+                Err(error) => {
+                    step.result = StepResult::fail(format!(
+                        "cannot connect through {}: {error}",
+                        route.describe()
+                    ));
+                    return step;
+                }
             }
-            Err(error) => connect_errors.push(format!("{address}: {error}")),
         }
-    }
-    let Some((address, stream)) = stream else {
-        step.result = StepResult::fail(format!("cannot connect: {}", connect_errors.join("; ")));
-        return step;
+        None => {
+            let mut connect_errors = Vec::new();
+            let mut connected = None;
+            for ip in addresses {
+                let route = Route::Direct(SocketAddr::new(*ip, endpoint.port));
+                match route.connect(endpoint, deadline) {
+                    Ok(stream) => {
+                        step.address = Some(route.describe());
+                        connected = Some((route, stream));
+                        break;
+                    }
+                    Err(error) => connect_errors.push(format!("{}: {error}", route.describe())),
+                }
+            }
+            let Some(connected) = connected else {
+                step.result =
+                    StepResult::fail(format!("cannot connect: {}", connect_errors.join("; ")));
+                return step;
+            };
+            connected
+        }
     };
     let seen = Arc::new(Mutex::new(Seen::default()));
     let handshake = handshake(endpoint, stream, trust, deadline, now, &seen);
@@ -156,7 +158,7 @@ pub(crate) fn tls_step(
         .filter_map(|der| tls::describe(der, now).ok())
         .map(presented)
         .collect();
-    let trusted_by = trust.describe();
+    let trusted_by = describe(trust);
     match (handshake, seen.verdict) {
         (Ok(protocol), _) => {
             step.chain_valid = Some(true);
@@ -177,7 +179,7 @@ pub(crate) fn tls_step(
             step.result = StepResult::fail(certificate_problem(&error, trusted_by, &step.chain));
         }
         (Err(error), _) => {
-            step.result = StepResult::fail(match speaks_plain_http(address, endpoint, deadline) {
+            step.result = StepResult::fail(match speaks_plain_http(&route, endpoint, deadline) {
                 true => format!(
                     "the server answered in plain HTTP; clients expect TLS on {endpoint}: serve \
                      TLS there (the registry's http.tls settings) or give the TLS port"
@@ -294,7 +296,7 @@ fn handshake(
 ) -> Result<String, Error> {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let inner = WebPkiServerVerifier::builder_with_provider(
-        Arc::new(trust.root_store()?),
+        Arc::new(acr_net::root_store(trust).map_err(|error| Error::General(error.to_string()))?),
         provider.clone(),
     )
     .build()
@@ -363,12 +365,75 @@ fn handshake(
     })
 }
 
+/// How the TLS connection reaches the server: directly, or through the proxy the rest of the
+/// HTTP stack uses for it (`acr_net::proxy_for`), with an HTTP `CONNECT` tunnel.
+enum Route {
+    Direct(SocketAddr),
+    Proxy(String),
+}
+
+impl Route {
+    /// The proxy URL without scheme, user information or path: `host:port`.
+    fn proxy_authority(url: &str) -> &str {
+        let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+        let rest = rest.split('/').next().unwrap_or(rest);
+        rest.rsplit_once('@').map_or(rest, |(_, host)| host)
+    }
+
+    /// How the step's report names the route; never a proxy's credentials.
+    fn describe(&self) -> String {
+        match self {
+            Route::Direct(address) => address.to_string(),
+            Route::Proxy(url) => format!("the proxy {}", Self::proxy_authority(url)),
+        }
+    }
+
+    fn connect(&self, endpoint: &Endpoint, deadline: Deadline) -> std::io::Result<TcpStream> {
+        match self {
+            Route::Direct(address) => TcpStream::connect_timeout(address, deadline.remaining()),
+            Route::Proxy(url) => {
+                let authority = Self::proxy_authority(url);
+                let with_port = if authority.rsplit_once(':').is_some_and(|(_, port)| {
+                    !port.is_empty() && port.bytes().all(|byte| byte.is_ascii_digit())
+                }) {
+                    authority.to_owned()
+                } else {
+                    format!("{authority}:80")
+                };
+                let address = std::net::ToSocketAddrs::to_socket_addrs(&with_port)?
+                    .next()
+                    .ok_or_else(|| std::io::Error::other("the proxy's name resolves to nothing"))?;
+                let mut stream = TcpStream::connect_timeout(&address, deadline.remaining())?;
+                stream.set_read_timeout(Some(deadline.remaining()))?;
+                stream.write_all(
+                    format!("CONNECT {endpoint} HTTP/1.1\r\nHost: {endpoint}\r\n\r\n").as_bytes(),
+                )?;
+                let mut answer = Vec::new();
+                let mut byte = [0u8; 1];
+                while !answer.ends_with(b"\r\n\r\n") && answer.len() < 8192 {
+                    stream.read_exact(&mut byte)?;
+                    answer.push(byte[0]);
+                }
+                let status_line = String::from_utf8_lossy(&answer);
+                let status_line = status_line.lines().next().unwrap_or_default();
+                if status_line.split_whitespace().nth(1) != Some("200") {
+                    return Err(std::io::Error::other(format!(
+                        "it answered CONNECT with `{}`",
+                        crate::untrusted::Untrusted(status_line)
+                    )));
+                }
+                Ok(stream)
+            }
+        }
+    }
+}
+
 /// Whether the server answers a plain HTTP request on a fresh connection with HTTP.
-fn speaks_plain_http(address: SocketAddr, endpoint: &Endpoint, deadline: Deadline) -> bool {
+fn speaks_plain_http(route: &Route, endpoint: &Endpoint, deadline: Deadline) -> bool {
     if deadline.passed() {
         return false;
     }
-    let Ok(mut stream) = TcpStream::connect_timeout(&address, deadline.remaining()) else {
+    let Ok(mut stream) = route.connect(endpoint, deadline) else {
         return false;
     };
     let request = format!(
@@ -397,7 +462,7 @@ mod tests {
         let step = tls_step(
             &endpoint,
             &[std::net::IpAddr::from([127, 0, 0, 1])],
-            &Trust::WebPkiRoots,
+            &Trust::System { ca_file: None },
             Duration::from_millis(800),
             OffsetDateTime::UNIX_EPOCH,
         );

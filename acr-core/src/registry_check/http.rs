@@ -1,56 +1,26 @@
-//! The `v2` and `auth` steps over HTTPS (ureq on rustls, trusting what the `tls` step trusted):
-//! `GET /v2/`, then the Docker registry authentication its challenge asks for: Basic
-//! credentials, or a Bearer token from the realm fetched with them.
+//! The `v2` and `auth` steps over HTTPS, through the one HTTP stack (`acr-net`, trusting what
+//! the `tls` step trusted): `GET /v2/`, then the Docker registry authentication its challenge
+//! asks for, as `acr_net::registry_auth` answers it.
 
-use std::sync::Arc;
-use std::time::Duration;
-
-use acr_policy::sources::{explain_error_body, parse_challenge, percent_encode};
+use acr_net::registry_auth::{self, Authorization, Login};
+use acr_net::{HttpClient, NetError, Response, StatusCode, error_detail, header};
 use base64::Engine as _;
-use ureq::http::{Response, StatusCode, header};
-use ureq::tls::{Certificate, RootCerts, TlsConfig, TlsProvider};
-use ureq::{Agent, Body};
 
 use super::Credentials;
 use super::endpoint::Endpoint;
-use super::handshake::Trust;
 use super::report::{AuthStep, Challenge, GrantedAccess, StepResult, V2Step};
 
-/// How much of an answer is read (token answers, error texts).
-const BODY_LIMIT: u64 = 64 * 1024;
-
-/// An agent trusting exactly what the `tls` step trusted, answering every status.
-pub(crate) fn agent(trust: &Trust, timeout: Duration) -> Agent {
-    let roots = match trust {
-        Trust::Cas(cas) => RootCerts::Specific(Arc::new(
-            cas.iter()
-                .map(|der| Certificate::from_der(der).to_owned())
-                .collect(),
-        )),
-        Trust::WebPkiRoots => RootCerts::WebPki,
-    };
-    let tls = TlsConfig::builder()
-        .provider(TlsProvider::Rustls)
-        .root_certs(roots)
-        .unversioned_rustls_crypto_provider(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
-        .build();
-    Agent::config_builder()
-        .tls_config(tls)
-        .http_status_as_error(false)
-        .timeout_global(Some(timeout))
-        .user_agent(concat!("acr-core/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .new_agent()
-}
-
 /// `GET /v2/`: 200 passes; 401 with a challenge passes and records it.
-pub(crate) fn v2_step(agent: &Agent, endpoint: &Endpoint) -> V2Step {
+pub(crate) fn v2_step(client: Result<&HttpClient, &NetError>, endpoint: &Endpoint) -> V2Step {
     let url = endpoint.url("/v2/");
-    let mut response = match agent.get(&url).call() {
+    let response = match client
+        .map_err(NetError::clone)
+        .and_then(|client| client.get(&url))
+    {
         Ok(response) => response,
         Err(error) => {
             return V2Step {
-                result: StepResult::fail(format!("GET {url} failed: {error}")),
+                result: StepResult::fail(error.to_string()),
                 status: None,
                 challenge: None,
             };
@@ -74,7 +44,7 @@ pub(crate) fn v2_step(agent: &Agent, endpoint: &Endpoint) -> V2Step {
             "GET {url} answered {}{}: a registry answers /v2/ with 200 or 401 (is this the \
              registry's port?)",
             other.as_u16(),
-            error_text(&mut response)
+            error_text(response)
         )),
     };
     V2Step {
@@ -84,18 +54,14 @@ pub(crate) fn v2_step(agent: &Agent, endpoint: &Endpoint) -> V2Step {
     }
 }
 
-fn challenge_of(response: &Response<Body>) -> Option<Challenge> {
-    let value = response
-        .headers()
-        .get(header::WWW_AUTHENTICATE)?
-        .to_str()
-        .ok()?;
-    let (scheme, mut parameters) = parse_challenge(value);
+fn challenge_of(response: &Response) -> Option<Challenge> {
+    let challenge = registry_auth::Challenge::of(response)?;
+    let parameter = |name| challenge.parameter(name).map(str::to_owned);
     Some(Challenge {
-        scheme: scheme.to_owned(),
-        realm: parameters.remove("realm"),
-        service: parameters.remove("service"),
-        scope: parameters.remove("scope"),
+        scheme: challenge.scheme.clone(),
+        realm: parameter("realm"),
+        service: parameter("service"),
+        scope: parameter("scope"),
     })
 }
 
@@ -114,14 +80,8 @@ fn challenge_text(challenge: &Challenge) -> String {
 }
 
 /// `: CODE: message` from the answer's registry errors or first line; empty when it has none.
-fn error_text(response: &mut Response<Body>) -> String {
-    let body = response
-        .body_mut()
-        .with_config()
-        .limit(BODY_LIMIT)
-        .read_to_vec()
-        .unwrap_or_default();
-    let detail = explain_error_body(&body);
+fn error_text(response: Response) -> String {
+    let detail = error_detail(response);
     if detail.is_empty() {
         String::new()
     } else {
@@ -131,7 +91,7 @@ fn error_text(response: &mut Response<Body>) -> String {
 
 /// The `auth` step: answers the challenge with the credentials and retries `GET /v2/`.
 pub(crate) fn auth_step(
-    agent: &Agent,
+    client: Result<&HttpClient, &NetError>,
     endpoint: &Endpoint,
     challenge: &Challenge,
     credentials: &Credentials,
@@ -142,44 +102,32 @@ pub(crate) fn auth_step(
         requested_scope: challenge.scope.clone(),
         granted: None,
     };
-    let basic = format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(format!(
-            "{}:{}",
-            credentials.username,
-            credentials.password.expose()
-        ))
-    );
-    let user = &credentials.username;
-    let authorization = match challenge.scheme.to_ascii_lowercase().as_str() {
-        "basic" => basic,
-        "bearer" => match bearer_token(agent, challenge, &basic, user) {
-            Ok(token) => {
-                step.granted = granted_access(&token);
-                format!("Bearer {token}")
-            }
-            Err(reason) => {
-                step.result = StepResult::fail(reason);
-                return step;
-            }
-        },
-        other => {
-            step.result = StepResult::fail(format!(
-                "the registry asks for {other} authentication, which registry clients do not \
-                 speak (Basic or Bearer)"
-            ));
+    let client = match client {
+        Ok(client) => client,
+        Err(error) => {
+            step.result = StepResult::fail(error.to_string());
             return step;
         }
     };
+    let user = &credentials.username;
+    let login = Login {
+        username: user,
+        password: credentials.password.expose(),
+    };
+    let authorization =
+        match registry_auth::authorize(client, &auth_challenge(challenge), Some(login)) {
+            Ok(authorization) => authorization,
+            Err(error) => {
+                step.result = StepResult::fail(error.to_string());
+                return step;
+            }
+        };
+    step.granted = authorization.bearer_token().and_then(granted_access);
     let url = endpoint.url("/v2/");
-    let mut response = match agent
-        .get(&url)
-        .header(header::AUTHORIZATION, &authorization)
-        .call()
-    {
+    let response = match send_authorized(client, &url, &authorization) {
         Ok(response) => response,
         Err(error) => {
-            step.result = StepResult::fail(format!("GET {url} failed: {error}"));
+            step.result = StepResult::fail(error.to_string());
             return step;
         }
     };
@@ -189,10 +137,35 @@ pub(crate) fn auth_step(
             "the registry refused the {} credentials of `{user}`: GET {url} answered {}{}",
             challenge.scheme,
             status.as_u16(),
-            error_text(&mut response)
+            error_text(response)
         )),
     };
     step
+}
+
+/// The report's challenge as `acr-net` reads challenges.
+fn auth_challenge(challenge: &Challenge) -> registry_auth::Challenge {
+    registry_auth::Challenge {
+        scheme: challenge.scheme.clone(),
+        parameters: [
+            ("realm", &challenge.realm),
+            ("service", &challenge.service),
+            ("scope", &challenge.scope),
+        ]
+        .into_iter()
+        .filter_map(|(name, value)| Some((name.to_owned(), value.clone()?)))
+        .collect(),
+    }
+}
+
+fn send_authorized(
+    client: &HttpClient,
+    url: &str,
+    authorization: &Authorization,
+) -> Result<Response, NetError> {
+    client.send(acr_net::Method::GET, url, |request| {
+        request.header(header::AUTHORIZATION, authorization.header_value())
+    })
 }
 
 fn accepted_text(challenge: &Challenge, user: &str, granted: Option<&[GrantedAccess]>) -> String {
@@ -216,68 +189,6 @@ fn accepted_text(challenge: &Challenge, user: &str, granted: Option<&[GrantedAcc
         "the token service {} issued a token for `{user}` that the registry accepted; {grants}",
         challenge.realm.as_deref().unwrap_or_default()
     )
-}
-
-/// Fetches a token from the challenge's realm with Basic credentials.
-fn bearer_token(
-    agent: &Agent,
-    challenge: &Challenge,
-    basic: &str,
-    user: &str,
-) -> Result<String, String> {
-    let realm = challenge
-        .realm
-        .as_deref()
-        .ok_or("the Bearer challenge names no realm to get a token from")?;
-    if !realm.starts_with("https://") {
-        return Err(format!(
-            "the token realm {realm} is not https: the credentials would travel in clear text, \
-             so they were not sent"
-        ));
-    }
-    let query: Vec<String> = [("service", &challenge.service), ("scope", &challenge.scope)]
-        .into_iter()
-        .filter_map(|(name, value)| {
-            value
-                .as_ref()
-                .map(|value| format!("{name}={}", percent_encode(value)))
-        })
-        .collect();
-    let url = match (query.is_empty(), realm.contains('?')) {
-        (true, _) => realm.to_owned(),
-        (false, true) => format!("{realm}&{}", query.join("&")),
-        (false, false) => format!("{realm}?{}", query.join("&")),
-    };
-    let mut response = agent
-        .get(&url)
-        .header(header::AUTHORIZATION, basic)
-        .call()
-        .map_err(|error| format!("GET {url} (the token realm) failed: {error}"))?;
-    if response.status() != StatusCode::OK {
-        return Err(format!(
-            "the token service refused the credentials of `{user}`: GET {url} answered {}{}",
-            response.status().as_u16(),
-            error_text(&mut response)
-        ));
-    }
-    let body = response
-        .body_mut()
-        .with_config()
-        .limit(BODY_LIMIT)
-        .read_to_vec()
-        .map_err(|error| format!("reading the answer of {url} failed: {error}"))?;
-    #[derive(serde::Deserialize)]
-    struct TokenAnswer {
-        token: Option<String>,
-        access_token: Option<String>,
-    }
-    let answer: TokenAnswer = serde_json::from_slice(&body)
-        .map_err(|error| format!("the token service {url} answered no token JSON: {error}"))?;
-    answer
-        .token
-        .or(answer.access_token)
-        .filter(|token| !token.is_empty() && token.chars().all(|c| c.is_ascii_graphic()))
-        .ok_or_else(|| format!("the token service {url} answered no usable token"))
 }
 
 /// The `access` claim of a JWT's payload, read without verifying the signature (only the

@@ -24,7 +24,7 @@ pub use report::{
     StepOutcome, StepResult, TlsStep, V2Step,
 };
 
-use handshake::Trust;
+use acr_net::{ClientOptions, HttpClient, Trust};
 
 /// How long each network step may take unless told otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -42,7 +42,7 @@ pub struct RegistryCheckRequest {
     /// `HOST[:PORT]` (port 443 by default).
     pub server: String,
     /// The CA certificates to trust (PEM, DER or any form `tls::load_certificates` reads);
-    /// `None` trusts the public webpki roots.
+    /// `None` trusts the system trust store (or `SSL_CERT_FILE`).
     pub ca: Option<Vec<u8>>,
     pub credentials: Option<Credentials>,
     /// The limit of each network step.
@@ -52,7 +52,7 @@ pub struct RegistryCheckRequest {
 }
 
 impl RegistryCheckRequest {
-    /// A request for `server` trusting the webpki roots, without credentials, at `now`.
+    /// A request for `server` trusting the system trust store, without credentials, at `now`.
     pub fn new(server: impl Into<String>, now: OffsetDateTime) -> Self {
         Self {
             server: server.into(),
@@ -77,7 +77,7 @@ pub enum RegistryCheckError {
 pub fn check(request: &RegistryCheckRequest) -> Result<RegistryReport, RegistryCheckError> {
     let endpoint = Endpoint::parse(&request.server)?;
     let trust = match &request.ca {
-        Some(input) => Trust::Cas(
+        Some(input) => Trust::Only(
             tls::load_certificates(input)
                 .map_err(RegistryCheckError::Ca)?
                 .certificates
@@ -85,7 +85,7 @@ pub fn check(request: &RegistryCheckRequest) -> Result<RegistryReport, RegistryC
                 .map(|certificate| certificate.der)
                 .collect(),
         ),
-        None => Trust::WebPkiRoots,
+        None => Trust::System { ca_file: None },
     };
     let resolve = resolve_step(&endpoint, request.timeout);
     let tls = if resolve.result.passed() {
@@ -107,14 +107,18 @@ pub fn check(request: &RegistryCheckRequest) -> Result<RegistryReport, RegistryC
     };
     let san = san_step(&endpoint, &tls);
     let (v2, auth) = if tls.result.passed() && san.result.passed() {
-        let agent = http::agent(&trust, request.timeout);
-        let v2 = http::v2_step(&agent, &endpoint);
+        let client = HttpClient::new(&ClientOptions {
+            trust,
+            timeout: request.timeout,
+            insecure_http: false,
+        });
+        let v2 = http::v2_step(client.as_ref(), &endpoint);
         let auth = match (&request.credentials, &v2.challenge) {
             (None, _) => skipped_auth("no credentials were given"),
             (Some(_), _) if !v2.result.passed() => skipped_auth("the v2 step failed"),
             (Some(_), None) => skipped_auth("the registry asked for no credentials"),
             (Some(credentials), Some(challenge)) => {
-                http::auth_step(&agent, &endpoint, challenge, credentials)
+                http::auth_step(client.as_ref(), &endpoint, challenge, credentials)
             }
         };
         (v2, auth)
@@ -156,6 +160,15 @@ fn skipped_auth(reason: &str) -> AuthStep {
 
 /// Resolves the host with the system resolver, giving up after `timeout`.
 fn resolve_step(endpoint: &Endpoint, timeout: Duration) -> ResolveStep {
+    if acr_net::proxy_for("https", &endpoint.host).is_some() {
+        return ResolveStep {
+            result: StepResult::pass(format!(
+                "{} is reached through the proxy of HTTPS_PROXY, which resolves it",
+                endpoint.host
+            )),
+            addresses: Vec::new(),
+        };
+    }
     if let Some(ip) = endpoint.ip() {
         return ResolveStep {
             result: StepResult::pass(format!("{ip} is an IP address: nothing to resolve")),

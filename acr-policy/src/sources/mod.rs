@@ -8,28 +8,28 @@
 //!   hexadecimal digits in the fragment, which is not sent); plain `http://` and unpinned URLs
 //!   are refused;
 //! - `oci://REGISTRY[:PORT]/REPOSITORY[:TAG]@sha256:HEX`: pulled from an OCI registry over
-//!   https, pinned by the manifest digest (a tag alone is refused; `policy push` prints the
-//!   digest).
+//!   https (plain http only with [`SourceOptions::insecure_http`]), pinned by the manifest
+//!   digest (a tag alone is refused; `policy push` prints the digest).
 //!
+//! Every request goes through the one HTTP stack, `acr-net` (system trust store plus
+//! [`SourceOptions::ca_file`], proxies from the environment, no https to http redirects).
 //! Downloads are capped ([`SourceOptions::max_module_bytes`]) and their digest is checked
 //! before anything else reads them. With [`SourceOptions::store_dir`], pinned modules are kept
 //! in a local content-addressed store and fetched once.
 
 mod digest;
-mod http;
 mod oci;
 mod reference;
 mod store;
 
 pub use digest::{InvalidDigest, Sha256Digest};
-pub use http::{explain_error_body, percent_encode};
-pub use oci::{
-    OCI_MANIFEST_MEDIA_TYPE, WASM_CONFIG_MEDIA_TYPE, WASM_LAYER_MEDIA_TYPE, parse_challenge, pull,
-    push,
-};
+pub use oci::{OCI_MANIFEST_MEDIA_TYPE, WASM_CONFIG_MEDIA_TYPE, WASM_LAYER_MEDIA_TYPE, pull, push};
 pub use reference::{InvalidOciReference, OciReference};
+pub use store::ContentStore;
 
 use crate::set::Builtin;
+pub use acr_net::NetError;
+use acr_net::{ClientOptions, HttpClient, StatusCode, Trust};
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
@@ -38,7 +38,6 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
-use store::ModuleStore;
 
 /// The environment variable [`SourceOptions::from_env`] reads a CA file path from.
 pub const CA_FILE_ENV: &str = "ACR_POLICY_CA_FILE";
@@ -85,18 +84,24 @@ pub enum SourceSyntaxError {
 /// How remote sources are fetched.
 #[derive(Debug, Clone)]
 pub struct SourceOptions {
-    /// The content-addressed store of fetched modules and manifests (for example a `sources`
-    /// folder in the policy cache directory); `None` fetches every time.
+    /// The content-addressed store of fetched modules and manifests ([`ContentStore`], in the
+    /// user's cache folder); `None` fetches every time.
     pub store_dir: Option<PathBuf>,
-    /// PEM CA certificates to trust for https and registries instead of the built-in Mozilla
-    /// roots (for a private CA); `None` trusts the Mozilla roots.
+    /// PEM CA certificates to trust for https and registries besides the system trust store
+    /// (for a private CA).
     pub ca_file: Option<PathBuf>,
+    /// Talk to registries in plain http (`--insecure-http`); refused otherwise.
+    pub insecure_http: bool,
+    /// Fetch nothing: what the store does not hold is an error (an air-gap bundle's store,
+    /// `--bundle`).
+    pub offline: bool,
     /// The largest module downloaded, in bytes.
     pub max_module_bytes: u64,
     /// The limit on each request, from connecting to reading the whole answer.
     pub timeout: Duration,
     /// Credentials per registry (`host` or `host:port`, as written in references), offered only
-    /// when that registry asks for them.
+    /// when that registry asks for them; a registry without an entry here is offered what
+    /// Docker keeps for it (`acr_net::docker_credentials`).
     pub registry_credentials: HashMap<String, RegistryCredentials>,
 }
 
@@ -118,11 +123,14 @@ impl fmt::Debug for RegistryCredentials {
 }
 
 impl Default for SourceOptions {
-    /// No store, Mozilla roots, 16 MiB modules, 60 s per request, no credentials.
+    /// No store, the system trust store, https only, 16 MiB modules, 60 s per request, no
+    /// credentials.
     fn default() -> Self {
         Self {
             store_dir: None,
             ca_file: None,
+            insecure_http: false,
+            offline: false,
             max_module_bytes: 16 << 20,
             timeout: Duration::from_secs(60),
             registry_credentials: HashMap::new(),
@@ -139,6 +147,36 @@ impl SourceOptions {
                 .map(PathBuf::from),
             ..Self::default()
         }
+    }
+
+    /// The store of [`Self::store_dir`], opened and checked, when there is one.
+    pub(crate) fn store(&self) -> Result<Option<ContentStore>, RemoteError> {
+        self.store_dir
+            .as_deref()
+            .map(ContentStore::open)
+            .transpose()
+    }
+
+    /// Refuses to fetch `what` when [`Self::offline`].
+    pub(crate) fn check_online(&self, what: impl FnOnce() -> String) -> Result<(), RemoteError> {
+        if self.offline {
+            return Err(RemoteError::NotInStore {
+                what: what(),
+                store: self.store_dir.clone().unwrap_or_default(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The HTTP client these options describe.
+    pub(crate) fn client(&self) -> Result<HttpClient, RemoteError> {
+        Ok(HttpClient::new(&ClientOptions {
+            trust: Trust::System {
+                ca_file: self.ca_file.clone(),
+            },
+            timeout: self.timeout,
+            insecure_http: self.insecure_http,
+        })?)
     }
 }
 
@@ -161,14 +199,16 @@ pub enum SourceError {
 /// A download, pull or push that failed; the text names the URL or reference.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum RemoteError {
-    #[error("cannot use the CA file {}: {reason}", path.display())]
-    CaFile { path: PathBuf, reason: String },
-    #[error("{method} {url} failed: {error}")]
-    Transport {
-        method: String,
-        url: String,
-        error: Arc<ureq::Error>,
-    },
+    #[error(transparent)]
+    Net(#[from] NetError),
+    #[error(
+        "{what} is not in the store {} and nothing is fetched with --bundle (save the bundle \
+         again with this policy set)",
+        store.display()
+    )]
+    NotInStore { what: String, store: PathBuf },
+    #[error(transparent)]
+    DockerCredentials(#[from] acr_net::docker_credentials::DockerCredentialsError),
     #[error("{method} {url} answered HTTP {status}{}", if detail.is_empty() { String::new() } else { format!(" ({detail})") })]
     Status {
         method: String,
@@ -200,11 +240,30 @@ pub enum RemoteError {
     PushNeedsTag { reference: String },
     #[error("POST {url} started an upload without saying where (no `Location` header)")]
     UploadLocation { url: String },
-    #[error("cannot use the module store at {}: {error}", path.display())]
+    #[error(
+        "the store of fetched artefacts {} is not private to the current user ({reason}); it is \
+         not used",
+        path.display()
+    )]
+    StoreNotPrivate { path: PathBuf, reason: String },
+    #[error("cannot use the store of fetched artefacts at {}: {error}", path.display())]
     Store {
         path: PathBuf,
         error: Arc<io::Error>,
     },
+}
+
+impl RemoteError {
+    /// The error for an unexpected status, with the registry's error codes or the start of the
+    /// answer's text to explain it.
+    pub(crate) fn status(method: &str, url: &str, response: acr_net::Response) -> Self {
+        Self::Status {
+            method: method.to_owned(),
+            url: url.to_owned(),
+            status: response.status().as_u16(),
+            detail: acr_net::error_detail(response),
+        }
+    }
 }
 
 impl From<RemoteError> for SourceError {
@@ -296,7 +355,7 @@ fn download(
     sha256: Sha256Digest,
     options: &SourceOptions,
 ) -> Result<Vec<u8>, RemoteError> {
-    let store = options.store_dir.as_deref().map(ModuleStore::new);
+    let store = options.store()?;
     if let Some(module) = store
         .as_ref()
         .map(|store| store.get(sha256))
@@ -305,20 +364,12 @@ fn download(
     {
         return Ok(module);
     }
-    let agent = http::agent(options)?;
-    let mut response = agent
-        .get(url)
-        .call()
-        .map_err(|error| http::transport_error("GET", url, error))?;
-    if response.status() != ureq::http::StatusCode::OK {
-        return Err(http::status_error("GET", url, &mut response));
+    options.check_online(|| url.to_owned())?;
+    let response = options.client()?.get(url)?;
+    if response.status() != StatusCode::OK {
+        return Err(RemoteError::status("GET", url, response));
     }
-    let module = http::read_body(
-        &mut response,
-        url,
-        options.max_module_bytes,
-        "a policy module",
-    )?;
+    let module = acr_net::read_body(response, url, options.max_module_bytes, "a policy module")?;
     let actual = Sha256Digest::of(&module);
     if actual != sha256 {
         return Err(RemoteError::DigestMismatch {

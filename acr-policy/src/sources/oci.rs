@@ -5,18 +5,16 @@
 //! Pushing uploads each blob monolithically (POST, then PUT with the digest) and then the
 //! manifest under a tag. Pulling asks for a manifest by digest and checks the digest of the
 //! manifest and of the layer before anything reads them. A registry that answers 401 is
-//! answered once with Basic credentials, or with a token from its Bearer realm.
+//! answered once, as `acr_net::registry_auth` answers a challenge.
 
 use super::digest::{InvalidDigest, Sha256Digest};
-use super::http::{agent, percent_encode, read_body, status_error, transport_error};
 use super::reference::OciReference;
-use super::store::ModuleStore;
 use super::{RegistryCredentials, RemoteError, SourceOptions};
-use base64::Engine as _;
+use acr_net::docker_credentials;
+use acr_net::registry_auth::{self, Authorization, Challenge, Login};
+use acr_net::{HttpClient, Method, Response, StatusCode, header, percent_encode, read_body};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use ureq::http::{HeaderValue, Method, Request, Response, StatusCode, header};
-use ureq::{Agent, Body};
 use wasm_guest::Metadata;
 
 /// The media type of the manifests pushed and pulled.
@@ -28,8 +26,6 @@ pub const WASM_CONFIG_MEDIA_TYPE: &str = "application/vnd.wasm.config.v1+json";
 
 /// The largest manifest read, as the distribution spec suggests registries accept.
 const MANIFEST_LIMIT: u64 = 4 << 20;
-/// The largest token answer of a Bearer realm read.
-const TOKEN_ANSWER_LIMIT: u64 = 1 << 20;
 /// The header registries name the digest of a stored manifest in.
 const CONTENT_DIGEST_HEADER: &str = "docker-content-digest";
 
@@ -147,7 +143,7 @@ pub fn pull(reference: &OciReference, options: &SourceOptions) -> Result<Vec<u8>
     let digest = reference.digest.ok_or_else(|| RemoteError::NotPinned {
         reference: reference.to_string(),
     })?;
-    let store = options.store_dir.as_deref().map(ModuleStore::new);
+    let store = options.store()?;
     let stored = |digest| match &store {
         Some(store) => store.get(digest),
         None => Ok(None),
@@ -184,6 +180,7 @@ fn connect<'slot, 'a>(
     reference: &'a OciReference,
     options: &'a SourceOptions,
 ) -> Result<&'slot mut RegistrySession<'a>, RemoteError> {
+    options.check_online(|| reference.to_string())?;
     match slot {
         Some(session) => Ok(session),
         None => Ok(slot.insert(RegistrySession::new(reference, options)?)),
@@ -241,7 +238,7 @@ fn wasm_layer(
         .map_err(|error: InvalidDigest| invalid(format!("its layer digest {error}")))?;
     if layer.size > limit {
         return Err(RemoteError::TooLarge {
-            url: format!("{}/blobs/{digest}", reference.api_base()),
+            url: format!("{}/blobs/{digest}", reference.api_base(false)),
             what: "a policy module",
             limit,
         });
@@ -255,11 +252,14 @@ fn byte_len(bytes: &[u8]) -> u64 {
 
 /// Requests to one repository, with the authorization its registry asked for once found.
 struct RegistrySession<'a> {
-    agent: Agent,
+    client: HttpClient,
     reference: &'a OciReference,
     options: &'a SourceOptions,
-    credentials: Option<&'a RegistryCredentials>,
-    authorization: Option<String>,
+    /// The credentials given for this registry, else (looked up at the first challenge) those
+    /// Docker keeps for it.
+    credentials: Option<RegistryCredentials>,
+    docker_looked_up: bool,
+    authorization: Option<Authorization>,
 }
 
 /// A request to the registry, which may need sending twice (before and after authorizing).
@@ -273,26 +273,34 @@ struct RegistryRequest<'b> {
 impl<'a> RegistrySession<'a> {
     fn new(reference: &'a OciReference, options: &'a SourceOptions) -> Result<Self, RemoteError> {
         Ok(Self {
-            agent: agent(options)?,
+            client: options.client()?,
             reference,
             options,
-            credentials: options.registry_credentials.get(&reference.registry),
+            credentials: options
+                .registry_credentials
+                .get(&reference.registry)
+                .cloned(),
+            docker_looked_up: false,
             authorization: None,
         })
     }
 
+    fn api_base(&self) -> String {
+        self.reference.api_base(self.options.insecure_http)
+    }
+
     fn get_manifest(&mut self, digest: Sha256Digest) -> Result<Vec<u8>, RemoteError> {
-        let url = format!("{}/manifests/{digest}", self.reference.api_base());
-        let mut response = self.send(&RegistryRequest {
+        let url = format!("{}/manifests/{digest}", self.api_base());
+        let response = self.send(&RegistryRequest {
             method: Method::GET,
             url: url.clone(),
             headers: vec![(header::ACCEPT, OCI_MANIFEST_MEDIA_TYPE)],
             body: None,
         })?;
         if response.status() != StatusCode::OK {
-            return Err(status_error("GET", &url, &mut response));
+            return Err(RemoteError::status("GET", &url, response));
         }
-        let manifest = read_body(&mut response, &url, MANIFEST_LIMIT, "an OCI manifest")?;
+        let manifest = read_body(response, &url, MANIFEST_LIMIT, "an OCI manifest")?;
         check_digest(
             format!("the manifest of {}", self.reference),
             digest,
@@ -302,18 +310,18 @@ impl<'a> RegistrySession<'a> {
     }
 
     fn get_layer(&mut self, digest: Sha256Digest) -> Result<Vec<u8>, RemoteError> {
-        let url = format!("{}/blobs/{digest}", self.reference.api_base());
-        let mut response = self.send(&RegistryRequest {
+        let url = format!("{}/blobs/{digest}", self.api_base());
+        let response = self.send(&RegistryRequest {
             method: Method::GET,
             url: url.clone(),
             headers: Vec::new(),
             body: None,
         })?;
         if response.status() != StatusCode::OK {
-            return Err(status_error("GET", &url, &mut response));
+            return Err(RemoteError::status("GET", &url, response));
         }
         let layer = read_body(
-            &mut response,
+            response,
             &url,
             self.options.max_module_bytes,
             "a policy module",
@@ -329,8 +337,8 @@ impl<'a> RegistrySession<'a> {
     /// Uploads a blob unless the repository has it: POST for an upload location, then one PUT
     /// of the whole blob with its digest.
     fn upload_blob(&mut self, digest: Sha256Digest, bytes: &[u8]) -> Result<(), RemoteError> {
-        let blob_url = format!("{}/blobs/{digest}", self.reference.api_base());
-        let mut existing = self.send(&RegistryRequest {
+        let blob_url = format!("{}/blobs/{digest}", self.api_base());
+        let existing = self.send(&RegistryRequest {
             method: Method::HEAD,
             url: blob_url.clone(),
             headers: Vec::new(),
@@ -339,18 +347,18 @@ impl<'a> RegistrySession<'a> {
         match existing.status() {
             StatusCode::OK => return Ok(()),
             StatusCode::NOT_FOUND => {}
-            _ => return Err(status_error("HEAD", &blob_url, &mut existing)),
+            _ => return Err(RemoteError::status("HEAD", &blob_url, existing)),
         }
 
-        let uploads_url = format!("{}/blobs/uploads/", self.reference.api_base());
-        let mut started = self.send(&RegistryRequest {
+        let uploads_url = format!("{}/blobs/uploads/", self.api_base());
+        let started = self.send(&RegistryRequest {
             method: Method::POST,
             url: uploads_url.clone(),
             headers: Vec::new(),
             body: Some(&[]),
         })?;
         if started.status() != StatusCode::ACCEPTED {
-            return Err(status_error("POST", &uploads_url, &mut started));
+            return Err(RemoteError::status("POST", &uploads_url, started));
         }
         let location = started
             .headers()
@@ -365,14 +373,14 @@ impl<'a> RegistrySession<'a> {
             self.absolute_url(location),
             percent_encode(&digest.to_string())
         );
-        let mut finished = self.send(&RegistryRequest {
+        let finished = self.send(&RegistryRequest {
             method: Method::PUT,
             url: put_url.clone(),
             headers: vec![(header::CONTENT_TYPE, "application/octet-stream")],
             body: Some(bytes),
         })?;
         if finished.status() != StatusCode::CREATED {
-            return Err(status_error("PUT", &put_url, &mut finished));
+            return Err(RemoteError::status("PUT", &put_url, finished));
         }
         Ok(())
     }
@@ -380,15 +388,15 @@ impl<'a> RegistrySession<'a> {
     /// PUTs `manifest` under `tag` and returns its digest, after checking that the registry
     /// stored it under the same digest when it says which.
     fn put_manifest(&mut self, tag: &str, manifest: &[u8]) -> Result<Sha256Digest, RemoteError> {
-        let url = format!("{}/manifests/{tag}", self.reference.api_base());
-        let mut response = self.send(&RegistryRequest {
+        let url = format!("{}/manifests/{tag}", self.api_base());
+        let response = self.send(&RegistryRequest {
             method: Method::PUT,
             url: url.clone(),
             headers: vec![(header::CONTENT_TYPE, OCI_MANIFEST_MEDIA_TYPE)],
             body: Some(manifest),
         })?;
         if response.status() != StatusCode::CREATED {
-            return Err(status_error("PUT", &url, &mut response));
+            return Err(RemoteError::status("PUT", &url, response));
         }
         let digest = Sha256Digest::of(manifest);
         let stored_as = response
@@ -411,8 +419,13 @@ impl<'a> RegistrySession<'a> {
         if location.starts_with("https://") || location.starts_with("http://") {
             location.to_owned()
         } else {
+            let scheme = if self.options.insecure_http {
+                "http"
+            } else {
+                "https"
+            };
             format!(
-                "https://{}/{}",
+                "{scheme}://{}/{}",
                 self.reference.registry,
                 location.trim_start_matches('/')
             )
@@ -421,18 +434,27 @@ impl<'a> RegistrySession<'a> {
 
     /// Sends `request`; on a 401 challenge, authorizes as the challenge asks and sends it once
     /// more.
-    fn send(&mut self, request: &RegistryRequest<'_>) -> Result<Response<Body>, RemoteError> {
+    fn send(&mut self, request: &RegistryRequest<'_>) -> Result<Response, RemoteError> {
         let response = self.send_once(request)?;
         if response.status() != StatusCode::UNAUTHORIZED {
             return Ok(response);
         }
-        let challenge = response
-            .headers()
-            .get(header::WWW_AUTHENTICATE)
-            .and_then(|value| value.to_str().ok())
-            .unwrap_or_default()
-            .to_owned();
-        let authorization = self.authorize(&challenge)?;
+        let challenge = Challenge::of(&response).unwrap_or_else(|| Challenge::parse(""));
+        if self.credentials.is_none() && !self.docker_looked_up {
+            self.docker_looked_up = true;
+            self.credentials = docker_credentials::lookup(&self.reference.registry)?.map(|login| {
+                RegistryCredentials {
+                    username: login.username,
+                    password: login.password,
+                }
+            });
+        }
+        let login = self.credentials.as_ref().map(|credentials| Login {
+            username: &credentials.username,
+            password: &credentials.password,
+        });
+        let authorization = registry_auth::authorize(&self.client, &challenge, login)
+            .map_err(|error| self.unauthorized(error.to_string()))?;
         let refused_before = self.authorization.as_ref() == Some(&authorization);
         self.authorization = Some(authorization);
         let response = if refused_before {
@@ -441,7 +463,7 @@ impl<'a> RegistrySession<'a> {
             self.send_once(request)?
         };
         if response.status() == StatusCode::UNAUTHORIZED {
-            return Err(self.unauthorized(match self.credentials {
+            return Err(self.unauthorized(match &self.credentials {
                 Some(credentials) => format!(
                     "it refused the credentials of `{}` for {} {}",
                     credentials.username, request.method, request.url
@@ -455,102 +477,21 @@ impl<'a> RegistrySession<'a> {
         Ok(response)
     }
 
-    fn send_once(&self, request: &RegistryRequest<'_>) -> Result<Response<Body>, RemoteError> {
-        let mut builder = Request::builder()
-            .method(request.method.clone())
-            .uri(request.url.as_str());
-        for (name, value) in &request.headers {
-            builder = builder.header(name, *value);
-        }
-        if let Some(authorization) = &self.authorization {
-            builder = builder.header(header::AUTHORIZATION, authorization.as_str());
-        }
-        let transport = |error| transport_error(request.method.as_str(), &request.url, error);
-        match request.body {
-            Some(body) => builder
-                .body(body)
-                .map_err(|error| transport(ureq::Error::Http(error)))
-                .and_then(|built| self.agent.run(built).map_err(transport)),
-            None => builder
-                .body(())
-                .map_err(|error| transport(ureq::Error::Http(error)))
-                .and_then(|built| self.agent.run(built).map_err(transport)),
-        }
-    }
-
-    /// The `Authorization` value that answers `challenge` (a `WWW-Authenticate` value).
-    fn authorize(&self, challenge: &str) -> Result<String, RemoteError> {
-        let (scheme, parameters) = parse_challenge(challenge);
-        match scheme.to_ascii_lowercase().as_str() {
-            "basic" => {
-                let credentials = self.credentials.ok_or_else(|| {
-                    self.unauthorized("it asks for credentials (Basic) and none are configured for it".to_owned())
-                })?;
-                Ok(format!("Basic {}", basic_token(credentials)))
-            }
-            "bearer" => self.bearer_token(&parameters).map(|token| format!("Bearer {token}")),
-            _ => Err(self.unauthorized(format!(
-                "it answered 401 with the challenge `{challenge}`, which is neither Basic nor Bearer"
-            ))),
-        }
-    }
-
-    /// Asks the challenge's realm for a token, with the configured credentials if any.
-    fn bearer_token(&self, parameters: &BTreeMap<String, String>) -> Result<String, RemoteError> {
-        let realm = parameters
-            .get("realm")
-            .ok_or_else(|| self.unauthorized("its Bearer challenge names no realm".to_owned()))?;
-        if !realm.starts_with("https://") {
-            return Err(self.unauthorized(format!(
-                "its Bearer challenge sends to the realm {realm}, which is not https"
-            )));
-        }
-        let query: Vec<String> = ["service", "scope"]
-            .into_iter()
-            .filter_map(|name| {
-                parameters
-                    .get(name)
-                    .map(|value| format!("{name}={}", percent_encode(value)))
-            })
-            .collect();
-        let separator = if realm.contains('?') { '&' } else { '?' };
-        let url = if query.is_empty() {
-            realm.clone()
-        } else {
-            format!("{realm}{separator}{}", query.join("&"))
-        };
-        let mut request = self.agent.get(url.as_str());
-        if let Some(credentials) = self.credentials {
-            request = request.header(
-                header::AUTHORIZATION,
-                format!("Basic {}", basic_token(credentials)),
-            );
-        }
-        let mut response = request
-            .call()
-            .map_err(|error| transport_error("GET", &url, error))?;
-        if response.status() != StatusCode::OK {
-            return Err(status_error("GET", &url, &mut response));
-        }
-        let answer = read_body(&mut response, &url, TOKEN_ANSWER_LIMIT, "a token answer")?;
-        #[derive(Deserialize)]
-        struct TokenAnswer {
-            token: Option<String>,
-            access_token: Option<String>,
-        }
-        let answer: TokenAnswer = serde_json::from_slice(&answer).map_err(|error| {
-            self.unauthorized(format!(
-                "its token realm {url} answered no token JSON: {error}"
-            ))
-        })?;
-        let token = answer
-            .token
-            .or(answer.access_token)
-            .filter(|token| HeaderValue::from_str(&format!("Bearer {token}")).is_ok())
-            .ok_or_else(|| {
-                self.unauthorized(format!("its token realm {url} answered no usable token"))
-            })?;
-        Ok(token)
+    fn send_once(&self, request: &RegistryRequest<'_>) -> Result<Response, RemoteError> {
+        Ok(self
+            .client
+            .send(request.method.clone(), &request.url, |mut builder| {
+                for (name, value) in &request.headers {
+                    builder = builder.header(name, *value);
+                }
+                if let Some(authorization) = &self.authorization {
+                    builder = builder.header(header::AUTHORIZATION, authorization.header_value());
+                }
+                if let Some(body) = request.body {
+                    builder = builder.body(body.to_vec());
+                }
+                builder
+            })?)
     }
 
     fn unauthorized(&self, reason: String) -> RemoteError {
@@ -559,11 +500,6 @@ impl<'a> RegistrySession<'a> {
             reason,
         }
     }
-}
-
-fn basic_token(credentials: &RegistryCredentials) -> String {
-    base64::engine::general_purpose::STANDARD
-        .encode(format!("{}:{}", credentials.username, credentials.password))
 }
 
 fn check_digest(what: String, expected: Sha256Digest, bytes: &[u8]) -> Result<(), RemoteError> {
@@ -579,55 +515,9 @@ fn check_digest(what: String, expected: Sha256Digest, bytes: &[u8]) -> Result<()
     }
 }
 
-/// Splits `Scheme key="value",key=value` into the scheme and its (lowercased) parameter names
-/// and values; commas inside quotes belong to the value.
-pub fn parse_challenge(challenge: &str) -> (&str, BTreeMap<String, String>) {
-    let challenge = challenge.trim();
-    let (scheme, rest) = challenge
-        .split_once(char::is_whitespace)
-        .unwrap_or((challenge, ""));
-    let mut parameters = BTreeMap::new();
-    let mut rest = rest.trim_start();
-    while let Some((name, after_name)) = rest.split_once('=') {
-        let name = name.trim().to_ascii_lowercase();
-        let (value, after_value) = match after_name.strip_prefix('"') {
-            Some(quoted) => {
-                let end = quoted.find('"').unwrap_or(quoted.len());
-                (&quoted[..end], quoted.get(end + 1..).unwrap_or_default())
-            }
-            None => after_name
-                .split_once(',')
-                .map_or((after_name, ""), |(value, after)| (value, after)),
-        };
-        parameters.insert(name, value.trim().to_owned());
-        rest = after_value
-            .trim_start()
-            .trim_start_matches(',')
-            .trim_start();
-    }
-    (scheme, parameters)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn challenges_are_split_into_scheme_and_parameters() {
-        let (scheme, parameters) = parse_challenge(
-            r#"Bearer realm="https://auth.example/token",service="registry.example",scope="repository:a/b:pull,push""#,
-        );
-        assert_eq!(scheme, "Bearer");
-        assert_eq!(parameters["realm"], "https://auth.example/token");
-        assert_eq!(parameters["service"], "registry.example");
-        assert_eq!(parameters["scope"], "repository:a/b:pull,push");
-
-        let (scheme, parameters) = parse_challenge("Basic Realm=registry, charset=\"UTF-8\"");
-        assert_eq!(scheme, "Basic");
-        assert_eq!(parameters["realm"], "registry");
-        assert_eq!(parameters["charset"], "UTF-8");
-        assert_eq!(parse_challenge("Negotiate").0, "Negotiate");
-    }
 
     #[test]
     fn manifests_without_exactly_one_wasm_layer_are_refused() {

@@ -36,9 +36,11 @@ impl OciReference {
         }
     }
 
-    /// `https://REGISTRY/v2/REPOSITORY`, where the distribution API of the repository starts.
-    pub(crate) fn api_base(&self) -> String {
-        format!("https://{}/v2/{}", self.registry, self.repository)
+    /// `https://REGISTRY/v2/REPOSITORY` (`http://` with `insecure_http`), where the
+    /// distribution API of the repository starts.
+    pub(crate) fn api_base(&self, insecure_http: bool) -> String {
+        let scheme = if insecure_http { "http" } else { "https" };
+        format!("{scheme}://{}/v2/{}", self.registry, self.repository)
     }
 }
 

@@ -101,6 +101,13 @@ POLICY_PARAMS = (
                "and/or repeated."),
     Param("no_policy_cache", kind=SWITCH,
           help="Do not read or write the compiled-policy cache (~/.cache/kubectl-acr/policies)."),
+    Param("ca_file", metavar="FILE",
+          help="PEM CA certificates to trust, besides the system trust store, for policy modules named by "
+               "https URLs or OCI references (a private registry's CA)."),
+    Param("insecure_http", kind=SWITCH,
+          help="Pull OCI policy modules in plain HTTP, without TLS (only on a network you trust)."),
+    Param("bundle", metavar="DIR",
+          help="Use an air-gap bundle (kubectl acr bundle save) for remote policy modules, and fetch nothing."),
     Param("at", metavar="TIME",
           help="Evaluate certificate validity at this time instead of now: RFC 3339 or a date (2026-11-23)."),
 )

@@ -1,6 +1,8 @@
 //! The kubectl-only commands: rendering, and with a cluster deploying, showing, verifying and
-//! deleting the connected registry (on one cluster or a fleet), and creating pull secrets.
+//! deleting the connected registry (on one cluster or a fleet), creating pull secrets, and
+//! air-gap bundles.
 
+pub mod bundle;
 pub mod delete;
 pub mod deploy;
 mod fleet;

@@ -73,7 +73,11 @@ impl PlanArgs {
                     &bytes,
                 )?)
             }
-            None => CertManagerManifests::download_pinned().with_context(|| {
+            None => CertManagerManifests::pinned_release(
+                self.policy.store_dir().as_deref(),
+                self.policy.bundle.is_some(),
+            )
+            .with_context(|| {
                 format!(
                     "cert-manager.install=true needs cert-manager's manifests; on a cluster \
                      without internet access download {CERT_MANAGER_RELEASE_URL} elsewhere and \

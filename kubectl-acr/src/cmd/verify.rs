@@ -33,7 +33,7 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "HOST[:PORT]")]
     pub server: Option<String>,
     /// The CA certificate(s) to trust (PEM or DER). Without it: `ca.crt` of the connected
-    /// registry's TLS Secret, or with --server the public (webpki) roots.
+    /// registry's TLS Secret, or with --server the system trust store (or SSL_CERT_FILE).
     #[arg(long, value_name = "FILE")]
     pub ca: Option<PathBuf>,
     /// The user name to authenticate with (an ACR token name, a service principal ID); the

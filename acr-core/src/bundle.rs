@@ -1,0 +1,228 @@
+//! Air-gap bundles: one folder holding what a disconnected site needs, saved where there is a
+//! network and used where there is none (`--bundle DIR`, which fetches nothing):
+//!
+//! - `store/sha256-HEX`: a store of fetched artefacts (the same [`ContentStore`] as the user's
+//!   cache): the remote policy modules a policy set names with their OCI manifests, and
+//!   cert-manager's pinned release manifests;
+//! - `images.txt`: the container images to copy into the site's registry (`skopeo copy`, `oras`),
+//!   one reference per line, as the manifests name them;
+//! - `bundle.json`: every file with its SHA-256, which `bundle verify` checks.
+
+use crate::cluster::{CertManagerError, CertManagerManifests};
+use crate::fsio::{self, FileMode, Overwrite};
+use crate::plan::DEFAULT_REGISTRY_IMAGE;
+use acr_policy::PolicySet;
+use acr_policy::sources::{ContentStore, ModuleSource, RemoteError, Sha256Digest, SourceOptions};
+use std::path::{Path, PathBuf};
+
+/// The bundle's list of files and their SHA-256.
+pub const MANIFEST_FILE: &str = "bundle.json";
+/// The bundle's list of images.
+pub const IMAGES_FILE: &str = "images.txt";
+const STORE_DIR: &str = "store";
+const FORMAT: u32 = 1;
+
+/// The store inside the bundle at `bundle`.
+pub fn store_dir(bundle: &Path) -> PathBuf {
+    bundle.join(STORE_DIR)
+}
+
+/// The source options that use the bundle at `bundle` and nothing else.
+pub fn offline_sources(bundle: &Path) -> SourceOptions {
+    SourceOptions {
+        store_dir: Some(store_dir(bundle)),
+        offline: true,
+        ..SourceOptions::default()
+    }
+}
+
+/// What `bundle save` puts in the bundle.
+#[derive(Debug, Clone)]
+pub struct SaveRequest {
+    pub out: PathBuf,
+    /// The policy set whose remote modules are saved.
+    pub policy_set: Option<PathBuf>,
+    /// Save cert-manager's pinned release manifests (for `cert-manager.install=true`).
+    pub cert_manager: bool,
+    /// How remote modules and manifests are fetched (trust, plain http); the store is the
+    /// bundle's.
+    pub sources: SourceOptions,
+}
+
+/// `bundle.json`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct BundleManifest {
+    pub format: u32,
+    pub files: Vec<BundleFile>,
+    pub images: Vec<String>,
+}
+
+/// One file of the bundle, relative to its folder.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct BundleFile {
+    pub path: String,
+    pub sha256: String,
+}
+
+/// Why a bundle cannot be saved or does not verify.
+#[derive(Debug, thiserror::Error)]
+pub enum BundleError {
+    #[error("cannot read the policy set")]
+    PolicySet(#[from] acr_policy::PolicySetError),
+    #[error("policy `{module}` cannot be saved in the bundle")]
+    Module {
+        module: String,
+        #[source]
+        source: acr_policy::sources::SourceError,
+    },
+    #[error(transparent)]
+    Store(#[from] RemoteError),
+    #[error(transparent)]
+    CertManager(#[from] CertManagerError),
+    #[error(transparent)]
+    Write(#[from] fsio::WriteError),
+    #[error("cannot read {}: {error}", path.display())]
+    Read {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    #[error("{} is not a bundle manifest: {reason}", path.display())]
+    InvalidManifest { path: PathBuf, reason: String },
+    #[error("the bundle does not verify: {}", problems.join("; "))]
+    Mismatch { problems: Vec<String> },
+}
+
+/// Saves the bundle: fetches (or takes from the bundle's store) what the request names, then
+/// writes `images.txt` and `bundle.json`.
+pub fn save(request: &SaveRequest) -> Result<BundleManifest, BundleError> {
+    let store = store_dir(&request.out);
+    let sources = SourceOptions {
+        store_dir: Some(store.clone()),
+        offline: false,
+        ..request.sources.clone()
+    };
+    ContentStore::open(&store)?;
+    if let Some(path) = &request.policy_set {
+        let set = PolicySet::from_file(path)?;
+        for entry in &set.policies {
+            if matches!(
+                entry.module,
+                ModuleSource::Https { .. } | ModuleSource::Oci(_)
+            ) {
+                entry
+                    .module
+                    .fetch(&set.base_dir, &[], &sources)
+                    .map_err(|source| BundleError::Module {
+                        module: entry.module.to_string(),
+                        source,
+                    })?;
+            }
+        }
+    }
+    let mut images = vec![DEFAULT_REGISTRY_IMAGE.to_owned()];
+    if request.cert_manager {
+        let manifests = CertManagerManifests::pinned_release(Some(&store), false)?;
+        images.extend(manifests.images());
+    }
+    images.sort();
+    images.dedup();
+    let mut images_text = images.join("\n");
+    images_text.push('\n');
+    fsio::write_atomic(
+        &request.out.join(IMAGES_FILE),
+        images_text.as_bytes(),
+        FileMode::Public,
+        Overwrite::Replace,
+    )?;
+    let manifest = BundleManifest {
+        format: FORMAT,
+        files: list_files(&request.out)?,
+        images,
+    };
+    let mut text = serde_json::to_string_pretty(&manifest).expect("the manifest is plain JSON");
+    text.push('\n');
+    fsio::write_atomic(
+        &request.out.join(MANIFEST_FILE),
+        text.as_bytes(),
+        FileMode::Public,
+        Overwrite::Replace,
+    )?;
+    Ok(manifest)
+}
+
+/// Checks every file `bundle.json` lists against its SHA-256, and that the store holds nothing
+/// it does not list.
+pub fn verify(bundle: &Path) -> Result<BundleManifest, BundleError> {
+    let path = bundle.join(MANIFEST_FILE);
+    let bytes = read(&path)?;
+    let manifest: BundleManifest =
+        serde_json::from_slice(&bytes).map_err(|error| BundleError::InvalidManifest {
+            path: path.clone(),
+            reason: error.to_string(),
+        })?;
+    if manifest.format != FORMAT {
+        return Err(BundleError::InvalidManifest {
+            path,
+            reason: format!("its format is {}, not {FORMAT}", manifest.format),
+        });
+    }
+    let found = list_files(bundle)?;
+    let mut problems = Vec::new();
+    for file in &manifest.files {
+        match found.iter().find(|present| present.path == file.path) {
+            None => problems.push(format!("{} is missing", file.path)),
+            Some(present) if present.sha256 != file.sha256 => problems.push(format!(
+                "{} has the SHA-256 {}, not {}",
+                file.path, present.sha256, file.sha256
+            )),
+            Some(_) => {}
+        }
+    }
+    for present in &found {
+        if !manifest.files.iter().any(|file| file.path == present.path) {
+            problems.push(format!("{} is not listed in {MANIFEST_FILE}", present.path));
+        }
+    }
+    if problems.is_empty() {
+        Ok(manifest)
+    } else {
+        Err(BundleError::Mismatch { problems })
+    }
+}
+
+/// `images.txt` and every entry of the store, sorted, with their SHA-256.
+fn list_files(bundle: &Path) -> Result<Vec<BundleFile>, BundleError> {
+    let mut paths = vec![IMAGES_FILE.to_owned()];
+    let store = store_dir(bundle);
+    let entries = std::fs::read_dir(&store).map_err(|error| BundleError::Read {
+        path: store.clone(),
+        error,
+    })?;
+    for entry in entries {
+        let entry = entry.map_err(|error| BundleError::Read {
+            path: store.clone(),
+            error,
+        })?;
+        if let Some(name) = entry.file_name().to_str() {
+            paths.push(format!("{STORE_DIR}/{name}"));
+        }
+    }
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|path| {
+            let bytes = read(&bundle.join(&path))?;
+            Ok(BundleFile {
+                sha256: Sha256Digest::of(&bytes).hex(),
+                path,
+            })
+        })
+        .collect()
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, BundleError> {
+    acr_io::read(path, acr_io::InputKind::Manifests).map_err(|error| BundleError::Read {
+        path: path.to_owned(),
+        error,
+    })
+}
