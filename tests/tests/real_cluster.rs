@@ -77,6 +77,11 @@ const SCENARIOS: &[Scenario] = &[
         restricted_namespace_is_not_weakened,
     ),
     (
+        "pod_security_refusal_is_diagnosed",
+        Phase::WithoutCertManager,
+        pod_security_refusal_is_diagnosed,
+    ),
+    (
         "field_manager_conflict_is_named",
         Phase::WithoutCertManager,
         field_manager_conflict_is_named,
@@ -738,6 +743,57 @@ fn restricted_namespace_is_not_weakened(suite: &Suite) {
         namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"],
         "restricted"
     );
+}
+
+/// An admin tightens Pod Security after a root registry was deployed: the real deployment
+/// controller's ReplicaFailure (the API server's Pod Security admission refusing the new pod)
+/// is what `status` names.
+fn pod_security_refusal_is_diagnosed(suite: &Suite) {
+    let site = suite.site("psa-refused");
+    let ns = site.namespace.as_str();
+    let args = byoc_settings(
+        &site,
+        &["trustDistribution.enabled=false", "container.runAsUser=0"],
+    );
+    let run = suite.acr(
+        "deploy",
+        &strs(&with(&args, &["--wait", "--timeout", "2m"])),
+    );
+    assert_exit(&run, 0, "deploy a root registry");
+    let namespace = suite.kubectl_json(&["get", "namespace", ns]);
+    assert_eq!(
+        namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"],
+        "baseline"
+    );
+    suite.kubectl(&[
+        "label",
+        "namespace",
+        ns,
+        "pod-security.kubernetes.io/enforce=restricted",
+        "--overwrite",
+    ]);
+    suite.kubectl(&[
+        "rollout",
+        "restart",
+        "deployment/connected-registry",
+        "-n",
+        ns,
+    ]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    loop {
+        let status = suite.acr("status", &["-n", ns]).success();
+        if status.contains("cannot create its pods") {
+            for expected in ["violates PodSecurity", "pod-security.kubernetes.io/enforce"] {
+                assert!(status.contains(expected), "{expected}: {status}");
+            }
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "status never named the refused pods:\n{status}"
+        );
+        std::thread::sleep(std::time::Duration::from_secs(1));
+    }
 }
 
 /// `cert-manager.install=true` on a cluster that has a cert-manager another tool installed (a

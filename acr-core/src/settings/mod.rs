@@ -141,7 +141,9 @@ pub struct SettingsInput {
     pub protected: Vec<(String, String)>,
 }
 
-/// Splits a `key=value` flag argument; the value may contain `=`.
+/// Splits a `key=value` flag argument; the value may contain `=`. A refused argument is shown
+/// only when it can hold no secret: never for protected flags, and for `--config` not when it
+/// looks like a connection string (which `--config` may carry).
 pub fn split_key_value(
     flag: &'static str,
     argument: &str,
@@ -154,6 +156,8 @@ pub fn split_key_value(
             flag,
             argument: if flag.contains("protected") {
                 crate::secret::REDACTED.to_owned()
+            } else if argument.contains(';') {
+                ValueShape::of(argument).to_string()
             } else {
                 argument.to_owned()
             },

@@ -438,6 +438,15 @@ fn flag_arguments_must_be_key_value() {
             .to_string(),
         "--config-protected expects key=value, got `<redacted>`"
     );
+    // A connection string with its key left out is not echoed from --config either.
+    let refused = split_key_value("--config", &format!("={CONNECTION}"))
+        .expect_err("no key")
+        .to_string();
+    assert!(!refused.contains("s3cret"), "{refused}");
+    assert!(
+        refused.contains("looks like a connection string"),
+        "{refused}"
+    );
     assert_eq!(
         split_key_value("--config", "a=b=c").expect("splits once"),
         ("a".to_owned(), "b=c".to_owned())
