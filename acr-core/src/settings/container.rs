@@ -18,22 +18,22 @@ pub const ENV_CERTIFICATE_VOLUME: &str = "ACR_REGISTRY_CERTIFICATE_VOLUME";
 
 /// The connected registry image, pinned by tag: the newest tag in the Azure/acr connected
 /// registry release notes (documented).
-pub const DEFAULT_IMAGE: &str = "mcr.microsoft.com/acr/connected-registry:0.9.0";
+const DEFAULT_IMAGE: &str = "mcr.microsoft.com/acr/connected-registry:0.9.0";
 /// The plain HTTP port inside the container (documented: the IoT Edge guides map 8080).
-pub const DEFAULT_HTTP_PORT: u16 = 8080;
+const DEFAULT_HTTP_PORT: u16 = 8080;
 /// The HTTPS port inside the container (a guess: not documented anywhere public).
-pub const DEFAULT_HTTPS_PORT: u16 = 8443;
+const DEFAULT_HTTPS_PORT: u16 = 8443;
 /// The user the container runs as (a guess: the error codes page says the image runs as root
 /// by default; this tool runs it as an unprivileged user and gives it the data volume).
-pub const DEFAULT_RUN_AS_USER: i64 = 1000;
+const DEFAULT_RUN_AS_USER: i64 = 1000;
 /// Where the registry keeps its data (documented).
-pub const DEFAULT_DATA_PATH: &str = "/var/acr/data";
+const DEFAULT_DATA_PATH: &str = "/var/acr/data";
 /// Where the registry reads its HTTPS certificate (documented).
-pub const DEFAULT_CERTS_PATH: &str = "/var/acr/certs";
+const DEFAULT_CERTS_PATH: &str = "/var/acr/certs";
 /// The certificate's file name in the certificate directory (a guess).
-pub const DEFAULT_CERT_FILE: &str = "tls.crt";
+const DEFAULT_CERT_FILE: &str = "tls.crt";
 /// The private key's file name in the certificate directory (a guess).
-pub const DEFAULT_KEY_FILE: &str = "tls.key";
+const DEFAULT_KEY_FILE: &str = "tls.key";
 
 /// The container contract the plan renders.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -11,9 +11,8 @@ mod view;
 
 pub use connection_string::{ConnectionString, ConnectionStringError, ParentAuth, ParentProtocol};
 pub use container::{
-    ContainerProfile, DEFAULT_CERT_FILE, DEFAULT_CERTS_PATH, DEFAULT_DATA_PATH, DEFAULT_HTTP_PORT,
-    DEFAULT_HTTPS_PORT, DEFAULT_IMAGE, DEFAULT_KEY_FILE, DEFAULT_RUN_AS_USER,
-    ENV_CERTIFICATE_VOLUME, ENV_CONNECTION_STRING, ENV_DATA_VOLUME, ENV_LOGIN_SERVER,
+    ContainerProfile, ENV_CERTIFICATE_VOLUME, ENV_CONNECTION_STRING, ENV_DATA_VOLUME,
+    ENV_LOGIN_SERVER,
 };
 pub(crate) use container::{is_safe_absolute_path, pinned_image_problem};
 pub use tls_source::TlsSource;
