@@ -10,7 +10,8 @@
 
 use crate::cluster::{CertManagerError, CertManagerManifests};
 use crate::fsio::{self, FileMode, Overwrite};
-use crate::plan::DEFAULT_REGISTRY_IMAGE;
+use crate::plan::DEFAULT_TRUST_IMAGE;
+use crate::settings::DEFAULT_REGISTRY_IMAGE;
 use acr_policy::PolicySet;
 use acr_policy::sources::{ContentStore, ModuleSource, RemoteError, Sha256Digest, SourceOptions};
 use std::path::{Path, PathBuf};
@@ -119,7 +120,10 @@ pub fn save(request: &SaveRequest) -> Result<BundleManifest, BundleError> {
             }
         }
     }
-    let mut images = vec![DEFAULT_REGISTRY_IMAGE.to_owned()];
+    let mut images = vec![
+        DEFAULT_REGISTRY_IMAGE.to_owned(),
+        DEFAULT_TRUST_IMAGE.to_owned(),
+    ];
     if request.cert_manager {
         let manifests = CertManagerManifests::pinned_release(Some(&store), false)?;
         images.extend(manifests.images());

@@ -83,3 +83,30 @@ def test_protected_values_from_the_command_line_are_not_logged(az):
     assert running.endswith("--config-protected=connectionString=<redacted>")
     assert secret not in running
     assert result.json()["protected"]["connectionString"]["auth"]["password"] == "<redacted>"
+
+
+def test_a_connection_string_given_with_config_is_accepted_and_not_logged(az):
+    secret = "S3cretTokenPassw0rd"
+    connection = ("ConnectedRegistryName=contosoedge;SyncTokenName=contosoedge-sync-token;SyncTokenPassword={};"
+                  "ParentGatewayEndpoint=contoso.eastus.data.azurecr.io;ParentEndpointProtocol=https").format(secret)
+    result = az("acr-ext", "connected-registry", "config-view", "--config", "service.clusterIP=" + SERVICE_IP,
+                "connectionString=" + connection, "--debug")
+    assert secret not in result.stdout
+    (running,) = [line for line in result.stderr.splitlines() if "azext_acr_ext._engine: running " in line]
+    assert running.endswith("--config=connectionString=<redacted>")
+    assert secret not in running
+    assert result.json()["protected"]["connectionString"]["connectedRegistryName"] == "contosoedge"
+
+
+def test_the_arc_extension_settings_and_container_profile_are_accepted(az):
+    result = az("acr-ext", "connected-registry", "config-view", "--config", "service.clusterIP=" + SERVICE_IP,
+                "registryLoginServer=registry.contoso.local", "httpEnabled=true", "service.type=NodePort",
+                "container.runAsUser=0", "-o", "json").json()
+    settings = result["settings"]
+    assert settings["registryLoginServer"] == "registry.contoso.local"
+    assert settings["httpEnabled"] is True
+    assert settings["service.type"] == "NodePort"
+    assert settings["trustDistribution.useNodeSelector"] is False
+    assert settings["container"]["runAsUser"] == 0
+    assert settings["container"]["image"] == "mcr.microsoft.com/acr/connected-registry:0.9.0"
+    assert "container.httpsPort" in result["defaults"]

@@ -113,7 +113,7 @@ impl Cluster {
         self.server.insert(json!({
             "apiVersion": "v1",
             "kind": "Namespace",
-            "metadata": { "name": NS, "labels": { "pod-security.kubernetes.io/enforce": "baseline" } },
+            "metadata": { "name": NS, "labels": { "pod-security.kubernetes.io/enforce": "privileged" } },
         }));
     }
 
@@ -249,21 +249,41 @@ fn own_trust(certificates: &Certificates) -> Method {
 /// The dry-run Service preflight applies to learn whether the service IP is in the range.
 const SERVICE_IP_PROBE: &str = "/api/v1/namespaces/default/services/kubectl-acr-service-ip-probe";
 
+/// What preflight reads about cert-manager.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CertManagerReads {
+    /// Nothing (the certificate comes from the user).
+    Nothing,
+    /// The CRDs the cluster's own cert-manager must have (`cert-manager.install=false`).
+    Crds,
+    /// Another cert-manager that installing one would collide with (`cert-manager.install=true`).
+    OtherInstalls,
+}
+
 /// The preflight reads: the namespace, each Secret the plan applies, the `tls.secret`, the
-/// cert-manager CRDs, every Service, the StorageClasses, then the service IP probe (a dry run).
+/// cert-manager CRDs or other installs, the nodes, every Service, the StorageClasses, then the
+/// service IP probe (a dry run).
 fn preflight_paths(
     planned_secrets: &[&str],
     tls_secret: Option<&str>,
-    cert_manager_crds: bool,
+    cert_manager: CertManagerReads,
 ) -> Vec<String> {
     let mut paths = vec![format!("GET /api/v1/namespaces/{NS}")];
     for secret in planned_secrets.iter().chain(tls_secret.iter()) {
         paths.push(format!("GET {}", core("secrets", secret)));
     }
-    if cert_manager_crds {
-        paths.push(format!("GET {}", crd("certificates.cert-manager.io")));
-        paths.push(format!("GET {}", crd("issuers.cert-manager.io")));
+    match cert_manager {
+        CertManagerReads::Nothing => {}
+        CertManagerReads::Crds => {
+            paths.push(format!("GET {}", crd("certificates.cert-manager.io")));
+            paths.push(format!("GET {}", crd("issuers.cert-manager.io")));
+        }
+        CertManagerReads::OtherInstalls => {
+            paths.push("GET /apis/apps/v1/deployments".to_owned());
+            paths.push(format!("GET {}", crd("certificates.cert-manager.io")));
+        }
     }
+    paths.push("GET /api/v1/nodes".to_owned());
     paths.push("GET /api/v1/services".to_owned());
     paths.push("GET /apis/storage.k8s.io/v1/storageclasses".to_owned());
     paths.push(format!("PATCH {SERVICE_IP_PROBE}"));
@@ -346,14 +366,18 @@ fn cert_manager_install_applies_the_release_then_waits_for_its_webhook() {
         "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/cert-manager-webhook"
             .to_owned(),
     ];
-    let mut expected = preflight_paths(&["connected-registry-connection"], None, false);
+    let mut expected = preflight_paths(
+        &["connected-registry-connection"],
+        None,
+        CertManagerReads::OtherInstalls,
+    );
     expected.extend(patches(&release));
     expected.push(
         "GET /apis/apps/v1/namespaces/cert-manager/deployments/cert-manager-webhook".to_owned(),
     );
     expected.extend(patches(&method.applies));
     assert_eq!(lines(&requests), expected);
-    assert_eq!(requests.len(), 26);
+    assert_eq!(requests.len(), 29);
     assert_applies(&requests, false);
     let issuer = cluster
         .stored(
@@ -391,10 +415,14 @@ fn cert_manager_existing_needs_the_clusters_crds() {
     let run = cluster.deploy(&method, &[]);
     assert_deployed(&run);
     let requests = cluster.server.requests();
-    let mut expected = preflight_paths(&["connected-registry-connection"], None, true);
+    let mut expected = preflight_paths(
+        &["connected-registry-connection"],
+        None,
+        CertManagerReads::Crds,
+    );
     expected.extend(patches(&method.applies));
     assert_eq!(lines(&requests), expected);
-    assert_eq!(requests.len(), 18);
+    assert_eq!(requests.len(), 19);
     assert_applies(&requests, false);
     assert!(
         run.stdout
@@ -414,11 +442,11 @@ fn byoc_applies_the_tls_secret_and_prints_redacted_objects() {
     let mut expected = preflight_paths(
         &["connected-registry-connection", "connected-registry-tls"],
         None,
-        false,
+        CertManagerReads::Nothing,
     );
     expected.extend(patches(&method.applies));
     assert_eq!(lines(&requests), expected);
-    assert_eq!(requests.len(), 14);
+    assert_eq!(requests.len(), 15);
     assert_applies(&requests, false);
 
     let list: Value = serde_json::from_str(&run.stdout).expect("v1 List on stdout");
@@ -494,11 +522,11 @@ fn existing_secret_is_read_and_its_certificate_checked_by_policy() {
     let mut expected = preflight_paths(
         &["connected-registry-connection"],
         Some("registry-tls"),
-        false,
+        CertManagerReads::Nothing,
     );
     expected.extend(patches(&method.applies));
     assert_eq!(lines(&requests), expected);
-    assert_eq!(requests.len(), 13);
+    assert_eq!(requests.len(), 14);
     assert_applies(&requests, false);
     let deployment = cluster
         .stored("apps/v1", "Deployment", "connected-registry")
@@ -572,11 +600,11 @@ fn own_trust_applies_no_daemon_set() {
     let mut expected = preflight_paths(
         &["connected-registry-connection", "connected-registry-tls"],
         None,
-        false,
+        CertManagerReads::Nothing,
     );
     expected.extend(patches(&method.applies));
     assert_eq!(lines(&requests), expected);
-    assert_eq!(requests.len(), 13);
+    assert_eq!(requests.len(), 14);
     assert_applies(&requests, false);
     let namespace = cluster
         .stored("v1", "Namespace", NS)
@@ -599,7 +627,7 @@ fn server_dry_run_sends_dry_run_all_and_stores_nothing() {
     let mut expected = preflight_paths(
         &["connected-registry-connection", "connected-registry-tls"],
         None,
-        false,
+        CertManagerReads::Nothing,
     );
     expected.extend(patches(&method.applies));
     assert_eq!(
@@ -907,6 +935,110 @@ fn wait_timeout_exits_124_naming_what_is_pending() {
     );
 }
 
+/// Pod Security: an existing namespace enforcing `restricted`, set by someone else, is not
+/// lowered to the `privileged` the trust DaemonSet needs: nothing is applied.
+#[test]
+fn a_stricter_pod_security_level_is_refused_before_anything_is_written() {
+    let cluster = Cluster::new();
+    cluster.server.insert(json!({
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {
+            "name": NS,
+            "labels": { "pod-security.kubernetes.io/enforce": "restricted" },
+            "managedFields": [{ "manager": "kubectl-label", "operation": "Update",
+                "fieldsV1": { "f:metadata": { "f:labels": { "f:pod-security.kubernetes.io/enforce": {} } } } }],
+        },
+    }));
+    let method = byoc(&generate_certificates(cluster.dir.path()));
+    let run = cluster.deploy(&method, &[]);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    for expected in [
+        "namespace connected-registry enforces Pod Security `restricted`",
+        "set by `kubectl-label`",
+        "needs `privileged`",
+        "trustDistribution.enabled=false",
+    ] {
+        assert!(run.stderr.contains(expected), "{expected}: {}", run.stderr);
+    }
+    let requests = cluster.server.requests();
+    assert!(
+        requests
+            .iter()
+            .all(|request| request.method != "PATCH" || request.path == SERVICE_IP_PROBE),
+        "{:?}",
+        lines(&requests)
+    );
+}
+
+/// A cert-manager that deploy did not install (a Helm release in another namespace) stops
+/// `cert-manager.install=true` before anything is written.
+#[test]
+fn a_second_cert_manager_is_refused_before_anything_is_written() {
+    let cluster = Cluster::new();
+    cluster.server.insert(json!({
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {
+            "name": "cert-manager",
+            "namespace": "security",
+            "labels": { "app.kubernetes.io/name": "cert-manager" },
+            "managedFields": [{ "manager": "helm", "operation": "Update" }],
+        },
+        "spec": {
+            "selector": { "matchLabels": { "app": "cert-manager" } },
+            "template": { "spec": { "containers": [
+                { "name": "cert-manager-controller", "image": "quay.io/jetstack/cert-manager-controller:v1.14.5" }
+            ] } },
+        },
+    }));
+    let run = cluster.deploy(&cert_manager_install(), &[]);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    for expected in [
+        "would install a second cert-manager",
+        "Deployment security/cert-manager",
+        "set cert-manager.install=false",
+    ] {
+        assert!(run.stderr.contains(expected), "{expected}: {}", run.stderr);
+    }
+    let requests = cluster.server.requests();
+    assert!(
+        requests
+            .iter()
+            .all(|request| request.method != "PATCH" || request.path == SERVICE_IP_PROBE),
+        "{:?}",
+        lines(&requests)
+    );
+}
+
+/// Nodes whose runtime is not containerd do not read what trust distribution writes: deploy
+/// warns, naming them, and goes on.
+#[test]
+fn nodes_without_containerd_are_warned_about() {
+    let cluster = Cluster::new();
+    for (name, runtime) in [("edge-a", "cri-o://1.30.2"), ("edge-b", "docker://24.0.7")] {
+        cluster.server.insert(json!({
+            "apiVersion": "v1",
+            "kind": "Node",
+            "metadata": { "name": name, "labels": { "kubernetes.io/os": "linux" } },
+            "status": { "nodeInfo": { "operatingSystem": "linux", "osImage": "RHEL CoreOS",
+                "containerRuntimeVersion": runtime, "architecture": "amd64",
+                "bootID": "", "kernelVersion": "", "kubeProxyVersion": "", "kubeletVersion": "",
+                "machineID": "", "systemUUID": "" } },
+        }));
+    }
+    let method = byoc(&generate_certificates(cluster.dir.path()));
+    let run = cluster.deploy(&method, &[]);
+    assert_deployed(&run);
+    for expected in [
+        "warning: none of the nodes trust distribution selects run containerd",
+        "edge-a (cri-o://1.30.2)",
+        "edge-b (docker://24.0.7)",
+    ] {
+        assert!(run.stderr.contains(expected), "{expected}: {}", run.stderr);
+    }
+}
+
 #[test]
 fn status_shows_objects_rollout_certificate_and_trust_per_node() {
     let cluster = Cluster::new();
@@ -922,7 +1054,10 @@ fn status_shows_objects_rollout_certificate_and_trust_per_node() {
         }));
     }
     let method = byoc(&generate_certificates(cluster.dir.path()));
-    assert_deployed(&cluster.deploy(&method, &[]));
+    assert_deployed(&cluster.deploy(
+        &method,
+        &["--config", "trustDistribution.useNodeSelector=true"],
+    ));
     cluster.server.insert(json!({
         "apiVersion": "v1",
         "kind": "Pod",
@@ -978,7 +1113,8 @@ fn status_shows_objects_rollout_certificate_and_trust_per_node() {
     assert_eq!(status["certificate"]["expired"], false);
     assert_eq!(
         status["trustDistribution"]["nodes"],
-        json!([{ "node": "node-a", "pod": "connected-registry-containerd-config-x7k2p", "ready": true }])
+        json!([{ "node": "node-a", "pod": "connected-registry-containerd-config-x7k2p", "ready": true,
+                 "containerRuntime": null }])
     );
     assert_eq!(status["rollout"]["complete"], true);
 }

@@ -327,8 +327,9 @@ fn a_bundle_saved_online_serves_policy_check_and_render_with_no_network_and_veri
     assert!(saved.contains("images.txt"), "{saved}");
     let images = std::fs::read_to_string(bundle.join("images.txt")).expect("images.txt");
     assert!(
-        images.contains("mcr.microsoft.com/acr/connected-registry:"),
-        "{images}"
+        images.contains("mcr.microsoft.com/acr/connected-registry:0.9.0")
+            && images.contains("mcr.microsoft.com/azurelinux/busybox:"),
+        "the registry and the trust DaemonSet's images: {images}"
     );
     run(
         site.command("verify-cache"),

@@ -58,13 +58,13 @@ const METHODS: [Method; 5] = [
         config: &["cert-manager.enabled=false", "cert-manager.install=false"],
         tls: ProtectedTls::BringYourOwn,
     },
-    // Also shows trust distribution on every node (no node selector).
+    // Also shows trust distribution limited to labelled nodes (useNodeSelector=true).
     Method {
         name: "existing-secret",
         config: &[
             "cert-manager.enabled=false",
             "cert-manager.install=false",
-            "trustDistribution.skipNodeSelector=true",
+            "trustDistribution.useNodeSelector=true",
         ],
         tls: ProtectedTls::ExistingSecret("registry-tls"),
     },

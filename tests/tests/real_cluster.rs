@@ -87,6 +87,11 @@ const SCENARIOS: &[Scenario] = &[
         restricted_namespace_is_not_weakened,
     ),
     (
+        "pod_security_refusal_is_diagnosed",
+        Phase::WithoutCertManager,
+        pod_security_refusal_is_diagnosed,
+    ),
+    (
         "field_manager_conflict_is_named",
         Phase::WithoutCertManager,
         field_manager_conflict_is_named,
@@ -140,6 +145,11 @@ const SCENARIOS: &[Scenario] = &[
         "byoc_lifecycle_with_crds",
         Phase::WithCertManagerCrds,
         byoc_lifecycle,
+    ),
+    (
+        "second_cert_manager_is_refused",
+        Phase::WithCertManagerCrds,
+        second_cert_manager_is_refused,
     ),
 ];
 
@@ -905,8 +915,8 @@ fn service_ip_outside_the_range_writes_nothing(suite: &Suite) {
 }
 
 /// A namespace an admin set to Pod Security `restricted` is not lowered to the `privileged` the
-/// trust DaemonSet needs: deploy stops at the conflict, names the label and the admin's field
-/// manager, and writes nothing else.
+/// trust DaemonSet needs: preflight stops before anything is written, naming the level, the
+/// admin's field manager (read from the real API server's managed fields) and the ways out.
 fn restricted_namespace_is_not_weakened(suite: &Suite) {
     let site = suite.site("restricted");
     let ns = site.namespace.as_str();
@@ -921,9 +931,11 @@ fn restricted_namespace_is_not_weakened(suite: &Suite) {
     let run = suite.acr("deploy", &strs(&args));
     assert_exit(&run, 1, "deploy into a restricted namespace");
     for expected in [
-        ".metadata.labels.pod-security.kubernetes.io/enforce",
-        "kubectl-label",
-        "--force-conflicts",
+        "nothing was changed",
+        "enforces Pod Security `restricted`",
+        "set by `kubectl-label`",
+        "needs `privileged`",
+        "trustDistribution.enabled=false",
     ] {
         assert!(run.stderr.contains(expected), "{expected}: {}", run.stderr);
     }
@@ -936,6 +948,139 @@ fn restricted_namespace_is_not_weakened(suite: &Suite) {
         suite.names("secrets,services,deployments,daemonsets", ns),
         Vec::<String>::new(),
         "nothing else is written"
+    );
+
+    // A registry run as root needs `baseline`: refused too, saying why.
+    let root = with(
+        &args,
+        &[
+            "--config",
+            "trustDistribution.enabled=false",
+            "--config",
+            "container.runAsUser=0",
+        ],
+    );
+    let run = suite.acr("deploy", &strs(&root));
+    assert_exit(&run, 1, "a root registry into a restricted namespace");
+    for expected in [
+        "needs `baseline`",
+        "runs as root",
+        "leave container.runAsUser out",
+    ] {
+        assert!(run.stderr.contains(expected), "{expected}: {}", run.stderr);
+    }
+
+    // Without trust distribution the registry meets `restricted`: the real API server's Pod
+    // Security admission lets its pod in, and the admin's label stays.
+    let own_trust = with(&args, &["--config", "trustDistribution.enabled=false"]);
+    let run = suite.acr(
+        "deploy",
+        &strs(&with(&own_trust, &["--wait", "--timeout", "2m"])),
+    );
+    assert_exit(
+        &run,
+        0,
+        "deploy into a restricted namespace without trust distribution",
+    );
+    let namespace = suite.kubectl_json(&["get", "namespace", ns]);
+    assert_eq!(
+        namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"],
+        "restricted"
+    );
+}
+
+/// An admin tightens Pod Security after a root registry was deployed: the real deployment
+/// controller's ReplicaFailure (the API server's Pod Security admission refusing the new pod)
+/// is what `status` names.
+fn pod_security_refusal_is_diagnosed(suite: &Suite) {
+    let site = suite.site("psa-refused");
+    let ns = site.namespace.as_str();
+    let args = byoc_settings(
+        &site,
+        &["trustDistribution.enabled=false", "container.runAsUser=0"],
+    );
+    let run = suite.acr(
+        "deploy",
+        &strs(&with(&args, &["--wait", "--timeout", "2m"])),
+    );
+    assert_exit(&run, 0, "deploy a root registry");
+    let namespace = suite.kubectl_json(&["get", "namespace", ns]);
+    assert_eq!(
+        namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"],
+        "baseline"
+    );
+    suite.kubectl(&[
+        "label",
+        "namespace",
+        ns,
+        "pod-security.kubernetes.io/enforce=restricted",
+        "--overwrite",
+    ]);
+    suite.kubectl(&[
+        "rollout",
+        "restart",
+        "deployment/connected-registry",
+        "-n",
+        ns,
+    ]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    loop {
+        let status = suite.acr("status", &["-n", ns]).success();
+        if status.contains("cannot create its pods") {
+            for expected in ["violates PodSecurity", "pod-security.kubernetes.io/enforce"] {
+                assert!(status.contains(expected), "{expected}: {status}");
+            }
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "status never named the refused pods:\n{status}"
+        );
+        std::thread::sleep(std::time::Duration::from_secs(1));
+    }
+}
+
+/// `cert-manager.install=true` on a cluster that has a cert-manager another tool installed (a
+/// Helm-style Deployment in its own namespace) is refused before anything is written.
+fn second_cert_manager_is_refused(suite: &Suite) {
+    let site = suite.site("second-cm");
+    let foreign = format!("{}-foreign", site.namespace);
+    suite.kubectl(&["create", "namespace", &foreign]);
+    suite.apply(&json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "cert-manager", "namespace": foreign,
+                     "labels": {"app.kubernetes.io/name": "cert-manager"}},
+        "spec": {
+            "replicas": 0,
+            "selector": {"matchLabels": {"app": "foreign-cert-manager"}},
+            "template": {
+                "metadata": {"labels": {"app": "foreign-cert-manager"}},
+                "spec": {"containers": [{"name": "cert-manager-controller",
+                    "image": "quay.io/jetstack/cert-manager-controller:v1.14.5"}]},
+            },
+        },
+    }));
+    let manifests = fixture("cluster/cert-manager-mini.yaml");
+    let args = with(
+        &settings(&site, &[], &[]),
+        &[
+            "--cert-manager-manifests",
+            manifests.to_str().expect("UTF-8 path"),
+        ],
+    );
+    let run = suite.acr("deploy", &strs(&args));
+    suite.kubectl(&["delete", "namespace", &foreign, "--wait=false"]);
+    assert_exit(&run, 1, "deploy with a second cert-manager");
+    for expected in [
+        "would install a second cert-manager",
+        &format!("Deployment {foreign}/cert-manager"),
+        "set cert-manager.install=false",
+    ] {
+        assert!(run.stderr.contains(expected), "{expected}: {}", run.stderr);
+    }
+    assert!(
+        !suite.namespace_exists(&site.namespace),
+        "nothing is written"
     );
 }
 
@@ -1042,9 +1187,9 @@ fn namespace_scoped_rbac_is_named(suite: &Suite) {
 fn trust_distribution_per_node(suite: &Suite) {
     let nodes = suite.plane.node_names();
     assert_eq!(nodes.len(), 2, "{nodes:?}");
-    // Every node without the node selector.
+    // Every node by default (the current glossary), without the node selector.
     let site = suite.site("trust-all");
-    let args = byoc_settings(&site, &["trustDistribution.useNodeSelector=false"]);
+    let args = byoc_settings(&site, &[]);
     assert_exit(
         &suite.acr(
             "deploy",
@@ -1071,7 +1216,15 @@ fn trust_distribution_per_node(suite: &Suite) {
     // Only labelled nodes with useNodeSelector.
     let site = suite.site("trust-labelled");
     let args = byoc_settings(&site, &["trustDistribution.useNodeSelector=true"]);
-    assert_exit(&suite.acr("deploy", &strs(&args)), 0, "deploy");
+    let run = suite.acr("deploy", &strs(&args));
+    assert_exit(&run, 0, "deploy");
+    // Preflight read the real nodes: none is labelled, so trust reaches none; it warns.
+    assert!(
+        run.stderr
+            .contains("warning: trust distribution reaches no node"),
+        "{}",
+        run.stderr
+    );
     let status: Value = serde_json::from_str(
         &suite
             .acr("status", &["-n", &site.namespace, "-o", "json"])

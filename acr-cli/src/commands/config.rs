@@ -12,7 +12,10 @@ use std::path::PathBuf;
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct SettingsArgs {
     /// A setting as KEY=VALUE (repeatable), e.g. service.clusterIP=192.100.100.1,
-    /// cert-manager.install=false, trustDistribution.enabled=false.
+    /// cert-manager.install=false, trustDistribution.useNodeSelector=true,
+    /// registryLoginServer=NAME, httpEnabled=true, service.type=LoadBalancer, or a container
+    /// profile key (container.image, container.httpsPort, container.runAsUser, ...; see
+    /// docs/connected-registry.md). connectionString is accepted here too and kept secret.
     #[arg(long = "config", value_name = "KEY=VALUE")]
     pub config: Vec<String>,
     /// A protected setting as KEY=VALUE (repeatable): connectionString, tls.crt, tls.key,

@@ -1,8 +1,11 @@
 //! What keeps a deployment from being ready, in words a platform engineer acts on: a data
 //! volume claim Pending (no default StorageClass, the named one missing), a Certificate not
-//! Ready (its condition's message), a pod the scheduler cannot place (its reason), image pull
-//! errors, a crash loop with the last lines of the container's log where the cluster gives them.
-//! `status` shows these, and so does a wait that runs out of time.
+//! Ready (its condition's message), a Deployment whose pods are refused (Pod Security admission,
+//! quota: the `ReplicaFailure` condition), a pod the scheduler cannot place (its reason), image
+//! pull errors, a crash loop with the last lines of the container's log where the cluster gives
+//! them, and what a known log line means (ALREADY_ACTIVATED: the connected registry was
+//! re-installed without being deactivated). `status` shows these, and so does a wait that runs
+//! out of time.
 
 use super::deployed_selector;
 use super::error::ClusterError;
@@ -12,6 +15,7 @@ use super::requests::Requests;
 use super::resources::known;
 use crate::plan::CERT_MANAGER_API_VERSION;
 use crate::untrusted::Untrusted;
+use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Pod};
 use serde_json::Value;
 
@@ -61,6 +65,19 @@ pub(crate) async fn blockers(
         certificates
             .iter()
             .filter_map(|certificate| certificate_not_ready(namespace, certificate)),
+    );
+    let deployments: Vec<Deployment> = requests
+        .list(
+            &known("apps/v1", "Deployment"),
+            Some(namespace),
+            Some(&selector),
+        )
+        .await?
+        .unwrap_or_default();
+    found.extend(
+        deployments
+            .iter()
+            .filter_map(|deployment| replica_failure(namespace, deployment)),
     );
     let pods: Vec<Pod> = requests
         .list(&known("v1", "Pod"), Some(namespace), Some(&selector))
@@ -167,6 +184,54 @@ fn certificate_not_ready(namespace: &str, certificate: &Value) -> Option<String>
     }
 }
 
+/// A Deployment whose ReplicaSet cannot create pods (Pod Security admission, quota), from its
+/// `ReplicaFailure` condition.
+fn replica_failure(namespace: &str, deployment: &Deployment) -> Option<String> {
+    let condition = deployment
+        .status
+        .as_ref()?
+        .conditions
+        .iter()
+        .flatten()
+        .find(|condition| condition.type_ == "ReplicaFailure" && condition.status == "True")?;
+    let message = condition.message.as_deref().unwrap_or("no message given");
+    let hint = if message.contains("violates PodSecurity") {
+        format!(
+            " (the namespace's Pod Security level refuses the pod: `kubectl get namespace \
+             {namespace} --show-labels` shows pod-security.kubernetes.io/enforce)"
+        )
+    } else {
+        String::new()
+    };
+    Some(format!(
+        "{} cannot create its pods: {}{hint}",
+        object_name(
+            "Deployment",
+            Some(namespace),
+            deployment.metadata.name.as_deref().unwrap_or_default()
+        ),
+        Untrusted(message)
+    ))
+}
+
+/// What a line the connected registry logs means, where it is known: ALREADY_ACTIVATED (field
+/// reports, issue 14; the Helm quickstart says to deactivate before deploying again) and
+/// DISK_PERMISSION_DENIED (Microsoft's connected registry error code reference).
+pub(crate) fn known_log_cause(log: &str) -> Option<&'static str> {
+    if log.contains("DISK_PERMISSION_DENIED") {
+        return Some(
+            "DISK_PERMISSION_DENIED: the registry cannot write its data volume as the user it \
+             runs as; set container.runAsUser to the user the image expects (0 runs it as root, \
+             as Docker runs it by default)",
+        );
+    }
+    log.contains("ALREADY_ACTIVATED").then_some(
+        "ALREADY_ACTIVATED: the connected registry is still activated from an earlier install \
+         (it was removed without being deactivated); run `az acr connected-registry deactivate \
+         --name NAME --registry REGISTRY`, then deploy again",
+    )
+}
+
 async fn pod_problems(requests: &Requests, namespace: &str, pod: &Pod) -> Vec<String> {
     let name = pod.metadata.name.as_deref().unwrap_or_default();
     let object = object_name("Pod", Some(namespace), name);
@@ -229,7 +294,10 @@ async fn pod_problems(requests: &Requests, namespace: &str, pod: &Pod) -> Vec<St
             {
                 Ok(log) if log.trim().is_empty() => "; its last log is empty".to_owned(),
                 Ok(log) => format!(
-                    "; the last lines of its log:\n{}",
+                    "{}; the last lines of its log:\n{}",
+                    known_log_cause(&log)
+                        .map(|cause| format!("; {cause}"))
+                        .unwrap_or_default(),
                     log.lines()
                         .map(|line| format!("      {}", Untrusted(line)))
                         .collect::<Vec<_>>()

@@ -201,6 +201,17 @@ pub enum PreflightProblem {
     /// The API server refuses `service.clusterIP` for a Service: it is outside the cluster's
     /// service range (named when the API server names it).
     ServiceIpOutOfRange { ip: String, range: Option<String> },
+    /// The namespace exists and enforces a Pod Security level stricter than the pods need; the
+    /// label was set by someone else (`manager`), so deploy does not lower it.
+    PodSecurityTooStrict {
+        namespace: String,
+        enforced: String,
+        required: String,
+        manager: Option<String>,
+        why: &'static str,
+    },
+    /// `cert-manager.install=true`, but the cluster has a cert-manager deploy did not install.
+    SecondCertManager { found: Vec<String> },
 }
 
 impl fmt::Display for PreflightProblem {
@@ -265,6 +276,36 @@ impl fmt::Display for PreflightProblem {
                     .as_ref()
                     .map(|range| format!(" {range}"))
                     .unwrap_or_default()
+            ),
+            PreflightProblem::PodSecurityTooStrict {
+                namespace,
+                enforced,
+                required,
+                manager,
+                why,
+            } => write!(
+                f,
+                "namespace {namespace} enforces Pod Security `{enforced}` (label \
+                 pod-security.kubernetes.io/enforce{}), but deploy needs `{required}`: {why}. \
+                 It does not lower a level someone else set: deploy into another namespace \
+                 (-n){}, or, if {namespace} may run such pods, relabel it (kubectl label \
+                 namespace {namespace} pod-security.kubernetes.io/enforce={required} --overwrite)",
+                manager
+                    .as_ref()
+                    .map(|manager| format!(", set by `{manager}`"))
+                    .unwrap_or_default(),
+                if *required == "privileged" {
+                    ", set trustDistribution.enabled=false and make the nodes trust the CA yourself"
+                } else {
+                    ", run the registry as a non-root user (leave container.runAsUser out)"
+                }
+            ),
+            PreflightProblem::SecondCertManager { found } => write!(
+                f,
+                "cert-manager.install=true would install a second cert-manager, but the cluster \
+                 has one already: {}. Two installs fight over the same CRDs and webhooks: set \
+                 cert-manager.install=false to use the one there",
+                found.join(", ")
             ),
             PreflightProblem::ServiceIpTaken { ip, service } => write!(
                 f,

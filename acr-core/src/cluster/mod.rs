@@ -32,7 +32,7 @@ pub use delete::{DeleteDryRun, DeleteOptions, DeleteReport, DeletedObject, KeptO
 pub use deploy::{DeployOptions, DeployReport, NotChecked};
 pub use endpoint::RegistryEndpoint;
 pub use error::{ClusterError, FieldConflict, PreflightProblem};
-pub use preflight::{Preflight, StorageFacts};
+pub use preflight::{NodeFacts, Preflight, StorageFacts};
 pub use progress::Progress;
 pub use pull_secret::{
     ObjectChange, PullSecretClusterError, PullSecretPreflight, PullSecretProblem, PullSecretReport,

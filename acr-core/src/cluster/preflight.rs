@@ -1,21 +1,29 @@
-//! The reads before a deploy: the namespace and its Pod Security level, Secrets the plan would
-//! overwrite, the `tls.secret` and its certificates, cert-manager's CRDs when the cluster's own
-//! cert-manager is used, any other Service on `service.clusterIP`, and whether the address is
-//! in the cluster's service range (the API server's own answer to a dry-run Service: the range
-//! is not readable otherwise). Every problem found is reported at once, before anything is
-//! written; what was read becomes facts for the policies.
+//! The reads before a deploy: the namespace and its Pod Security level (stricter than what the
+//! plan runs needs is refused), Secrets the plan would overwrite, the `tls.secret` and its
+//! certificates, cert-manager's CRDs when the cluster's own cert-manager is used, another
+//! cert-manager when `cert-manager.install=true` would add a second, any other Service on
+//! `service.clusterIP`, whether the address is in the cluster's service range (the API server's
+//! own answer to a dry-run Service: the range is not readable otherwise), the StorageClasses,
+//! and the nodes' OS and container runtime (trust distribution writes containerd's
+//! configuration). Every problem found is reported at once, before anything is written; what
+//! was read becomes facts for the policies, and what only may go wrong becomes warnings.
 
 use super::cert_manager::REQUIRED_CERT_MANAGER_CRDS;
 use super::error::{ClusterError, PreflightProblem};
 use super::made_by_us;
 use super::requests::Requests;
 use super::resources::known;
-use crate::plan::{POD_SECURITY_ENFORCE_LABEL, Plan, PlannedObject, REGISTRY_NAME};
+use crate::plan::{
+    FIELD_MANAGER, POD_SECURITY_ENFORCE_LABEL, POD_SECURITY_LEVELS, Plan, PlannedObject,
+    REGISTRY_NAME,
+};
 use crate::policy::{Review, facts_of};
 use crate::settings::{ConnectedRegistrySettings, TlsSource};
 use crate::tls;
-use k8s_openapi::api::core::v1::{Namespace, Secret, Service};
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::{Namespace, Node, Secret, Service};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use time::OffsetDateTime;
@@ -40,6 +48,15 @@ pub struct Preflight {
     pub namespace_exists: bool,
     /// Its `pod-security.kubernetes.io/enforce` level, when it exists and has one.
     pub pod_security_enforce: Option<String>,
+    /// The level the planned namespace enforces: what the pods deploy runs need.
+    pub pod_security_required: Option<String>,
+    /// cert-manager installs found that `kubectl acr deploy` did not make (`None`: not looked
+    /// for, only with `cert-manager.install=true`, or not readable).
+    pub other_cert_managers: Option<Vec<String>>,
+    /// The nodes (`None`: they could not be listed).
+    pub nodes: Option<Vec<NodeFacts>>,
+    /// What may keep the deployment from working without stopping it.
+    pub warnings: Vec<String>,
     /// Whether cert-manager's CRDs were found (`None`: not looked for).
     pub cert_manager_crds_present: Option<bool>,
     /// The keys of the `tls.secret`, when one is used.
@@ -67,6 +84,27 @@ pub struct StorageFacts {
     pub classes: Vec<String>,
 }
 
+/// What trust distribution depends on in a node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeFacts {
+    pub name: String,
+    /// `status.nodeInfo.operatingSystem` (`linux`, `windows`).
+    pub operating_system: String,
+    /// `status.nodeInfo.osImage`.
+    pub os_image: String,
+    /// `status.nodeInfo.containerRuntimeVersion` (`containerd://1.7.0`).
+    pub container_runtime: String,
+    /// Whether the trust DaemonSet's node selector takes the node.
+    pub trust_distribution: bool,
+}
+
+impl NodeFacts {
+    /// Whether the node's runtime is containerd, whose host configuration the DaemonSet writes.
+    pub fn uses_containerd(&self) -> bool {
+        self.container_runtime.starts_with("containerd://")
+    }
+}
+
 impl Preflight {
     /// The facts as `facts.cluster` of a policy review.
     pub fn cluster_facts(&self) -> Value {
@@ -75,6 +113,7 @@ impl Preflight {
                 "name": self.namespace,
                 "exists": self.namespace_exists,
                 "podSecurityEnforce": self.pod_security_enforce,
+                "podSecurityRequired": self.pod_security_required,
             },
             "serviceIp": {
                 "address": self.service_ip,
@@ -91,6 +130,24 @@ impl Preflight {
         }
         if let Some(present) = self.cert_manager_crds_present {
             facts["certManager"] = json!({ "crdsPresent": present });
+        }
+        if let Some(others) = &self.other_cert_managers {
+            facts["certManager"]["otherInstalls"] = json!(others);
+        }
+        if let Some(nodes) = &self.nodes {
+            facts["nodes"] = nodes
+                .iter()
+                .map(|node| {
+                    json!({
+                        "name": node.name,
+                        "operatingSystem": node.operating_system,
+                        "osImage": node.os_image,
+                        "containerRuntime": node.container_runtime,
+                        "containerd": node.uses_containerd(),
+                        "trustDistribution": node.trust_distribution,
+                    })
+                })
+                .collect();
         }
         if let Some(keys) = &self.tls_secret_keys {
             facts["tlsSecret"] = json!({ "type": TLS_SECRET_TYPE, "keys": keys });
@@ -124,6 +181,40 @@ pub(crate) async fn run(
         .and_then(|found| found.metadata.labels.as_ref())
         .and_then(|labels| labels.get(POD_SECURITY_ENFORCE_LABEL))
         .cloned();
+    let pod_security_required = plan
+        .objects
+        .iter()
+        .find(|object| object.kind == "Namespace")
+        .and_then(|object| {
+            object
+                .manifest
+                .pointer("/metadata/labels")
+                .and_then(|labels| labels.get(POD_SECURITY_ENFORCE_LABEL))
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        });
+    if let (Some(found), Some(enforced), Some(required)) = (
+        &existing_namespace,
+        &pod_security_enforce,
+        &pod_security_required,
+    ) {
+        let strictness = |level: &str| POD_SECURITY_LEVELS.iter().position(|known| *known == level);
+        let manager = label_manager(&found.metadata, POD_SECURITY_ENFORCE_LABEL);
+        if strictness(enforced) > strictness(required) && manager.as_deref() != Some(FIELD_MANAGER)
+        {
+            problems.push(PreflightProblem::PodSecurityTooStrict {
+                namespace: namespace.to_owned(),
+                enforced: enforced.clone(),
+                required: required.clone(),
+                manager,
+                why: if settings.trust_distribution_enabled {
+                    "the trust-distribution DaemonSet writes containerd's configuration on each node through a hostPath volume"
+                } else {
+                    "the registry runs as root (container.runAsUser=0)"
+                },
+            });
+        }
+    }
 
     let secrets = known("v1", "Secret");
     for planned in plan.objects.iter().filter(|object| object.kind == "Secret") {
@@ -178,6 +269,25 @@ pub(crate) async fn run(
         }
         cert_manager_crds_present = Some(all_present);
     }
+
+    let other_cert_managers = if matches!(settings.tls_source, TlsSource::CertManagerInstall) {
+        let found = other_cert_managers(requests).await?;
+        if let Some(found) = found.as_ref().filter(|found| !found.is_empty()) {
+            problems.push(PreflightProblem::SecondCertManager {
+                found: found.clone(),
+            });
+        }
+        found
+    } else {
+        None
+    };
+    let nodes = node_facts(requests, plan).await?;
+    let warnings = match &nodes {
+        Some(nodes) if settings.trust_distribution_enabled => {
+            trust_warnings(nodes, settings.trust_distribution_use_node_selector)
+        }
+        _ => Vec::new(),
+    };
 
     let service_ip = settings.service_cluster_ip.to_string();
     let services: Vec<Service> = requests
@@ -258,6 +368,10 @@ pub(crate) async fn run(
         namespace: namespace.to_owned(),
         namespace_exists: existing_namespace.is_some(),
         pod_security_enforce,
+        pod_security_required,
+        other_cert_managers,
+        nodes,
+        warnings,
         cert_manager_crds_present,
         tls_secret_keys,
         service_ip,
@@ -266,6 +380,200 @@ pub(crate) async fn run(
         certificates,
     })
 }
+
+/// The field manager that set `label` on an object, from its managed fields.
+fn label_manager(metadata: &ObjectMeta, label: &str) -> Option<String> {
+    let field = format!("f:{label}");
+    metadata.managed_fields.iter().flatten().find_map(|entry| {
+        entry
+            .fields_v1
+            .as_ref()
+            .and_then(|fields| fields.0.pointer("/f:metadata/f:labels"))
+            .and_then(Value::as_object)
+            .filter(|labels| labels.contains_key(&field))
+            .and(entry.manager.clone())
+    })
+}
+
+/// Whether `kubectl acr deploy` applied an object (its field manager is among the managers).
+fn applied_by_us(metadata: &ObjectMeta) -> bool {
+    metadata
+        .managed_fields
+        .iter()
+        .flatten()
+        .any(|entry| entry.manager.as_deref() == Some(FIELD_MANAGER))
+}
+
+/// cert-manager installs `deploy` did not make: controller Deployments in any namespace (by
+/// image or by the `app.kubernetes.io/name=cert-manager` label of the Helm chart and the static
+/// manifests), and cert-manager's Certificate CRD applied by someone else. `None` when the
+/// user may not list Deployments cluster-wide.
+async fn other_cert_managers(requests: &Requests) -> Result<Option<Vec<String>>, ClusterError> {
+    let deployments: Vec<Deployment> = match requests
+        .list(&known("apps/v1", "Deployment"), None, None)
+        .await
+    {
+        Ok(found) => found.unwrap_or_default(),
+        Err(ClusterError::Api { code: 403, .. }) => return Ok(None),
+        Err(error) => return Err(error),
+    };
+    let mut found: Vec<String> = deployments
+        .iter()
+        .filter(|deployment| !applied_by_us(&deployment.metadata))
+        .filter(|deployment| is_cert_manager_controller(deployment))
+        .map(|deployment| {
+            super::object_name(
+                "Deployment",
+                deployment.metadata.namespace.as_deref(),
+                deployment.metadata.name.as_deref().unwrap_or_default(),
+            )
+        })
+        .collect();
+    let definitions = known("apiextensions.k8s.io/v1", "CustomResourceDefinition");
+    let crd = REQUIRED_CERT_MANAGER_CRDS[0];
+    let definition: Option<CustomResourceDefinition> =
+        match requests.get(&definitions, None, crd).await {
+            Ok(definition) => definition,
+            Err(ClusterError::Api { code: 403, .. }) => None,
+            Err(error) => return Err(error),
+        };
+    if let Some(definition) = definition.filter(|found| !applied_by_us(&found.metadata)) {
+        let managers: Vec<String> = definition
+            .metadata
+            .managed_fields
+            .iter()
+            .flatten()
+            .filter_map(|entry| entry.manager.clone())
+            .collect();
+        found.push(format!(
+            "CustomResourceDefinition {crd}{}",
+            if managers.is_empty() {
+                String::new()
+            } else {
+                format!(" (applied by {})", managers.join(", "))
+            }
+        ));
+    }
+    Ok(Some(found))
+}
+
+/// A cert-manager controller: its image (`.../cert-manager-controller:v1.x`) or its label.
+fn is_cert_manager_controller(deployment: &Deployment) -> bool {
+    let labelled = deployment.metadata.labels.as_ref().is_some_and(|labels| {
+        labels.get("app.kubernetes.io/name").map(String::as_str) == Some("cert-manager")
+    });
+    let image = deployment
+        .spec
+        .as_ref()
+        .and_then(|spec| spec.template.spec.as_ref())
+        .is_some_and(|pod| {
+            pod.containers.iter().any(|container| {
+                container.image.as_deref().is_some_and(|image| {
+                    image
+                        .rsplit('/')
+                        .next()
+                        .is_some_and(|name| name.starts_with("cert-manager-controller"))
+                })
+            })
+        });
+    labelled || image
+}
+
+/// The nodes' OS and runtime, and whether the planned trust DaemonSet selects each; `None`
+/// when the user may not list nodes.
+async fn node_facts(
+    requests: &Requests,
+    plan: &Plan,
+) -> Result<Option<Vec<NodeFacts>>, ClusterError> {
+    let nodes: Vec<Node> = match requests.list(&known("v1", "Node"), None, None).await {
+        Ok(found) => found.unwrap_or_default(),
+        Err(ClusterError::Api { code: 403, .. }) => return Ok(None),
+        Err(error) => return Err(error),
+    };
+    let selector: Option<BTreeMap<String, String>> = plan
+        .objects
+        .iter()
+        .find(|object| object.kind == "DaemonSet")
+        .and_then(|object| object.manifest.pointer("/spec/template/spec/nodeSelector"))
+        .and_then(|selector| serde_json::from_value(selector.clone()).ok());
+    Ok(Some(
+        nodes
+            .iter()
+            .map(|node| {
+                let info = node
+                    .status
+                    .as_ref()
+                    .and_then(|status| status.node_info.as_ref());
+                let labels = node.metadata.labels.clone().unwrap_or_default();
+                NodeFacts {
+                    name: node.metadata.name.clone().unwrap_or_default(),
+                    operating_system: info
+                        .map(|info| info.operating_system.clone())
+                        .unwrap_or_default(),
+                    os_image: info.map(|info| info.os_image.clone()).unwrap_or_default(),
+                    container_runtime: info
+                        .map(|info| info.container_runtime_version.clone())
+                        .unwrap_or_default(),
+                    trust_distribution: selector.as_ref().is_some_and(|selector| {
+                        selector
+                            .iter()
+                            .all(|(key, value)| labels.get(key) == Some(value))
+                    }),
+                }
+            })
+            .collect(),
+    ))
+}
+
+/// What the nodes say about trust distribution: nodes it will not reach, nodes whose runtime
+/// does not read containerd's configuration.
+pub(crate) fn trust_warnings(nodes: &[NodeFacts], use_node_selector: bool) -> Vec<String> {
+    let mut warnings = Vec::new();
+    let selected: Vec<&NodeFacts> = nodes
+        .iter()
+        .filter(|node| node.trust_distribution)
+        .collect();
+    if selected.is_empty() {
+        warnings.push(if use_node_selector {
+            format!(
+                "trust distribution reaches no node: trustDistribution.useNodeSelector=true and no node is labelled {TRUST_LABEL}; label the nodes that pull from the registry (kubectl label node NODE {TRUST_LABEL})"
+            )
+        } else {
+            "trust distribution reaches no node: the cluster has no Linux node".to_owned()
+        });
+        return warnings;
+    }
+    let other_runtime: Vec<String> = selected
+        .iter()
+        .filter(|node| !node.uses_containerd())
+        .map(|node| {
+            format!(
+                "{} ({})",
+                node.name,
+                if node.container_runtime.is_empty() {
+                    "runtime not reported"
+                } else {
+                    node.container_runtime.as_str()
+                }
+            )
+        })
+        .collect();
+    if !other_runtime.is_empty() {
+        warnings.push(format!(
+            "{} the nodes trust distribution selects run containerd: {} {} not read the containerd configuration it writes, so {} will not trust the registry's CA; configure {} runtime yourself or use useNodeSelector=true to leave {} out",
+            if other_runtime.len() == selected.len() { "none of" } else { "not all of" },
+            other_runtime.join(", "),
+            if other_runtime.len() == 1 { "does" } else { "do" },
+            if other_runtime.len() == 1 { "it" } else { "they" },
+            if other_runtime.len() == 1 { "its" } else { "their" },
+            if other_runtime.len() == 1 { "it" } else { "them" },
+        ));
+    }
+    warnings
+}
+
+/// The node label `trustDistribution.useNodeSelector=true` selects, as `key=value`.
+const TRUST_LABEL: &str = "containerd-configured-by=connected-registry";
 
 /// The StorageClasses, `None` when the user may not list them (they are cluster-wide).
 async fn storage_facts(

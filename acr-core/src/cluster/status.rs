@@ -9,6 +9,7 @@ use super::wait::{daemon_set_rollout, deployment_rollout};
 use super::{carries_deployed_labels, deployed_selector, object_name};
 use crate::plan::{CERT_MANAGER_API_VERSION, INSTANCE_LABEL, REGISTRY_NAME, TLS_SECRET_NAME};
 use crate::tls::{self, SubjectAltNames};
+use crate::untrusted::Untrusted;
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment};
 use k8s_openapi::api::core::v1::{Namespace, Node, Pod, Secret};
 use serde::Serialize;
@@ -104,6 +105,9 @@ pub struct NodeTrust {
     /// The trust pod on the node; `None` when none was scheduled there (yet).
     pub pod: Option<String>,
     pub ready: bool,
+    /// The node's container runtime (`containerd://1.7.0`); trust distribution writes
+    /// containerd's configuration, which other runtimes do not read.
+    pub container_runtime: Option<String>,
 }
 
 pub(crate) async fn read(
@@ -288,6 +292,19 @@ async fn trust(
         )
         .await?
         .unwrap_or_default();
+    let runtimes: BTreeMap<String, String> = nodes
+        .iter()
+        .filter_map(|node| {
+            let runtime = node
+                .status
+                .as_ref()?
+                .node_info
+                .as_ref()?
+                .container_runtime_version
+                .clone();
+            Some((node.metadata.name.clone()?, runtime))
+        })
+        .collect();
     let mut by_node: BTreeMap<String, NodeTrust> = nodes
         .iter()
         .filter_map(|node| node.metadata.name.clone())
@@ -296,6 +313,7 @@ async fn trust(
                 node: node.clone(),
                 pod: None,
                 ready: false,
+                container_runtime: runtimes.get(&node).cloned(),
             };
             (node, trust)
         })
@@ -316,6 +334,7 @@ async fn trust(
         by_node.insert(
             node.clone(),
             NodeTrust {
+                container_runtime: runtimes.get(&node).cloned(),
                 node,
                 pod: pod.metadata.name.clone(),
                 ready,
@@ -437,9 +456,16 @@ impl ClusterStatus {
                     );
                 }
                 for node in &trust.nodes {
+                    let runtime = match node.container_runtime.as_deref() {
+                        Some(runtime) if !runtime.starts_with("containerd://") => format!(
+                            " ({}: does not read containerd's configuration, so this node does not trust the CA)",
+                            Untrusted(runtime)
+                        ),
+                        _ => String::new(),
+                    };
                     let _ = writeln!(
                         text,
-                        "  {:<30} {:<10} {}",
+                        "  {:<30} {:<10} {}{runtime}",
                         node.node,
                         if node.ready { "ready" } else { "not ready" },
                         node.pod.as_deref().unwrap_or("no pod")

@@ -355,6 +355,16 @@ fn preflight_facts_reach_the_review() {
         namespace: "connected-registry".to_owned(),
         namespace_exists: true,
         pod_security_enforce: Some("restricted".to_owned()),
+        pod_security_required: Some("privileged".to_owned()),
+        other_cert_managers: Some(Vec::new()),
+        nodes: Some(vec![super::NodeFacts {
+            name: "edge-1".to_owned(),
+            operating_system: "linux".to_owned(),
+            os_image: "Ubuntu 24.04 LTS".to_owned(),
+            container_runtime: "containerd://1.7.27".to_owned(),
+            trust_distribution: true,
+        }]),
+        warnings: Vec::new(),
         cert_manager_crds_present: None,
         tls_secret_keys: Some(vec!["ca.crt".to_owned(), "tls.crt".to_owned()]),
         service_ip: "10.0.0.1".to_owned(),
@@ -379,11 +389,67 @@ fn preflight_facts_reach_the_review() {
     assert_eq!(
         review.facts.cluster.map(|cluster| cluster.to_value()),
         Some(json!({
-            "namespace": { "name": "connected-registry", "exists": true, "podSecurityEnforce": "restricted" },
+            "namespace": { "name": "connected-registry", "exists": true, "podSecurityEnforce": "restricted", "podSecurityRequired": "privileged" },
             "serviceIp": { "address": "10.0.0.1", "free": true, "inServiceRange": true },
+            "certManager": { "otherInstalls": [] },
+            "nodes": [{ "name": "edge-1", "operatingSystem": "linux", "osImage": "Ubuntu 24.04 LTS",
+                        "containerRuntime": "containerd://1.7.27", "containerd": true, "trustDistribution": true }],
             "storage": { "requestedClass": null, "defaultClass": "standard", "classes": ["standard"] },
             "tlsSecret": { "type": "kubernetes.io/tls", "keys": ["ca.crt", "tls.crt"] },
         }))
+    );
+}
+
+#[test]
+fn trust_warnings_name_unreached_nodes_and_other_runtimes() {
+    let node = |name: &str, runtime: &str, selected: bool| super::NodeFacts {
+        name: name.to_owned(),
+        operating_system: "linux".to_owned(),
+        os_image: "fake".to_owned(),
+        container_runtime: runtime.to_owned(),
+        trust_distribution: selected,
+    };
+    let fine = [node("a", "containerd://1.7.0", true)];
+    assert!(super::preflight::trust_warnings(&fine, false).is_empty());
+    let unlabelled = [node("a", "containerd://1.7.0", false)];
+    let warnings = super::preflight::trust_warnings(&unlabelled, true);
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].contains("kubectl label node NODE containerd-configured-by=connected-registry"),
+        "{warnings:?}"
+    );
+    let mixed = [
+        node("a", "containerd://1.7.0", true),
+        node("b", "cri-o://1.30.0", true),
+    ];
+    let warnings = super::preflight::trust_warnings(&mixed, false);
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].starts_with("not all of the nodes"),
+        "{warnings:?}"
+    );
+    assert!(warnings[0].contains("b (cri-o://1.30.0)"), "{warnings:?}");
+    let none = [node("b", "docker://24.0.0", true)];
+    let warnings = super::preflight::trust_warnings(&none, false);
+    assert!(warnings[0].starts_with("none of the nodes"), "{warnings:?}");
+}
+
+#[test]
+fn a_known_crash_log_line_is_explained() {
+    let cause = super::diagnosis::known_log_cause(
+        "error: activation failed: ALREADY_ACTIVATED (the connected registry is already active)",
+    )
+    .expect("known");
+    assert!(
+        cause.contains("az acr connected-registry deactivate"),
+        "{cause}"
+    );
+    let cause =
+        super::diagnosis::known_log_cause("DISK_PERMISSION_DENIED: /var/acr/data").expect("known");
+    assert!(cause.contains("container.runAsUser"), "{cause}");
+    assert_eq!(
+        super::diagnosis::known_log_cause("listening on :8443"),
+        None
     );
 }
 
@@ -448,11 +514,20 @@ fn status_text_shows_each_part() {
             node_selector: "containerd-configured-by=connected-registry".to_owned(),
             complete: true,
             state: "1 of 1 nodes ready".to_owned(),
-            nodes: vec![NodeTrust {
-                node: "node-a".to_owned(),
-                pod: Some("trust-abc".to_owned()),
-                ready: true,
-            }],
+            nodes: vec![
+                NodeTrust {
+                    node: "node-a".to_owned(),
+                    pod: Some("trust-abc".to_owned()),
+                    ready: true,
+                    container_runtime: Some("containerd://1.7.0".to_owned()),
+                },
+                NodeTrust {
+                    node: "node-b".to_owned(),
+                    pod: Some("trust-def".to_owned()),
+                    ready: true,
+                    container_runtime: Some("cri-o://1.30.0".to_owned()),
+                },
+            ],
         }),
         problems: vec![
             "PersistentVolumeClaim connected-registry/connected-registry-pvc is Pending: the cluster has no default StorageClass".to_owned(),
@@ -467,6 +542,7 @@ fn status_text_shows_each_part() {
         "  SANs:     IP:10.0.0.1\n",
         "  expires:  2027-01-01T00:00:00Z (300 days left)\n",
         "  node-a                         ready      trust-abc\n",
+        "  node-b                         ready      trust-def (cri-o://1.30.0: does not read containerd's configuration, so this node does not trust the CA)\n",
     ] {
         assert!(
             text.contains(expected),

@@ -3,6 +3,7 @@
 
 use super::labels::object_labels;
 use super::{Component, PlannedObject, REGISTRY_NAME, RenderContext, TLS_SECRET_NAME};
+use crate::settings::ConnectedRegistrySettings;
 use serde_json::{Value, json};
 use std::net::IpAddr;
 
@@ -35,14 +36,24 @@ pub struct PlannedServingCertificate {
 }
 
 impl PlannedServingCertificate {
-    /// The certificate for a registry Service on `service_ip` in `namespace`.
-    pub fn new(service_ip: IpAddr, namespace: &str) -> Self {
+    /// The certificate for the registry Service of `settings` in `namespace`: its service IP,
+    /// its in-cluster names and `registryLoginServer` (a DNS name, or an IP address).
+    pub fn new(settings: &ConnectedRegistrySettings, namespace: &str) -> Self {
+        let mut ip_addresses = vec![settings.service_cluster_ip];
+        let mut dns_names = vec![
+            format!("{REGISTRY_NAME}.{namespace}.svc"),
+            format!("{REGISTRY_NAME}.{namespace}.svc.cluster.local"),
+        ];
+        if let Some(login_server) = &settings.registry_login_server {
+            match login_server.parse::<IpAddr>() {
+                Ok(ip) if !ip_addresses.contains(&ip) => ip_addresses.push(ip),
+                Ok(_) => {}
+                Err(_) => dns_names.push(login_server.clone()),
+            }
+        }
         Self {
-            ip_addresses: vec![service_ip],
-            dns_names: vec![
-                format!("{REGISTRY_NAME}.{namespace}.svc"),
-                format!("{REGISTRY_NAME}.{namespace}.svc.cluster.local"),
-            ],
+            ip_addresses,
+            dns_names,
             key_algorithm: "ECDSA",
             key_bits: 256,
             validity_days: 90,
@@ -52,7 +63,7 @@ impl PlannedServingCertificate {
 
 pub(super) fn issuer_chain(context: &RenderContext) -> Vec<PlannedObject> {
     let namespace = &context.options.namespace;
-    let serving = PlannedServingCertificate::new(context.service_ip(), namespace);
+    let serving = PlannedServingCertificate::new(context.settings, namespace);
     let private_key = json!({
         "algorithm": serving.key_algorithm,
         "size": serving.key_bits,

@@ -2,12 +2,9 @@
 //! applies, in apply order. Pure: no cluster, no clock, no randomness, so the same settings always
 //! give the same plan (DESIGN.md section 4).
 //!
-//! What the plan assumes about the connected registry image, from Microsoft's published
-//! connected registry documentation: the connection string comes in the environment variable
-//! `ACR_REGISTRY_CONNECTION_STRING`, data lives in `ACR_REGISTRY_DATA_VOLUME` (`/var/acr/data`) and
-//! the HTTPS certificate in `ACR_REGISTRY_CERTIFICATE_VOLUME` (`/var/acr/certs`). The container's
-//! HTTPS port ([`REGISTRY_CONTAINER_PORT`]) and the non-root user ([`REGISTRY_USER_ID`]) are this
-//! tool's choices, not documented by Microsoft.
+//! What the plan assumes about the connected registry image is the settings'
+//! [`ContainerProfile`](crate::settings::ContainerProfile): documented values and marked guesses,
+//! each overridable.
 
 mod cert_manager;
 mod gitops;
@@ -32,19 +29,18 @@ pub use labels::{
     COMPONENT_LABEL, Component, FIELD_MANAGER, INSTANCE_LABEL, MANAGED_BY, MANAGED_BY_LABEL,
     NAME_LABEL, PART_OF, PART_OF_LABEL, TRUST_NODE_LABEL, TRUST_NODE_LABEL_VALUE, label_selector,
 };
-pub use namespace::{POD_SECURITY_AUDIT_LABEL, POD_SECURITY_ENFORCE_LABEL};
+pub use namespace::{POD_SECURITY_AUDIT_LABEL, POD_SECURITY_ENFORCE_LABEL, POD_SECURITY_LEVELS};
 pub use output::{REDACTED_BASE64, SecretDisplay, kubectl_name};
 
-use crate::settings::{ConnectedRegistrySettings, TlsSource};
+use crate::settings::{
+    ConnectedRegistrySettings, ParentAuth, TlsSource, is_safe_absolute_path, pinned_image_problem,
+};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
 use std::net::IpAddr;
 
 /// Namespace of every object, as in the Arc extension.
 pub const DEFAULT_NAMESPACE: &str = "connected-registry";
-/// The connected registry image, pinned by tag: the newest tag Microsoft's connected registry
-/// documentation names.
-pub const DEFAULT_REGISTRY_IMAGE: &str = "mcr.microsoft.com/acr/connected-registry:0.8.0";
 /// The image of the trust-distribution DaemonSet: Azure Linux busybox (a shell, `cp`, `cmp`).
 pub const DEFAULT_TRUST_IMAGE: &str = "mcr.microsoft.com/azurelinux/busybox:1.36";
 /// Where containerd reads per-registry host configuration (its `config_path`).
@@ -58,30 +54,22 @@ pub const PVC_NAME: &str = "connected-registry-pvc";
 pub const CONNECTION_SECRET_NAME: &str = "connected-registry-connection";
 /// Key of the connection string in [`CONNECTION_SECRET_NAME`], named after the variable the
 /// registry container reads.
-pub const CONNECTION_STRING_KEY: &str = "ACR_REGISTRY_CONNECTION_STRING";
+pub const CONNECTION_STRING_KEY: &str = crate::settings::ENV_CONNECTION_STRING;
 /// Name of the serving certificate's `kubernetes.io/tls` Secret (cert-manager and BYOC).
 pub const TLS_SECRET_NAME: &str = "connected-registry-tls";
 /// Name of the trust-distribution DaemonSet, as in the Arc extension.
 pub const TRUST_DAEMONSET_NAME: &str = "connected-registry-containerd-config";
 
-/// The port the Service listens on, and so the port of the registry address on nodes.
+/// The HTTPS port the Service listens on, and so the port of the registry address on nodes.
 pub const SERVICE_PORT: i32 = 443;
-/// The HTTPS port inside the registry container (unprivileged, so it can run as non-root).
-pub const REGISTRY_CONTAINER_PORT: i32 = 8443;
-/// The user and group the registry container runs as.
-pub const REGISTRY_USER_ID: i64 = 1000;
-/// Where the registry keeps its data.
-pub const REGISTRY_DATA_PATH: &str = "/var/acr/data";
-/// Where the registry reads its HTTPS certificate.
-pub const REGISTRY_CERTS_PATH: &str = "/var/acr/certs";
+/// The plain HTTP port the Service listens on with `httpEnabled=true`, as in the Arc extension.
+pub const SERVICE_HTTP_PORT: i32 = 80;
 
 /// Choices that are not Arc extension settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlanOptions {
     /// Namespace of every namespaced object.
     pub namespace: String,
-    /// The connected registry image; must be pinned by tag or digest.
-    pub image: String,
     /// The trust-distribution DaemonSet image; must be pinned by tag or digest.
     pub trust_distribution_image: String,
     /// containerd's host configuration directory on the nodes (k3s uses
@@ -93,7 +81,6 @@ impl Default for PlanOptions {
     fn default() -> Self {
         Self {
             namespace: DEFAULT_NAMESPACE.to_owned(),
-            image: DEFAULT_REGISTRY_IMAGE.to_owned(),
             trust_distribution_image: DEFAULT_TRUST_IMAGE.to_owned(),
             containerd_certs_dir: DEFAULT_CONTAINERD_CERTS_DIR.to_owned(),
         }
@@ -107,6 +94,10 @@ pub enum PlanError {
         "connectionString is required to deploy: the connected registry signs in to its parent with it; add it to the protected settings (--config-protected-file or --config-protected connectionString=...)"
     )]
     MissingConnectionString,
+    #[error(
+        "the connection string names a managed identity (ManagedIdentityClientId), which this tool cannot deploy yet: the Arc extension signs the registry in with Arc workload identity, which a cluster without Arc lacks, and the registry would crash-loop. Use a sync token instead (az acr connected-registry get-settings --name NAME --registry REGISTRY --parent-protocol https --generate-password 1), or deploy with az k8s-extension create on an Arc-enabled cluster"
+    )]
+    ManagedIdentityUnsupported,
     #[error(
         "tls.cacrt is required while trustDistribution.enabled=true: the nodes must trust the CA that signed tls.crt; add tls.cacrt, or set trustDistribution.enabled=false if the nodes already trust that CA"
     )]
@@ -204,10 +195,12 @@ impl<'a> RenderContext<'a> {
             .connection_string
             .as_ref()
             .ok_or(PlanError::MissingConnectionString)?;
+        if matches!(connection_string.auth, ParentAuth::ManagedIdentity { .. }) {
+            return Err(PlanError::ManagedIdentityUnsupported);
+        }
         let instance = connection_string.connected_registry_name.clone();
         check_label_value("connected registry name", &instance)?;
         check_dns_label("namespace", &options.namespace)?;
-        check_pinned_image("image", &options.image)?;
         check_pinned_image(
             "trust distribution image",
             &options.trust_distribution_image,
@@ -322,32 +315,15 @@ fn check_dns_label(what: &'static str, value: &str) -> Result<(), PlanError> {
 
 /// An image reference pinned by tag or digest, so every node runs the same image.
 fn check_pinned_image(what: &'static str, image: &str) -> Result<(), PlanError> {
-    if image.is_empty() || image.chars().any(char::is_whitespace) {
-        return Err(invalid(what, image, "it is empty or contains white space"));
-    }
-    let last_component = image.rsplit('/').next().unwrap_or(image);
-    let pinned = image.contains('@') || last_component.contains(':');
-    if pinned && !image.ends_with(":latest") {
-        Ok(())
-    } else {
-        Err(invalid(
-            what,
-            image,
-            "pin it with a tag other than latest (image:1.2.3) or a digest (image@sha256:...)",
-        ))
+    match pinned_image_problem(image) {
+        None => Ok(()),
+        Some(reason) => Err(invalid(what, image, reason)),
     }
 }
 
 /// An absolute host path the trust script can use unquoted-safe: `[A-Za-z0-9._/-]`, no `..`.
 fn check_host_directory(path: &str) -> Result<(), PlanError> {
-    let allowed = path
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '/' | '-'));
-    let valid = path.starts_with('/')
-        && path.len() > 1
-        && allowed
-        && !path.split('/').any(|part| part == "..");
-    if valid {
+    if is_safe_absolute_path(path) {
         Ok(())
     } else {
         Err(invalid(

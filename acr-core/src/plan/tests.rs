@@ -257,7 +257,10 @@ fn the_deployment_runs_the_pinned_image_locked_down_with_data_and_tls_mounted() 
     let deployment = manifest(&plan, "Deployment", "connected-registry");
     let pod = at(deployment, "/spec/template/spec");
     let container = at(pod, "/containers/0");
-    assert_eq!(at(container, "/image"), DEFAULT_REGISTRY_IMAGE);
+    assert_eq!(
+        at(container, "/image"),
+        "mcr.microsoft.com/acr/connected-registry:0.9.0"
+    );
     assert_eq!(at(deployment, "/spec/strategy/type"), "Recreate");
     assert_eq!(at(pod, "/securityContext/runAsNonRoot"), true);
     assert_eq!(
@@ -286,6 +289,23 @@ fn the_deployment_runs_the_pinned_image_locked_down_with_data_and_tls_mounted() 
     );
     assert_eq!(at(container, "/volumeMounts/0/mountPath"), "/var/acr/data");
     assert_eq!(at(container, "/volumeMounts/1/mountPath"), "/var/acr/certs");
+    assert_eq!(
+        at(pod, "/volumes/1/secret/items"),
+        &serde_json::json!([
+            { "key": "tls.crt", "path": "tls.crt" },
+            { "key": "tls.key", "path": "tls.key" },
+        ])
+    );
+    assert_eq!(at(pod, "/securityContext/runAsUser"), 1000);
+    assert!(
+        container
+            .pointer("/env")
+            .and_then(Value::as_array)
+            .expect("env")
+            .iter()
+            .all(|var| var["name"] != "ACR_REGISTRY_LOGIN_SERVER"),
+        "no login server unless registryLoginServer is set"
+    );
     assert_eq!(
         at(pod, "/volumes/0/persistentVolumeClaim/claimName"),
         "connected-registry-pvc"
@@ -329,32 +349,193 @@ fn the_claim_takes_the_storage_class_and_request() {
 }
 
 #[test]
-fn the_trust_daemon_set_selects_labelled_nodes_unless_skipped() {
-    let plan = plan_of(&cert_manager_install());
-    let pod = at(
-        manifest(&plan, "DaemonSet", TRUST_DAEMONSET_NAME),
-        "/spec/template/spec",
-    );
-    assert_eq!(
-        at(pod, "/nodeSelector"),
-        &serde_json::json!({
-            "containerd-configured-by": "connected-registry",
-            "kubernetes.io/os": "linux",
-        })
-    );
+fn the_trust_daemon_set_runs_on_every_linux_node_unless_use_node_selector() {
+    let every_node = serde_json::json!({ "kubernetes.io/os": "linux" });
+    let labelled = serde_json::json!({
+        "containerd-configured-by": "connected-registry",
+        "kubernetes.io/os": "linux",
+    });
+    for (config, expected) in [
+        (vec![IP], &every_node),
+        (
+            vec![IP, "trustDistribution.useNodeSelector=true"],
+            &labelled,
+        ),
+        (
+            vec![IP, "trustDistribution.skipNodeSelector=false"],
+            &labelled,
+        ),
+        (
+            vec![IP, "trustDistribution.skipNodeSelector=true"],
+            &every_node,
+        ),
+    ] {
+        let plan = plan_of(&settings(&config, &[("connectionString", connection())]));
+        let pod = at(
+            manifest(&plan, "DaemonSet", TRUST_DAEMONSET_NAME),
+            "/spec/template/spec",
+        );
+        assert_eq!(at(pod, "/nodeSelector"), expected, "{config:?}");
+    }
+}
 
-    let skipped = plan_of(&settings(
-        &[IP, "trustDistribution.skipNodeSelector=true"],
+#[test]
+fn arc_extension_settings_shape_the_service_certificate_and_trust() {
+    let plan = plan_of(&settings(
+        &[
+            IP,
+            "registryLoginServer=Registry.Contoso.local",
+            "httpEnabled=true",
+            "service.type=LoadBalancer",
+        ],
+        &[("connectionString", connection())],
+    ));
+    let service = manifest(&plan, "Service", "connected-registry");
+    assert_eq!(at(service, "/spec/type"), "LoadBalancer");
+    assert_eq!(at(service, "/spec/clusterIP"), "10.0.0.1");
+    assert_eq!(at(service, "/spec/ports/1/name"), "http");
+    assert_eq!(at(service, "/spec/ports/1/port"), 80);
+    assert_eq!(at(service, "/spec/ports/1/targetPort"), "http");
+    let container = at(
+        manifest(&plan, "Deployment", "connected-registry"),
+        "/spec/template/spec/containers/0",
+    );
+    assert_eq!(at(container, "/ports/1/containerPort"), 8080);
+    let env = container
+        .pointer("/env")
+        .and_then(Value::as_array)
+        .expect("env");
+    assert!(
+        env.contains(&serde_json::json!({
+            "name": "ACR_REGISTRY_LOGIN_SERVER", "value": "registry.contoso.local"
+        })),
+        "{env:?}"
+    );
+    let certificate = manifest(&plan, "Certificate", "connected-registry-tls");
+    let dns = at(certificate, "/spec/dnsNames");
+    assert!(
+        dns.as_array()
+            .expect("dnsNames")
+            .contains(&serde_json::json!("registry.contoso.local")),
+        "{dns}"
+    );
+    let script = at(
+        manifest(&plan, "DaemonSet", TRUST_DAEMONSET_NAME),
+        "/spec/template/spec/containers/0/args/0",
+    )
+    .as_str()
+    .expect("script");
+    assert!(
+        script.contains(r#"server = "http://10.0.0.1:80""#),
+        "{script}"
+    );
+    assert!(script.contains(r#""/etc/containerd/certs.d/10.0.0.1:80""#));
+
+    let plain = plan_of(&cert_manager_install());
+    let script = at(
+        manifest(&plain, "DaemonSet", TRUST_DAEMONSET_NAME),
+        "/spec/template/spec/containers/0/args/0",
+    )
+    .as_str()
+    .expect("script");
+    assert!(!script.contains("http://"), "{script}");
+    assert_eq!(
+        at(
+            manifest(&plain, "Service", "connected-registry"),
+            "/spec/ports"
+        )
+        .as_array()
+        .map(Vec::len),
+        Some(1)
+    );
+}
+
+#[test]
+fn the_container_profile_overrides_every_guess() {
+    let plan = plan_of(&settings(
+        &[
+            IP,
+            "trustDistribution.enabled=false",
+            "container.image=contoso.azurecr.io/acr/connected-registry@sha256:0123",
+            "container.httpsPort=443",
+            "container.runAsUser=0",
+            "container.dataPath=/data",
+            "container.certsPath=/certs",
+            "container.certFile=server.crt",
+            "container.keyFile=server.key",
+        ],
         &[("connectionString", connection())],
     ));
     let pod = at(
-        manifest(&skipped, "DaemonSet", TRUST_DAEMONSET_NAME),
+        manifest(&plan, "Deployment", "connected-registry"),
         "/spec/template/spec",
     );
+    let container = at(pod, "/containers/0");
     assert_eq!(
-        at(pod, "/nodeSelector"),
-        &serde_json::json!({ "kubernetes.io/os": "linux" })
+        at(container, "/image"),
+        "contoso.azurecr.io/acr/connected-registry@sha256:0123"
     );
+    assert_eq!(at(container, "/ports/0/containerPort"), 443);
+    assert_eq!(at(pod, "/securityContext/runAsUser"), 0);
+    assert_eq!(at(pod, "/securityContext/runAsNonRoot"), false);
+    assert_eq!(at(container, "/volumeMounts/0/mountPath"), "/data");
+    assert_eq!(at(container, "/volumeMounts/1/mountPath"), "/certs");
+    assert_eq!(
+        at(pod, "/volumes/1/secret/items"),
+        &serde_json::json!([
+            { "key": "tls.crt", "path": "server.crt" },
+            { "key": "tls.key", "path": "server.key" },
+        ])
+    );
+    let env = container
+        .pointer("/env")
+        .and_then(Value::as_array)
+        .expect("env");
+    assert!(
+        env.contains(&serde_json::json!({"name": "ACR_REGISTRY_DATA_VOLUME", "value": "/data"}))
+    );
+    assert!(env.contains(
+        &serde_json::json!({"name": "ACR_REGISTRY_CERTIFICATE_VOLUME", "value": "/certs"})
+    ));
+    // A root registry needs Pod Security baseline, not restricted.
+    assert_eq!(
+        at(
+            manifest(&plan, "Namespace", "connected-registry"),
+            "/metadata/labels/pod-security.kubernetes.io~1enforce"
+        ),
+        "baseline"
+    );
+
+    // Non-root on a port below 1024 gets NET_BIND_SERVICE and nothing else.
+    let low_port = plan_of(&settings(
+        &[IP, "container.httpsPort=443"],
+        &[("connectionString", connection())],
+    ));
+    let container = at(
+        manifest(&low_port, "Deployment", "connected-registry"),
+        "/spec/template/spec/containers/0",
+    );
+    assert_eq!(
+        at(container, "/securityContext/capabilities"),
+        &serde_json::json!({"add": ["NET_BIND_SERVICE"], "drop": ["ALL"]})
+    );
+}
+
+#[test]
+fn a_managed_identity_connection_string_is_refused_with_what_to_do() {
+    let settings = settings(
+        &[IP],
+        &[(
+            "connectionString",
+            "ConnectedRegistryName=edge;ManagedIdentityClientId=0000-1111;ParentGatewayEndpoint=contoso.eastus.data.azurecr.io;ParentEndpointProtocol=https".to_owned(),
+        )],
+    );
+    let error = render(&settings, &PlanOptions::default()).expect_err("refused");
+    assert!(matches!(error, PlanError::ManagedIdentityUnsupported));
+    let text = error.to_string();
+    for expected in ["workload identity", "sync token", "--generate-password"] {
+        assert!(text.contains(expected), "{expected}: {text}");
+    }
 }
 
 #[test]
@@ -656,13 +837,6 @@ fn options_are_checked() {
     );
     assert!(
         refused(PlanOptions {
-            image: "mcr.microsoft.com/acr/connected-registry".to_owned(),
-            ..PlanOptions::default()
-        })
-        .contains("pin it with a tag")
-    );
-    assert!(
-        refused(PlanOptions {
             trust_distribution_image: "busybox:latest".to_owned(),
             ..PlanOptions::default()
         })
@@ -682,12 +856,11 @@ fn options_are_checked() {
         })
         .starts_with("containerd certs directory")
     );
-    let digest = PlanOptions {
-        image: "registry.example.com:5000/acr/connected-registry@sha256:0123".to_owned(),
+    let other_namespace = PlanOptions {
         namespace: "edge-registry".to_owned(),
         ..PlanOptions::default()
     };
-    let plan = render(&cert_manager_install(), &digest).expect("a digest pins the image");
+    let plan = render(&cert_manager_install(), &other_namespace).expect("renders");
     assert_eq!(plan.objects[1].namespace.as_deref(), Some("edge-registry"));
 }
 

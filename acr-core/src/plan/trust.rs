@@ -4,15 +4,17 @@
 //!
 //! containerd looks a registry up by the host exactly as the image reference spells it, so both
 //! `<service IP>` (images named `10.0.0.1/app:1`) and `<service IP>:443` (`10.0.0.1:443/app:1`)
-//! get a directory. The script re-copies every five minutes, so a renewed CA reaches the nodes;
+//! get a directory; with `httpEnabled=true`, `<service IP>:80` gets one that pulls over plain
+//! HTTP. By default every Linux node gets them (the Arc extension's glossary);
+//! `trustDistribution.useNodeSelector=true` limits them to labelled nodes. The script re-copies every five minutes, so a renewed CA reaches the nodes;
 //! files are replaced atomically and only when they changed.
 
 use super::labels::{TRUST_NODE_LABEL, TRUST_NODE_LABEL_VALUE, pod_labels, pod_selector};
 use super::registry::{locked_down_container, runtime_default_seccomp};
 use super::secrets::CA_CERT_KEY;
 use super::{
-    Component, PlanError, PlannedObject, REGISTRY_NAME, RenderContext, SERVICE_PORT,
-    TRUST_DAEMONSET_NAME, planned,
+    Component, PlanError, PlannedObject, REGISTRY_NAME, RenderContext, SERVICE_HTTP_PORT,
+    SERVICE_PORT, TRUST_DAEMONSET_NAME, planned,
 };
 use k8s_openapi::api::apps::v1::{DaemonSet, DaemonSetSpec};
 use k8s_openapi::api::core::v1::{
@@ -33,7 +35,7 @@ const RESYNC_SECONDS: u32 = 300;
 pub(super) fn daemon_set(context: &RenderContext) -> Result<PlannedObject, PlanError> {
     let certs_dir = &context.options.containerd_certs_dir;
     let mut node_selector = BTreeMap::from([("kubernetes.io/os".to_owned(), "linux".to_owned())]);
-    if !context.settings.trust_distribution_skip_node_selector {
+    if context.settings.trust_distribution_use_node_selector {
         node_selector.insert(
             TRUST_NODE_LABEL.to_owned(),
             TRUST_NODE_LABEL_VALUE.to_owned(),
@@ -44,7 +46,11 @@ pub(super) fn daemon_set(context: &RenderContext) -> Result<PlannedObject, PlanE
         image: Some(context.options.trust_distribution_image.clone()),
         image_pull_policy: Some("IfNotPresent".to_owned()),
         command: Some(vec!["/bin/sh".to_owned(), "-c".to_owned()]),
-        args: Some(vec![trust_script(&context.registry_host(), certs_dir)]),
+        args: Some(vec![trust_script(
+            &context.registry_host(),
+            certs_dir,
+            context.settings.http_enabled,
+        )]),
         volume_mounts: Some(vec![
             VolumeMount {
                 name: CA_VOLUME.to_owned(),
@@ -157,8 +163,23 @@ pub(super) fn host_directories(host: &str, certs_dir: &str) -> [String; 2] {
 
 /// The POSIX shell script the trust container runs. `host` and `certs_dir` hold only characters
 /// that need no quoting inside double quotes (checked when the context was built).
-fn trust_script(host: &str, certs_dir: &str) -> String {
+fn trust_script(host: &str, certs_dir: &str, http_enabled: bool) -> String {
     let [plain, with_port] = host_directories(host, certs_dir);
+    let http = if http_enabled {
+        let dir = format!("{certs_dir}/{host}:{SERVICE_HTTP_PORT}");
+        format!(
+            r#"  mkdir -p "{dir}"
+  cat > "{dir}/hosts.toml.new" <<EOF
+# Written by kubectl-acr: the connected registry at {host}, over plain HTTP (httpEnabled=true).
+server = "http://{host}:{SERVICE_HTTP_PORT}"
+capabilities = ["pull", "resolve"]
+EOF
+  replace "{dir}/hosts.toml"
+"#
+        )
+    } else {
+        String::new()
+    };
     format!(
         r#"set -eu
 trap 'exit 0' TERM INT
@@ -179,7 +200,7 @@ capabilities = ["pull", "resolve"]
 EOF
     replace "$dir/hosts.toml"
   done
-  sleep {RESYNC_SECONDS} &
+{http}  sleep {RESYNC_SECONDS} &
   wait $!
 done
 "#

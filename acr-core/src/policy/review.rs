@@ -82,7 +82,7 @@ fn certificate_facts(
     let mut facts = Vec::new();
     match &settings.tls_source {
         TlsSource::CertManagerInstall | TlsSource::CertManagerExisting => {
-            let planned = PlannedServingCertificate::new(settings.service_cluster_ip, namespace);
+            let planned = PlannedServingCertificate::new(settings, namespace);
             facts.push(planned_facts(&planned));
         }
         TlsSource::BringYourOwnCertificate {

@@ -2,6 +2,7 @@
 //! settings, read exactly as `az k8s-extension create` takes them, with defaults and the TLS source.
 
 pub mod connection_string;
+mod container;
 pub mod keys;
 pub mod protected;
 pub mod protected_write;
@@ -9,11 +10,17 @@ mod tls_source;
 mod view;
 
 pub use connection_string::{ConnectionString, ConnectionStringError, ParentAuth, ParentProtocol};
+pub use container::{
+    ContainerProfile, DEFAULT_REGISTRY_IMAGE, ENV_CERTIFICATE_VOLUME, ENV_CONNECTION_STRING,
+    ENV_DATA_VOLUME, ENV_LOGIN_SERVER,
+};
+pub(crate) use container::{is_safe_absolute_path, pinned_image_problem};
 pub use tls_source::TlsSource;
 pub use view::EffectiveSettings;
 
 use crate::secret::{SecretString, ValueShape};
 use protected::{PemKind, ProtectedValueError};
+use serde::Serialize;
 use std::collections::BTreeSet;
 use std::net::IpAddr;
 
@@ -133,7 +140,9 @@ pub struct SettingsInput {
     pub protected: Vec<(String, String)>,
 }
 
-/// Splits a `key=value` flag argument; the value may contain `=`.
+/// Splits a `key=value` flag argument; the value may contain `=`. A refused argument is shown
+/// only when it can hold no secret: never for protected flags, and for `--config` not when it
+/// looks like a connection string (which `--config` may carry).
 pub fn split_key_value(
     flag: &'static str,
     argument: &str,
@@ -146,6 +155,8 @@ pub fn split_key_value(
             flag,
             argument: if flag.contains("protected") {
                 crate::secret::REDACTED.to_owned()
+            } else if argument.contains(';') {
+                ValueShape::of(argument).to_string()
             } else {
                 argument.to_owned()
             },
@@ -167,16 +178,46 @@ pub struct ProtectedSettings {
     pub tls_secret: Option<String>,
 }
 
+/// `service.type`: how the registry Service is exposed. Every type keeps `service.clusterIP`,
+/// the address nodes pull from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum ServiceType {
+    ClusterIP,
+    NodePort,
+    LoadBalancer,
+}
+
+impl ServiceType {
+    /// The Kubernetes name of the type.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServiceType::ClusterIP => "ClusterIP",
+            ServiceType::NodePort => "NodePort",
+            ServiceType::LoadBalancer => "LoadBalancer",
+        }
+    }
+}
+
 /// The effective connected registry settings: every key resolved, defaults filled in.
 #[derive(Debug, Clone)]
 pub struct ConnectedRegistrySettings {
     pub service_cluster_ip: IpAddr,
+    pub service_type: ServiceType,
     pub pvc_storage_class_name: Option<String>,
     pub pvc_storage_request: String,
     pub cert_manager_enabled: bool,
     pub cert_manager_install: bool,
     pub trust_distribution_enabled: bool,
-    pub trust_distribution_skip_node_selector: bool,
+    /// `trustDistribution.useNodeSelector`: trust only nodes labelled
+    /// `containerd-configured-by=connected-registry` (default: every Linux node).
+    pub trust_distribution_use_node_selector: bool,
+    /// `registryLoginServer`: the host name (or address) clients use; the only one the registry
+    /// answers to, and a name the serving certificate covers.
+    pub registry_login_server: Option<String>,
+    /// `httpEnabled`: the registry also answers plain HTTP on Service port 80.
+    pub http_enabled: bool,
+    /// The container contract, `container.*`.
+    pub container: ContainerProfile,
     pub protected: ProtectedSettings,
     pub tls_source: TlsSource,
     /// Public keys that took their default value (for display).
@@ -186,8 +227,8 @@ pub struct ConnectedRegistrySettings {
 impl ConnectedRegistrySettings {
     /// Resolves the inputs into settings, refusing unknown keys, wrong types and conflicts.
     pub fn resolve(input: &SettingsInput) -> Result<Self, SettingsError> {
-        let public = PublicValues::collect(&input.config)?;
-        let protected = ProtectedValues::collect(input)?;
+        let mut public = PublicValues::collect(&input.config)?;
+        let protected = ProtectedValues::collect(input, public.connection_string.take())?;
 
         let service_cluster_ip = match public.get(keys::SERVICE_CLUSTER_IP) {
             Some(value) => parse_ip(keys::SERVICE_CLUSTER_IP, value)?,
@@ -211,7 +252,8 @@ impl ConnectedRegistrySettings {
         let cert_manager_enabled = boolean(keys::CERT_MANAGER_ENABLED, true)?;
         let cert_manager_install = boolean(keys::CERT_MANAGER_INSTALL, true)?;
         let trust_distribution_enabled = boolean(keys::TRUST_DISTRIBUTION_ENABLED, true)?;
-        let trust_distribution_skip_node_selector = resolve_skip_node_selector(&public)?;
+        let http_enabled = boolean(keys::HTTP_ENABLED, false)?;
+        let trust_distribution_use_node_selector = resolve_use_node_selector(&public)?;
         if public
             .get(keys::TRUST_DISTRIBUTION_SKIP_NODE_SELECTOR)
             .is_none()
@@ -219,8 +261,34 @@ impl ConnectedRegistrySettings {
                 .get(keys::TRUST_DISTRIBUTION_USE_NODE_SELECTOR)
                 .is_none()
         {
-            defaulted.insert(keys::TRUST_DISTRIBUTION_SKIP_NODE_SELECTOR);
+            defaulted.insert(keys::TRUST_DISTRIBUTION_USE_NODE_SELECTOR);
         }
+        let service_type = match public.get(keys::SERVICE_TYPE).map(str::trim) {
+            None => {
+                defaulted.insert(keys::SERVICE_TYPE);
+                ServiceType::ClusterIP
+            }
+            Some("ClusterIP") => ServiceType::ClusterIP,
+            Some("NodePort") => ServiceType::NodePort,
+            Some("LoadBalancer") => ServiceType::LoadBalancer,
+            Some(other) => {
+                return Err(SettingsError::InvalidValue {
+                    key: keys::SERVICE_TYPE.to_owned(),
+                    detail: format!(
+                        "`{other}` is not usable: give ClusterIP (the default), NodePort or LoadBalancer; the nodes pull through service.clusterIP, which ExternalName and headless Services do not have"
+                    ),
+                });
+            }
+        };
+        let registry_login_server = match public.get(keys::REGISTRY_LOGIN_SERVER) {
+            None => {
+                defaulted.insert(keys::REGISTRY_LOGIN_SERVER);
+                None
+            }
+            Some(value) => Some(parse_login_server(value)?),
+        };
+        let container =
+            ContainerProfile::resolve(|key| public.get(key).map(str::to_owned), &mut defaulted)?;
 
         let pvc_storage_class_name = match public.get(keys::PVC_STORAGE_CLASS_NAME) {
             Some(value) if value.trim().is_empty() => {
@@ -263,7 +331,11 @@ impl ConnectedRegistrySettings {
             cert_manager_enabled,
             cert_manager_install,
             trust_distribution_enabled,
-            trust_distribution_skip_node_selector,
+            trust_distribution_use_node_selector,
+            registry_login_server,
+            http_enabled,
+            container,
+            service_type,
             protected,
             tls_source,
             defaulted,
@@ -271,24 +343,42 @@ impl ConnectedRegistrySettings {
     }
 }
 
-/// Public values by key, after checking each key; later values win.
-struct PublicValues(Vec<(&'static str, String)>);
+/// Public values by key, after checking each key; later values win. A protected setting the
+/// Arc extension also takes with `--config` (`connectionString`) is held as a secret from the
+/// moment it is read.
+struct PublicValues {
+    values: Vec<(&'static str, String)>,
+    connection_string: Option<SecretString>,
+}
 
 impl PublicValues {
     fn collect(pairs: &[(String, String)]) -> Result<Self, SettingsError> {
         let mut values: Vec<(&'static str, String)> = Vec::new();
+        let mut connection_string = None;
+        let accepted: Vec<&'static str> = keys::PUBLIC
+            .iter()
+            .chain(&keys::PROTECTED_ALSO_PUBLIC)
+            .copied()
+            .collect();
         for (key, value) in pairs {
-            let known = known_key(key, &keys::PUBLIC, &keys::PROTECTED, |key| {
+            let known = known_key(key, &accepted, &keys::PROTECTED, |key| {
                 SettingsError::ProtectedInPublic { key }
             })?;
+            if known == keys::CONNECTION_STRING {
+                connection_string = Some(SecretString::new(value.as_str()));
+                continue;
+            }
             values.retain(|(existing, _)| *existing != known);
             values.push((known, value.trim_end_matches(['\r', '\n']).to_owned()));
         }
-        Ok(Self(values))
+        Ok(Self {
+            values,
+            connection_string,
+        })
     }
 
     fn get(&self, key: &str) -> Option<&str> {
-        self.0
+        self.values
             .iter()
             .find(|(known, _)| *known == key)
             .map(|(_, value)| value.as_str())
@@ -299,7 +389,10 @@ impl PublicValues {
 struct ProtectedValues(Vec<(&'static str, SecretString)>);
 
 impl ProtectedValues {
-    fn collect(input: &SettingsInput) -> Result<Self, SettingsError> {
+    fn collect(
+        input: &SettingsInput,
+        from_config: Option<SecretString>,
+    ) -> Result<Self, SettingsError> {
         let mut pairs = match &input.protected_file {
             Some((origin, bytes)) => protected::parse_protected_json(origin, bytes)?,
             None => Vec::new(),
@@ -326,6 +419,19 @@ impl ProtectedValues {
             })?;
             values.retain(|(existing, _)| *existing != known);
             values.push((known, value));
+        }
+        if let Some(value) = from_config {
+            if values
+                .iter()
+                .any(|(known, _)| *known == keys::CONNECTION_STRING)
+            {
+                return Err(SettingsError::Conflict {
+                    first: format!("--config {}", keys::CONNECTION_STRING),
+                    second: format!("the protected {}", keys::CONNECTION_STRING),
+                    detail: "give the connection string once, preferably as a protected setting (it holds a credential)".to_owned(),
+                });
+            }
+            values.push((keys::CONNECTION_STRING, value));
         }
         Ok(Self(values))
     }
@@ -461,7 +567,49 @@ fn parse_quantity(key: &'static str, value: &str) -> Result<String, SettingsErro
     }
 }
 
-fn resolve_skip_node_selector(public: &PublicValues) -> Result<bool, SettingsError> {
+/// `registryLoginServer`: a host name or an IP address, without scheme, port or path (the
+/// Service listens on 443, and 80 with `httpEnabled`), lowercased.
+fn parse_login_server(value: &str) -> Result<String, SettingsError> {
+    let trimmed = value.trim();
+    let refuse = |detail: &str| SettingsError::InvalidValue {
+        key: keys::REGISTRY_LOGIN_SERVER.to_owned(),
+        detail: format!("`{value}` {detail}"),
+    };
+    if trimmed.contains("://") || trimmed.contains('/') {
+        return Err(refuse(
+            "is not a host name: give the name alone, without scheme or path (registry.contoso.local)",
+        ));
+    }
+    if let Ok(ip) = trimmed.trim_matches(['[', ']']).parse::<IpAddr>() {
+        return Ok(ip.to_string());
+    }
+    if trimmed.contains(':') {
+        return Err(refuse(
+            "has a port: give the host name alone; the registry Service listens on 443 (and 80 with httpEnabled=true)",
+        ));
+    }
+    let lowered = trimmed.to_ascii_lowercase();
+    let label_ok = |label: &str| {
+        !label.is_empty()
+            && label.len() <= 63
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+            && label
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    };
+    if lowered.len() <= 253 && lowered.split('.').all(label_ok) {
+        Ok(lowered)
+    } else {
+        Err(refuse(
+            "is not a host name: labels of letters, digits and '-', separated by '.', at most 253 characters",
+        ))
+    }
+}
+
+/// `trustDistribution.useNodeSelector` (the current glossary's name, default false: every
+/// node) or the older `trustDistribution.skipNodeSelector`, its inverse. Both given must agree.
+fn resolve_use_node_selector(public: &PublicValues) -> Result<bool, SettingsError> {
     let skip = public
         .get(keys::TRUST_DISTRIBUTION_SKIP_NODE_SELECTOR)
         .map(|value| parse_bool(keys::TRUST_DISTRIBUTION_SKIP_NODE_SELECTOR, value))
@@ -479,8 +627,8 @@ fn resolve_skip_node_selector(public: &PublicValues) -> Result<bool, SettingsErr
             ),
             detail: "useNodeSelector is the inverse of skipNodeSelector; give only one".to_owned(),
         }),
-        (Some(skip), _) => Ok(skip),
-        (None, Some(use_selector)) => Ok(!use_selector),
+        (_, Some(use_selector)) => Ok(use_selector),
+        (Some(skip), None) => Ok(!skip),
         (None, None) => Ok(false),
     }
 }

@@ -51,17 +51,37 @@ fn defaults_match_the_arc_extension() {
     assert!(settings.cert_manager_enabled);
     assert!(settings.cert_manager_install);
     assert!(settings.trust_distribution_enabled);
-    assert!(!settings.trust_distribution_skip_node_selector);
+    // The current glossary: trust distribution reaches every node unless useNodeSelector=true.
+    assert!(!settings.trust_distribution_use_node_selector);
+    assert!(!settings.http_enabled);
+    assert_eq!(settings.service_type, ServiceType::ClusterIP);
+    assert_eq!(settings.registry_login_server, None);
+    assert_eq!(settings.container, ContainerProfile::default());
+    assert_eq!(
+        settings.container.image,
+        "mcr.microsoft.com/acr/connected-registry:0.9.0"
+    );
     assert!(matches!(settings.tls_source, TlsSource::CertManagerInstall));
     assert_eq!(
         settings.defaulted.iter().copied().collect::<Vec<_>>(),
         vec![
             "cert-manager.enabled",
             "cert-manager.install",
+            "container.certFile",
+            "container.certsPath",
+            "container.dataPath",
+            "container.httpPort",
+            "container.httpsPort",
+            "container.image",
+            "container.keyFile",
+            "container.runAsUser",
+            "httpEnabled",
             "pvc.storageClassName",
             "pvc.storageRequest",
+            "registryLoginServer",
+            "service.type",
             "trustDistribution.enabled",
-            "trustDistribution.skipNodeSelector",
+            "trustDistribution.useNodeSelector",
         ]
     );
 }
@@ -175,13 +195,127 @@ fn unknown_keys_get_a_suggestion() {
 #[test]
 fn settings_given_to_the_wrong_flag_are_redirected() {
     assert_eq!(
-        error_of(&["connectionString=abc"], &[]),
-        "connectionString is a protected setting: pass it with --config-protected or --config-protected-file, not --config"
+        error_of(&["tls.key=abc"], &[]),
+        "tls.key is a protected setting: pass it with --config-protected or --config-protected-file, not --config"
     );
     assert_eq!(
         error_of(&[], &[("service.clusterIP", "10.0.0.1")]),
         "service.clusterIP is not a protected setting: pass it with --config"
     );
+}
+
+/// The managed-identity guide passes `connectionString` with `--config`: accepted, held as a
+/// secret from the first moment (no error, view or debug output shows it), and refused when
+/// also given as a protected setting.
+#[test]
+fn connection_string_with_config_is_accepted_and_stays_secret() {
+    let from_config = format!("connectionString={CONNECTION}");
+    let settings = resolve(&["service.clusterIP=10.0.0.5", &from_config], &[]).expect("valid");
+    let parsed = settings
+        .protected
+        .connection_string
+        .as_ref()
+        .expect("connection string");
+    assert_eq!(parsed.connected_registry_name, "edge");
+    let view = EffectiveSettings::new(&settings);
+    let shown = format!(
+        "{} {} {settings:?}",
+        view.to_text(),
+        serde_json::to_string(&view).expect("json")
+    );
+    assert!(!shown.contains("s3cret"), "{shown}");
+
+    let broken = CONNECTION.replace("SyncTokenPassword=s3cret==", "SyncTokenPassword:s3cret");
+    let error = error_of(
+        &[
+            "service.clusterIP=10.0.0.5",
+            &format!("connectionString={broken}"),
+        ],
+        &[],
+    );
+    assert!(error.starts_with("connectionString: "), "{error}");
+    assert!(!error.contains("s3cret"), "{error}");
+
+    let both = error_of(
+        &["service.clusterIP=10.0.0.5", &from_config],
+        &[("connectionString", CONNECTION)],
+    );
+    assert!(both.contains("give the connection string once"), "{both}");
+    assert!(!both.contains("s3cret"), "{both}");
+}
+
+#[test]
+fn arc_extension_settings_are_accepted_with_their_meaning() {
+    let settings = resolve(
+        &[
+            "service.clusterIP=10.0.0.5",
+            "registryLoginServer=Registry.Contoso.LOCAL",
+            "httpEnabled=true",
+            "service.type=NodePort",
+        ],
+        &[],
+    )
+    .expect("valid");
+    assert_eq!(
+        settings.registry_login_server.as_deref(),
+        Some("registry.contoso.local")
+    );
+    assert!(settings.http_enabled);
+    assert_eq!(settings.service_type, ServiceType::NodePort);
+    let ip = resolve(
+        &["service.clusterIP=10.0.0.5", "registryLoginServer=10.0.0.5"],
+        &[],
+    )
+    .expect("an address is a login server too");
+    assert_eq!(ip.registry_login_server.as_deref(), Some("10.0.0.5"));
+    for (value, expected) in [
+        ("https://registry.contoso.local", "without scheme or path"),
+        ("registry.contoso.local:5000", "has a port"),
+        ("bad_name.local", "is not a host name"),
+    ] {
+        let error = error_of(
+            &[
+                "service.clusterIP=10.0.0.5",
+                &format!("registryLoginServer={value}"),
+            ],
+            &[],
+        );
+        assert!(error.contains(expected), "{value}: {error}");
+    }
+    let error = error_of(
+        &["service.clusterIP=10.0.0.5", "service.type=ExternalName"],
+        &[],
+    );
+    assert!(
+        error.contains("give ClusterIP (the default), NodePort or LoadBalancer"),
+        "{error}"
+    );
+}
+
+#[test]
+fn container_profile_values_are_checked() {
+    for (setting, expected) in [
+        ("container.httpsPort=0", "is not a port"),
+        ("container.httpsPort=70000", "is not a port"),
+        ("container.httpPort=8443", "two different container ports"),
+        ("container.runAsUser=-1", "is not a user id"),
+        ("container.runAsUser=root", "is not a user id"),
+        ("container.dataPath=var/acr", "absolute path"),
+        ("container.certsPath=/var/acr/data", "two directories"),
+        ("container.certFile=../tls.crt", "is not a file name"),
+        ("container.keyFile=tls.crt", "two file names"),
+        (
+            "container.image=mcr.microsoft.com/acr/connected-registry",
+            "pin it with a tag",
+        ),
+        (
+            "container.image=mcr.microsoft.com/acr/connected-registry:latest",
+            "pin it with a tag",
+        ),
+    ] {
+        let error = error_of(&["service.clusterIP=10.0.0.5", setting], &[]);
+        assert!(error.contains(expected), "{setting}: {error}");
+    }
 }
 
 #[test]
@@ -242,12 +376,31 @@ fn node_selector_alias_is_inverted_and_checked() {
         &[],
     )
     .expect("valid");
-    assert!(with_alias.trust_distribution_skip_node_selector);
+    assert!(!with_alias.trust_distribution_use_node_selector);
     assert!(
         !with_alias
             .defaulted
-            .contains("trustDistribution.skipNodeSelector")
+            .contains("trustDistribution.useNodeSelector")
     );
+    let older = resolve(
+        &[
+            "service.clusterIP=10.0.0.5",
+            "trustDistribution.skipNodeSelector=false",
+        ],
+        &[],
+    )
+    .expect("valid");
+    assert!(older.trust_distribution_use_node_selector);
+    let agreeing = resolve(
+        &[
+            "service.clusterIP=10.0.0.5",
+            "trustDistribution.skipNodeSelector=false",
+            "trustDistribution.useNodeSelector=true",
+        ],
+        &[],
+    )
+    .expect("both given and agreeing");
+    assert!(agreeing.trust_distribution_use_node_selector);
     assert_eq!(
         error_of(
             &[
@@ -284,6 +437,15 @@ fn flag_arguments_must_be_key_value() {
             .expect_err("no =")
             .to_string(),
         "--config-protected expects key=value, got `<redacted>`"
+    );
+    // A connection string with its key left out is not echoed from --config either.
+    let refused = split_key_value("--config", &format!("={CONNECTION}"))
+        .expect_err("no key")
+        .to_string();
+    assert!(!refused.contains("s3cret"), "{refused}");
+    assert!(
+        refused.contains("looks like a connection string"),
+        "{refused}"
     );
     assert_eq!(
         split_key_value("--config", "a=b=c").expect("splits once"),

@@ -1,7 +1,7 @@
 //! The effective settings as `config view` shows them: defaults filled in, TLS source named,
 //! secrets redacted.
 
-use super::{ConnectedRegistrySettings, ConnectionString, TlsSource, keys};
+use super::{ConnectedRegistrySettings, ConnectionString, ContainerProfile, TlsSource, keys};
 use crate::secret::REDACTED;
 use serde::Serialize;
 use std::fmt::Write as _;
@@ -22,6 +22,8 @@ pub struct EffectiveSettings {
 pub struct PublicView {
     #[serde(rename = "service.clusterIP")]
     pub service_cluster_ip: String,
+    #[serde(rename = "service.type")]
+    pub service_type: &'static str,
     #[serde(rename = "pvc.storageClassName")]
     pub pvc_storage_class_name: Option<String>,
     #[serde(rename = "pvc.storageRequest")]
@@ -32,8 +34,14 @@ pub struct PublicView {
     pub cert_manager_install: bool,
     #[serde(rename = "trustDistribution.enabled")]
     pub trust_distribution_enabled: bool,
-    #[serde(rename = "trustDistribution.skipNodeSelector")]
-    pub trust_distribution_skip_node_selector: bool,
+    #[serde(rename = "trustDistribution.useNodeSelector")]
+    pub trust_distribution_use_node_selector: bool,
+    #[serde(rename = "registryLoginServer")]
+    pub registry_login_server: Option<String>,
+    #[serde(rename = "httpEnabled")]
+    pub http_enabled: bool,
+    /// The `container.*` keys.
+    pub container: ContainerProfile,
 }
 
 /// Protected settings with secrets replaced by what they are.
@@ -75,13 +83,16 @@ impl EffectiveSettings {
         Self {
             settings: PublicView {
                 service_cluster_ip: settings.service_cluster_ip.to_string(),
+                service_type: settings.service_type.as_str(),
                 pvc_storage_class_name: settings.pvc_storage_class_name.clone(),
                 pvc_storage_request: settings.pvc_storage_request.clone(),
                 cert_manager_enabled: settings.cert_manager_enabled,
                 cert_manager_install: settings.cert_manager_install,
                 trust_distribution_enabled: settings.trust_distribution_enabled,
-                trust_distribution_skip_node_selector: settings
-                    .trust_distribution_skip_node_selector,
+                trust_distribution_use_node_selector: settings.trust_distribution_use_node_selector,
+                registry_login_server: settings.registry_login_server.clone(),
+                http_enabled: settings.http_enabled,
+                container: settings.container.clone(),
             },
             defaults: settings.defaulted.iter().copied().collect(),
             protected: ProtectedView {
@@ -101,8 +112,10 @@ impl EffectiveSettings {
     /// Aligned text for people; `(default)` marks values nobody set.
     pub fn to_text(&self) -> String {
         let public = &self.settings;
-        let rows: [(&str, String); 7] = [
+        let container = &public.container;
+        let rows: [(&str, String); 18] = [
             (keys::SERVICE_CLUSTER_IP, public.service_cluster_ip.clone()),
+            (keys::SERVICE_TYPE, public.service_type.to_owned()),
             (
                 keys::PVC_STORAGE_CLASS_NAME,
                 public
@@ -127,9 +140,36 @@ impl EffectiveSettings {
                 public.trust_distribution_enabled.to_string(),
             ),
             (
-                keys::TRUST_DISTRIBUTION_SKIP_NODE_SELECTOR,
-                public.trust_distribution_skip_node_selector.to_string(),
+                keys::TRUST_DISTRIBUTION_USE_NODE_SELECTOR,
+                if public.trust_distribution_use_node_selector {
+                    "true (labelled nodes only)".to_owned()
+                } else {
+                    "false (every Linux node)".to_owned()
+                },
             ),
+            (
+                keys::REGISTRY_LOGIN_SERVER,
+                public
+                    .registry_login_server
+                    .clone()
+                    .unwrap_or_else(|| "(any name)".to_owned()),
+            ),
+            (keys::HTTP_ENABLED, public.http_enabled.to_string()),
+            (keys::CONTAINER_IMAGE, container.image.clone()),
+            (keys::CONTAINER_HTTPS_PORT, container.https_port.to_string()),
+            (keys::CONTAINER_HTTP_PORT, container.http_port.to_string()),
+            (
+                keys::CONTAINER_RUN_AS_USER,
+                if container.runs_as_root() {
+                    "0 (root)".to_owned()
+                } else {
+                    container.run_as_user.to_string()
+                },
+            ),
+            (keys::CONTAINER_DATA_PATH, container.data_path.clone()),
+            (keys::CONTAINER_CERTS_PATH, container.certs_path.clone()),
+            (keys::CONTAINER_CERT_FILE, container.cert_file.clone()),
+            (keys::CONTAINER_KEY_FILE, container.key_file.clone()),
         ];
         let mut text = String::from("Settings:\n");
         for (key, value) in rows {

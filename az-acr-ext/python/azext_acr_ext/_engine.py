@@ -158,13 +158,19 @@ def find(cli_ctx):
     return check_version(path, found_by)
 
 
+# Settings that are secrets whichever flag brings them: the Arc extension's guides also pass
+# connectionString with --config, and the engine keeps it secret there too.
+SECRET_KEYS = ("connectionString",)
+
+
 def redacted(argv, secret_flags):
-    """argv for logs: the values of secret flags (KEY=VALUE) keep their key only."""
+    """argv for logs: the values of secret flags (KEY=VALUE), and of secret keys given with any
+    flag, keep their key only."""
     shown = []
     for argument in argv:
         flag, equals, value = argument.partition("=")
-        if equals and flag in secret_flags:
-            key = value.split("=", 1)[0]
+        key = value.split("=", 1)[0]
+        if equals and (flag in secret_flags or key in SECRET_KEYS):
             argument = "{}={}=<redacted>".format(flag, key)
         shown.append(argument)
     return shown

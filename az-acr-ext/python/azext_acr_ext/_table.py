@@ -77,9 +77,14 @@ GROUPS = ("acr-ext", "acr-ext cert", "acr-ext connected-registry", "acr-ext cust
 SETTINGS_PARAMS = (
     Param("config", kind=LIST, metavar="KEY=VALUE",
           help="A connected registry setting as KEY=VALUE, as `az k8s-extension create --config` takes it. "
-               "Space-separated and/or repeated. Keys: service.clusterIP (required), pvc.storageClassName, "
-               "pvc.storageRequest, cert-manager.enabled, cert-manager.install, trustDistribution.enabled, "
-               "trustDistribution.skipNodeSelector. Unknown keys are refused with a suggestion."),
+               "Space-separated and/or repeated. Keys: service.clusterIP (required), service.type, "
+               "pvc.storageClassName, pvc.storageRequest, cert-manager.enabled, cert-manager.install, "
+               "trustDistribution.enabled, trustDistribution.useNodeSelector (or the older "
+               "trustDistribution.skipNodeSelector), registryLoginServer, httpEnabled, and the container "
+               "profile container.image, container.httpsPort, container.httpPort, container.runAsUser, "
+               "container.dataPath, container.certsPath, container.certFile, container.keyFile; "
+               "connectionString is accepted here too and kept secret. Unknown keys are refused with a "
+               "suggestion."),
     Param("config_protected", kind=LIST, metavar="KEY=VALUE", secret=True,
           help="A protected setting as KEY=VALUE: connectionString, tls.crt, tls.key, tls.cacrt (base64 of the "
                "PEM file) or tls.secret (name of a kubernetes.io/tls Secret). Overrides the same key in "

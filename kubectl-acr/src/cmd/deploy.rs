@@ -129,6 +129,9 @@ impl DeployArgs {
         let cluster = self.cluster.connect()?;
         let now = OffsetDateTime::now_utc();
         let preflight = cluster.preflight(&settings, &planned, &options.namespace, now)?;
+        for warning in &preflight.warnings {
+            eprintln!("warning: {}", escape_output(warning));
+        }
         let mut review =
             connected_registry_review(&settings, &options.namespace, Operation::Deploy, now)?;
         preflight.add_facts_to(&mut review);

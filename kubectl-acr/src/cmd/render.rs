@@ -32,9 +32,6 @@ pub struct PlanArgs {
     /// Namespace of the connected registry.
     #[arg(short = 'n', long, default_value = plan::DEFAULT_NAMESPACE)]
     pub namespace: String,
-    /// Connected registry image, pinned by tag or digest.
-    #[arg(long, value_name = "IMAGE", default_value = plan::DEFAULT_REGISTRY_IMAGE)]
-    pub image: String,
     /// Image of the trust-distribution DaemonSet.
     #[arg(long, value_name = "IMAGE", default_value = plan::DEFAULT_TRUST_IMAGE)]
     pub trust_image: String,
@@ -54,7 +51,6 @@ impl PlanArgs {
     pub(crate) fn options(&self) -> PlanOptions {
         PlanOptions {
             namespace: self.namespace.clone(),
-            image: self.image.clone(),
             trust_distribution_image: self.trust_image.clone(),
             containerd_certs_dir: self.containerd_certs_dir.clone(),
         }
