@@ -167,13 +167,14 @@ pub struct MemberOutcome {
     pub detail: String,
 }
 
-/// Runs `change` on every member, `max_parallel` at a time in waves, in order. After a wave
+/// Runs `change` (given the cluster's name) on every member, `max_parallel` at a time in waves,
+/// in order. After a wave
 /// with a failure the later waves are skipped, unless `continue_on_error`.
 pub fn roll_out<T: Sync>(
     members: &[(String, T)],
     max_parallel: usize,
     continue_on_error: bool,
-    change: impl Fn(&T) -> Result<String, String> + Sync,
+    change: impl Fn(&str, &T) -> Result<String, String> + Sync,
 ) -> Vec<MemberOutcome> {
     let mut outcomes = Vec::new();
     let mut failed = false;
@@ -189,7 +190,7 @@ pub fn roll_out<T: Sync>(
         let results: Vec<Result<String, String>> = std::thread::scope(|scope| {
             let running: Vec<_> = wave
                 .iter()
-                .map(|(_, member)| scope.spawn(|| change(member)))
+                .map(|(cluster, member)| scope.spawn(|| change(cluster, member)))
                 .collect();
             running
                 .into_iter()
@@ -220,25 +221,38 @@ pub fn roll_out<T: Sync>(
 
 /// The outcomes as an aligned table: CLUSTER, RESULT, DETAIL.
 pub fn summary_table(outcomes: &[MemberOutcome]) -> String {
-    let width = outcomes
+    let rows: Vec<[&str; 3]> = outcomes
         .iter()
-        .map(|outcome| outcome.cluster.len())
-        .max()
-        .unwrap_or(0)
-        .max("CLUSTER".len());
-    let mut table = format!("{:<width$}  {:<7}  DETAIL\n", "CLUSTER", "RESULT");
-    for outcome in outcomes {
-        let result = match outcome.result {
-            RolloutResult::Done => "done",
-            RolloutResult::Failed => "failed",
-            RolloutResult::Skipped => "skipped",
-        };
-        table.push_str(&format!(
-            "{:<width$}  {:<7}  {}\n",
-            outcome.cluster, result, outcome.detail
+        .map(|outcome| {
+            let result = match outcome.result {
+                RolloutResult::Done => "done",
+                RolloutResult::Failed => "failed",
+                RolloutResult::Skipped => "skipped",
+            };
+            [outcome.cluster.as_str(), result, outcome.detail.as_str()]
+        })
+        .collect();
+    table(["CLUSTER", "RESULT", "DETAIL"], &rows)
+}
+
+/// Rows under headers, the first two columns padded to their widest cell.
+pub fn table(headers: [&str; 3], rows: &[[&str; 3]]) -> String {
+    let width = |column: usize| {
+        rows.iter()
+            .map(|row| row[column].len())
+            .chain([headers[column].len()])
+            .max()
+            .unwrap_or(0)
+    };
+    let (first, second) = (width(0), width(1));
+    let mut text = String::new();
+    for row in std::iter::once(&headers).chain(rows) {
+        text.push_str(&format!(
+            "{:<first$}  {:<second$}  {}\n",
+            row[0], row[1], row[2]
         ));
     }
-    table
+    text
 }
 
 #[cfg(test)]
@@ -253,7 +267,7 @@ mod tests {
     #[test]
     fn waves_stop_after_a_failure_unless_asked_to_go_on() {
         let started = Mutex::new(Vec::new());
-        let change = |n: &usize| {
+        let change = |_: &str, n: &usize| {
             started.lock().expect("lock").push(*n);
             if *n == 3 {
                 Err("boom".to_owned())
@@ -279,7 +293,7 @@ mod tests {
         assert_eq!(ran, [1, 2, 3, 4]);
         assert_eq!(outcomes[2].detail, "boom");
 
-        let all = roll_out(&members(6), 2, true, |n: &usize| {
+        let all = roll_out(&members(6), 2, true, |_, n: &usize| {
             if *n == 3 {
                 Err("boom".to_owned())
             } else {

@@ -792,6 +792,85 @@ fn fleet_of_two_clusters_checks_all_before_changing_any(suite: &Suite) {
         ])
         .expect("the registry Deployment on the second cluster");
     assert_eq!(on_second.trim(), "deployment.apps/connected-registry");
+
+    // status over the fleet: one line per cluster, or every status as JSON.
+    let fleet = fleet_file("");
+    let status = Command::new(bin_path("kubectl-acr"))
+        .args(["status", "-n", &site.namespace, "--fleet"])
+        .arg(&fleet)
+        .output()
+        .expect("run status --fleet");
+    let status: Run = status.into();
+    let lines: Vec<&str> = status.stdout.lines().collect();
+    assert_exit(&status, 0, "status --fleet");
+    assert!(
+        lines[0].starts_with("CLUSTER")
+            && lines[1].starts_with("edge-a")
+            && lines[2].starts_with("edge-b")
+            && !status.stdout.contains("unknown"),
+        "{}",
+        status.stdout
+    );
+    let statuses: Value = serde_json::from_slice(
+        &Command::new(bin_path("kubectl-acr"))
+            .args(["status", "-n", &site.namespace, "-o", "json", "--fleet"])
+            .arg(&fleet)
+            .output()
+            .expect("run status --fleet -o json")
+            .stdout,
+    )
+    .expect("statuses JSON");
+    assert_eq!(statuses[1]["cluster"], "edge-b");
+    assert_eq!(
+        statuses[1]["status"]["namespaceFound"], true,
+        "{statuses:#}"
+    );
+
+    // render over the fleet: one GitOps folder per cluster, each with its own settings.
+    let folders = site.dir.join("gitops-fleet");
+    let rendered: Run = Command::new(bin_path("kubectl-acr"))
+        .arg("render")
+        .args(&args)
+        .arg("--fleet")
+        .arg(fleet_file(
+            "  config:\n    pvc.storageClassName: fast-local\n",
+        ))
+        .arg("--out-dir")
+        .arg(&folders)
+        .env("XDG_CACHE_HOME", env!("CARGO_TARGET_TMPDIR"))
+        .output()
+        .expect("run render --fleet")
+        .into();
+    assert_exit(&rendered, 0, "render --fleet");
+    let claim = |cluster: &str| {
+        std::fs::read_to_string(
+            folders
+                .join(cluster)
+                .join("persistentvolumeclaim-connected-registry-pvc.yaml"),
+        )
+        .expect("the claim's file")
+    };
+    assert!(claim("edge-b").contains("storageClassName: fast-local"));
+    assert!(!claim("edge-a").contains("fast-local"));
+    let denied_folders = site.dir.join("gitops-denied");
+    let denied: Run = Command::new(bin_path("kubectl-acr"))
+        .arg("render")
+        .args(&args)
+        .arg("--fleet")
+        .arg(fleet_file(
+            "  config:\n    service.clusterIP: 10.96.100.250\n",
+        ))
+        .arg("--out-dir")
+        .arg(&denied_folders)
+        .env("XDG_CACHE_HOME", env!("CARGO_TARGET_TMPDIR"))
+        .output()
+        .expect("run render --fleet")
+        .into();
+    assert_exit(&denied, 3, "render --fleet with a denied cluster");
+    assert!(
+        !denied_folders.exists(),
+        "a refused fleet render wrote folders"
+    );
 }
 
 /// Every object deploy made in the namespace as the API server holds it, without what field

@@ -364,6 +364,44 @@ fn selector_text(labels: &BTreeMap<String, String>) -> String {
 }
 
 impl ClusterStatus {
+    /// Whether the registry is deployed, rolled out and nothing is known to keep it from working.
+    pub fn ready(&self) -> bool {
+        self.namespace_found
+            && self
+                .rollout
+                .as_ref()
+                .is_some_and(|rollout| rollout.complete)
+            && self.problems.is_empty()
+    }
+
+    /// One line for a fleet summary: the rollout and the first problem, if any.
+    pub fn summary(&self) -> String {
+        if !self.namespace_found {
+            return format!("namespace {} does not exist", self.namespace);
+        }
+        let mut line = match &self.rollout {
+            Some(rollout) => format!(
+                "{}: {}{}",
+                rollout.deployment,
+                rollout.state,
+                rollout
+                    .image
+                    .as_deref()
+                    .map(|image| format!(" ({image})"))
+                    .unwrap_or_default()
+            ),
+            None => "no registry Deployment".to_owned(),
+        };
+        match self.problems.as_slice() {
+            [] => {}
+            [only] => line.push_str(&format!("; {only}")),
+            [first, rest @ ..] => {
+                line.push_str(&format!("; {first} (and {} more)", rest.len()));
+            }
+        }
+        line
+    }
+
     /// The status for people, one section per part.
     pub fn to_text(&self) -> String {
         let mut text = String::new();

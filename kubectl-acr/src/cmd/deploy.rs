@@ -111,6 +111,7 @@ impl DeployArgs {
                 output: self.output.unwrap_or(ManifestFormat::Yaml),
                 show_secrets: self.show_secrets,
                 out_dir: None,
+                fleet: None,
                 secrets: SecretsArg::File,
                 secret_store: None,
                 secret_store_kind: StoreKindArg::ClusterSecretStore,

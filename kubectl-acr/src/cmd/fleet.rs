@@ -1,19 +1,25 @@
-//! `deploy` over several clusters (`--fleet FILE` or repeated `--context`): every cluster's
-//! settings, preflight and policies first, nothing changed unless all pass; then the rollout in
-//! waves, and one summary of every cluster's outcome.
+//! Commands over several clusters (`--fleet FILE`, or repeated `--context`). `deploy`: every
+//! cluster's settings, preflight and policies first, nothing changed unless all pass, then the
+//! rollout in waves. `render --out-dir`: every cluster's policies first, then one folder per
+//! cluster. `status`: one line per cluster. Each ends with one summary.
 
 use super::deploy::{DeployArgs, DryRun, progress_printer};
-use super::render::ManifestFormat;
-use acr_cli::{Outcome, Status};
+use super::render::{ManifestFormat, RenderArgs};
+use super::status::StatusArgs;
+use acr_cli::{Outcome, OutputFormat, Status, render};
 use acr_core::cluster::{
     CertManagerManifests, Cluster, DeployOptions, KubeconfigSelection, Preflight, Progress,
 };
-use acr_core::fleet::{Fleet, FleetMember, MemberOutcome, RolloutResult, roll_out, summary_table};
+use acr_core::fleet::{
+    Fleet, FleetMember, MemberOutcome, RolloutResult, roll_out, summary_table, table,
+};
+use acr_core::plan::GitOpsFolder;
 use acr_core::plan::{self, Plan};
-use acr_core::policy::{Operation, connected_registry_review};
+use acr_core::policy::{CheckReport, Operation, connected_registry_review};
 use acr_core::settings::{ConnectedRegistrySettings, SettingsInput, TlsSource};
 use acr_io::InputKind;
 use anyhow::Context as _;
+use std::path::{Path, PathBuf};
 use time::OffsetDateTime;
 
 /// One cluster, checked and ready to change.
@@ -36,18 +42,8 @@ impl DeployArgs {
             self.dry_run != DryRun::Client,
             "--dry-run=client takes one cluster; with a fleet use --dry-run=server"
         );
-        let fleet = match &self.fleet {
-            Some(path) => {
-                anyhow::ensure!(
-                    self.cluster.context.is_empty(),
-                    "give the clusters either in --fleet or with --context, not both"
-                );
-                let bytes = acr_io::read(path, InputKind::Settings)
-                    .with_context(|| format!("cannot read {}", path.display()))?;
-                Fleet::parse(path, &bytes)?
-            }
-            None => Fleet::of_contexts(&self.cluster.context)?,
-        };
+        let fleet = fleet_of(self.fleet.as_deref(), &self.cluster.context)?
+            .context("deploy to several clusters needs --fleet FILE or --context more than once")?;
         let command_line = self.plan.settings.to_input()?;
         let mut checked = Vec::new();
         let mut refused = Vec::new();
@@ -65,13 +61,14 @@ impl DeployArgs {
             &checked,
             usize::from(self.max_parallel),
             self.continue_on_error,
-            |ready| self.change(ready),
+            |_, ready| self.change(ready),
         );
         let failed = outcomes
             .iter()
             .any(|outcome| outcome.result == RolloutResult::Failed);
-        self.summary(
+        fleet_summary(
             &outcomes,
+            self.output == Some(ManifestFormat::Json),
             if failed {
                 Status::CheckFailed
             } else {
@@ -87,17 +84,7 @@ impl DeployArgs {
         command_line: &SettingsInput,
     ) -> Result<Checked, Refusal> {
         let failed = |error: anyhow::Error| Refusal::Failed(format!("{error:#}"));
-        let protected_file = match &member.config_protected_file {
-            Some(path) => Some((
-                path.display().to_string(),
-                acr_io::read(path, InputKind::Settings)
-                    .with_context(|| format!("cannot read {}", path.display()))
-                    .map_err(failed)?,
-            )),
-            None => None,
-        };
-        let input = member.settings_input(command_line, protected_file);
-        let settings = ConnectedRegistrySettings::resolve(&input).map_err(|e| failed(e.into()))?;
+        let settings = member_settings(member, command_line).map_err(failed)?;
         let options = self.plan.options();
         let planned = plan::render(&settings, &options).map_err(|e| failed(e.into()))?;
         let cert_manager = match settings.tls_source {
@@ -106,14 +93,8 @@ impl DeployArgs {
             }
             _ => None,
         };
-        let cluster = Cluster::connect(&KubeconfigSelection {
-            kubeconfig: member
-                .kubeconfig
-                .clone()
-                .or_else(|| self.cluster.kubeconfig.clone()),
-            context: member.context.clone(),
-        })
-        .map_err(|e| failed(e.into()))?;
+        let cluster = Cluster::connect(&member_selection(member, &self.cluster.kubeconfig))
+            .map_err(|e| failed(e.into()))?;
         let now = OffsetDateTime::now_utc();
         let preflight = cluster
             .preflight(&settings, &planned, &options.namespace, now)
@@ -124,18 +105,7 @@ impl DeployArgs {
         preflight.add_facts_to(&mut review);
         let report = self.plan.policy.checker().map_err(failed)?.check(&review);
         if !report.allowed {
-            let codes: Vec<&str> = report
-                .policies
-                .iter()
-                .flat_map(|policy| &policy.violations)
-                .map(|violation| violation.code.as_str())
-                .collect();
-            let why = report.refusal().unwrap_or_default();
-            return Err(Refusal::Denied(format!(
-                "{} ({})",
-                why.trim_start_matches("error: "),
-                codes.join(", ")
-            )));
+            return Err(Refusal::Denied(denial(&report)));
         }
         Ok(Checked {
             cluster,
@@ -205,8 +175,9 @@ impl DeployArgs {
                 },
             )
             .collect();
-        self.summary(
+        fleet_summary(
             &outcomes,
+            self.output == Some(ManifestFormat::Json),
             if denied {
                 Status::Denied
             } else {
@@ -214,25 +185,195 @@ impl DeployArgs {
             },
         )
     }
+}
 
-    /// The summary table (or, with -o json, the outcomes as JSON) and the exit status.
-    fn summary(&self, outcomes: &[MemberOutcome], status: Status) -> anyhow::Result<Outcome> {
-        let stdout = match self.output {
-            Some(ManifestFormat::Json) => {
-                let mut json = serde_json::to_string_pretty(outcomes)?;
-                json.push('\n');
-                json
+/// The fleet a command names: the `--fleet` file, or several `--context`; `None` for one cluster.
+pub(super) fn fleet_of(file: Option<&Path>, contexts: &[String]) -> anyhow::Result<Option<Fleet>> {
+    match file {
+        Some(path) => {
+            anyhow::ensure!(
+                contexts.is_empty(),
+                "give the clusters either in --fleet or with --context, not both"
+            );
+            let bytes = acr_io::read(path, InputKind::Settings)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            Ok(Some(Fleet::parse(path, &bytes)?))
+        }
+        None if contexts.len() > 1 => Ok(Some(Fleet::of_contexts(contexts)?)),
+        None => Ok(None),
+    }
+}
+
+/// Which cluster a member is: its kubeconfig, else the command's `--kubeconfig`; its context.
+fn member_selection(member: &FleetMember, kubeconfig: &Option<PathBuf>) -> KubeconfigSelection {
+    KubeconfigSelection {
+        kubeconfig: member.kubeconfig.clone().or_else(|| kubeconfig.clone()),
+        context: member.context.clone(),
+    }
+}
+
+/// A member's settings: the command line's, its own over them, its protected file if it names
+/// one.
+fn member_settings(
+    member: &FleetMember,
+    command_line: &SettingsInput,
+) -> anyhow::Result<ConnectedRegistrySettings> {
+    let protected_file = match &member.config_protected_file {
+        Some(path) => Some((
+            path.display().to_string(),
+            acr_io::read(path, InputKind::Settings)
+                .with_context(|| format!("cannot read {}", path.display()))?,
+        )),
+        None => None,
+    };
+    let input = member.settings_input(command_line, protected_file);
+    Ok(ConnectedRegistrySettings::resolve(&input)?)
+}
+
+/// A denial in one line: the decision and the codes of the violations.
+fn denial(report: &CheckReport) -> String {
+    let codes: Vec<&str> = report
+        .policies
+        .iter()
+        .flat_map(|policy| &policy.violations)
+        .map(|violation| violation.code.as_str())
+        .collect();
+    let why = report.refusal().unwrap_or_default();
+    format!(
+        "{} ({})",
+        why.trim_start_matches("error: "),
+        codes.join(", ")
+    )
+}
+
+/// The summary table (or, with `json`, the outcomes as JSON) and the exit status.
+fn fleet_summary(
+    outcomes: &[MemberOutcome],
+    json: bool,
+    status: Status,
+) -> anyhow::Result<Outcome> {
+    let stdout = if json {
+        let mut json = serde_json::to_string_pretty(outcomes)?;
+        json.push('\n');
+        json
+    } else {
+        summary_table(outcomes)
+    };
+    let changed = outcomes
+        .iter()
+        .filter(|outcome| outcome.result == RolloutResult::Done)
+        .count();
+    Ok(Outcome {
+        stdout,
+        stderr: Some(format!("{changed} of {} clusters done", outcomes.len())),
+        status,
+    })
+}
+
+impl RenderArgs {
+    /// `render --fleet F --out-dir DIR`: every cluster's settings and policies, then, when all
+    /// pass, one GitOps folder per cluster under DIR.
+    pub(super) fn run_fleet(&self, fleet: &Fleet, dir: &Path) -> anyhow::Result<Outcome> {
+        let command_line = self.plan.settings.to_input()?;
+        let checker = self.plan.policy.checker()?;
+        let mut planned = Vec::new();
+        let mut refused = Vec::new();
+        for member in &fleet.members {
+            let checked = member_settings(member, &command_line).and_then(|settings| {
+                let review = connected_registry_review(
+                    &settings,
+                    &self.plan.namespace,
+                    Operation::Deploy,
+                    OffsetDateTime::now_utc(),
+                )?;
+                let report = checker.check(&review);
+                anyhow::ensure!(report.allowed, "{}", denial(&report));
+                let rendered = plan::render(&settings, &self.plan.options())?;
+                self.folder(&settings, &rendered)
+            });
+            match checked {
+                Ok(folder) => planned.push((member.name.clone(), folder)),
+                Err(error) => refused.push(MemberOutcome {
+                    cluster: member.name.clone(),
+                    result: RolloutResult::Failed,
+                    detail: format!("{error:#}"),
+                }),
             }
-            _ => summary_table(outcomes),
-        };
-        let changed = outcomes
+        }
+        if !refused.is_empty() {
+            let mut outcomes = refused;
+            outcomes.extend(planned.iter().map(|(cluster, _)| MemberOutcome {
+                cluster: cluster.clone(),
+                result: RolloutResult::Skipped,
+                detail: "checked; not written because another cluster failed its checks".to_owned(),
+            }));
+            return fleet_summary(&outcomes, false, Status::Denied);
+        }
+        let outcomes = roll_out(&planned, 1, false, |name, folder: &GitOpsFolder| {
+            let member_dir = dir.join(name);
+            folder
+                .write(&member_dir, self.overwrite())
+                .map(|()| format!("{} files in {}", folder.files.len(), member_dir.display()))
+                .map_err(|error| format!("{:#}", anyhow::Error::from(error)))
+        });
+        let failed = outcomes
             .iter()
-            .filter(|outcome| outcome.result == RolloutResult::Done)
-            .count();
+            .any(|outcome| outcome.result == RolloutResult::Failed);
+        fleet_summary(
+            &outcomes,
+            false,
+            if failed {
+                Status::CheckFailed
+            } else {
+                Status::Success
+            },
+        )
+    }
+}
+
+impl StatusArgs {
+    /// `status` of every cluster: one line each (READY and what the rollout says), or the full
+    /// statuses with `-o json|yaml`. Exit 1 when a cluster could not be read.
+    pub(super) fn run_fleet(&self, fleet: &Fleet) -> anyhow::Result<Outcome> {
+        let now = OffsetDateTime::now_utc();
+        let mut rows: Vec<[String; 3]> = Vec::new();
+        let mut statuses = Vec::new();
+        let mut unreadable = false;
+        for member in &fleet.members {
+            let read = Cluster::connect(&member_selection(member, &self.cluster.kubeconfig))
+                .and_then(|cluster| cluster.status(&self.namespace, now));
+            match read {
+                Ok(status) => {
+                    let ready = if status.ready() { "yes" } else { "no" };
+                    rows.push([member.name.clone(), ready.to_owned(), status.summary()]);
+                    statuses.push(serde_json::json!({ "cluster": member.name, "status": status }));
+                }
+                Err(error) => {
+                    unreadable = true;
+                    let error = format!("{:#}", anyhow::Error::from(error));
+                    rows.push([member.name.clone(), "unknown".to_owned(), error.clone()]);
+                    statuses.push(serde_json::json!({ "cluster": member.name, "error": error }));
+                }
+            }
+        }
+        let stdout = match self.output {
+            OutputFormat::Text => {
+                let rows: Vec<[&str; 3]> = rows
+                    .iter()
+                    .map(|[a, b, c]| [a.as_str(), b.as_str(), c.as_str()])
+                    .collect();
+                table(["CLUSTER", "READY", "DETAIL"], &rows)
+            }
+            format => render(&statuses, format, |_| String::new())?,
+        };
         Ok(Outcome {
             stdout,
-            stderr: Some(format!("{changed} of {} clusters changed", outcomes.len())),
-            status,
+            stderr: None,
+            status: if unreadable {
+                Status::CheckFailed
+            } else {
+                Status::Success
+            },
         })
     }
 }

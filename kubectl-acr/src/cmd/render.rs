@@ -126,6 +126,10 @@ pub struct RenderArgs {
         default_value = "cluster-secret-store"
     )]
     pub secret_store_kind: StoreKindArg,
+    /// Render every cluster of this fleet file (see deploy --fleet) with its own settings into
+    /// --out-dir/<cluster>; every cluster's policies pass before any folder is written.
+    #[arg(long, value_name = "FILE", requires = "out_dir")]
+    pub fleet: Option<PathBuf>,
     /// Replace files of an earlier render in --out-dir.
     #[arg(long, requires = "out_dir")]
     pub force: bool,
@@ -148,6 +152,12 @@ pub enum StoreKindArg {
 impl RenderArgs {
     /// Policy verdicts go to stderr, manifests to stdout; a denial prints no manifests.
     pub fn run(&self, tool: ToolIdentity) -> anyhow::Result<Outcome> {
+        if let (Some(fleet), Some(dir)) = (
+            super::fleet::fleet_of(self.fleet.as_deref(), &[])?,
+            &self.out_dir,
+        ) {
+            return self.run_fleet(&fleet, dir);
+        }
         let settings = self.plan.settings.resolve()?;
         let review = connected_registry_review(
             &settings,
@@ -184,6 +194,47 @@ impl RenderArgs {
         })
     }
 
+    /// The GitOps folder of a plan, cert-manager's release as its layer when the method
+    /// installs it.
+    pub(super) fn folder(
+        &self,
+        settings: &ConnectedRegistrySettings,
+        rendered: &plan::Plan,
+    ) -> anyhow::Result<GitOpsFolder> {
+        let cert_manager = match settings.tls_source {
+            TlsSource::CertManagerInstall => Some(self.plan.cert_manager_manifests()?),
+            _ => None,
+        };
+        Ok(GitOpsFolder::new(
+            rendered,
+            cert_manager
+                .as_ref()
+                .map(|manifests| manifests.objects.as_slice()),
+            &self.secret_form(),
+        ))
+    }
+
+    fn secret_form(&self) -> SecretForm {
+        match (self.secrets, &self.secret_store) {
+            (SecretsArg::ExternalSecret, Some(store)) => SecretForm::ExternalSecret {
+                store: store.clone(),
+                store_kind: match self.secret_store_kind {
+                    StoreKindArg::ClusterSecretStore => StoreKind::ClusterSecretStore,
+                    StoreKindArg::SecretStore => StoreKind::SecretStore,
+                },
+            },
+            _ => SecretForm::File,
+        }
+    }
+
+    pub(super) fn overwrite(&self) -> Overwrite {
+        if self.force {
+            Overwrite::Replace
+        } else {
+            Overwrite::Refuse
+        }
+    }
+
     /// `--out-dir`: the folder written all or nothing; its files listed on stdout, what to do
     /// about Secrets on stderr.
     fn write_folder(
@@ -193,34 +244,10 @@ impl RenderArgs {
         rendered: &plan::Plan,
         verdicts: String,
     ) -> anyhow::Result<Outcome> {
-        let cert_manager = match settings.tls_source {
-            TlsSource::CertManagerInstall => Some(self.plan.cert_manager_manifests()?),
-            _ => None,
-        };
-        let secrets = match (self.secrets, &self.secret_store) {
-            (SecretsArg::ExternalSecret, Some(store)) => SecretForm::ExternalSecret {
-                store: store.clone(),
-                store_kind: match self.secret_store_kind {
-                    StoreKindArg::ClusterSecretStore => StoreKind::ClusterSecretStore,
-                    StoreKindArg::SecretStore => StoreKind::SecretStore,
-                },
-            },
-            _ => SecretForm::File,
-        };
-        let folder = GitOpsFolder::new(
-            rendered,
-            cert_manager
-                .as_ref()
-                .map(|manifests| manifests.objects.as_slice()),
-            &secrets,
-        );
-        let overwrite = if self.force {
-            Overwrite::Replace
-        } else {
-            Overwrite::Refuse
-        };
+        let folder = self.folder(settings, rendered)?;
+        let secrets = self.secret_form();
         folder
-            .write(dir, overwrite)
+            .write(dir, self.overwrite())
             .with_context(|| format!("cannot write the folder {}", dir.display()))?;
         let stdout: String = folder
             .files

@@ -5,6 +5,7 @@ use super::deploy::ClusterArgs;
 use acr_cli::{Outcome, OutputFormat, render};
 use acr_core::cluster::ClusterStatus;
 use acr_core::plan;
+use std::path::PathBuf;
 use time::OffsetDateTime;
 
 /// Arguments of `status`.
@@ -18,10 +19,17 @@ pub struct StatusArgs {
     /// Output format.
     #[arg(short = 'o', long = "output", value_enum, default_value = "text")]
     pub output: OutputFormat,
+    /// Show every cluster of this fleet file (see deploy --fleet), one line each; several
+    /// --context do the same.
+    #[arg(long, value_name = "FILE")]
+    pub fleet: Option<PathBuf>,
 }
 
 impl StatusArgs {
     pub fn run(&self) -> anyhow::Result<Outcome> {
+        if let Some(fleet) = super::fleet::fleet_of(self.fleet.as_deref(), &self.cluster.context)? {
+            return self.run_fleet(&fleet);
+        }
         let cluster = self.cluster.connect()?;
         let status = cluster.status(&self.namespace, OffsetDateTime::now_utc())?;
         Ok(Outcome::success(render(
