@@ -616,6 +616,17 @@ fn completion_scripts_complete_the_subcommands_in_a_real_bash() {
     assert_eq!(unknown.code, Some(2), "{unknown:?}");
 }
 
+/// A review file that the built-in policies deny, its `object` keys on lines 2 to 4.
+fn denied_review(dir: &Path) -> std::path::PathBuf {
+    let review = dir.join("review.json");
+    fs::write(
+        &review,
+        "{\"apiVersion\":\"acr.policy/v1\",\"operation\":\"deploy\",\"subject\":\"connected-registry\",\n\"object\":{\"service.clusterIP\":\"10.0.0.1\",\n\"cert-manager.enabled\":false,\n\"cert-manager.install\":true,\"protected\":{}}}",
+    )
+    .expect("write review");
+    review
+}
+
 /// Runs scripts/validate-sarif.sh on `sarif` (the SARIF 2.1.0 schema, with jsonschema).
 fn assert_valid_sarif(sarif: &str, name: &str) {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -681,12 +692,7 @@ fn sarif_results_point_at_the_file_and_line_or_the_command_line_and_pass_the_sch
         denied.stdout
     );
 
-    let review = dir.path().join("review.json");
-    fs::write(
-        &review,
-        "{\"apiVersion\":\"acr.policy/v1\",\"operation\":\"deploy\",\"subject\":\"connected-registry\",\n\"object\":{\"service.clusterIP\":\"10.0.0.1\",\n\"cert-manager.enabled\":false,\n\"cert-manager.install\":true,\"protected\":{}}}",
-    )
-    .expect("write review");
+    let review = denied_review(dir.path());
     let from_review = kubectl_acr(&[
         "policy",
         "check",
@@ -731,12 +737,7 @@ fn sarif_results_point_at_the_file_and_line_or_the_command_line_and_pass_the_sch
 #[test]
 fn ci_annotations_name_the_file_and_line_in_github_and_azure_pipelines_syntax() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let review = dir.path().join("review.json");
-    fs::write(
-        &review,
-        "{\"apiVersion\":\"acr.policy/v1\",\"operation\":\"deploy\",\"subject\":\"connected-registry\",\n\"object\":{\"service.clusterIP\":\"10.0.0.1\",\n\"cert-manager.enabled\":false,\n\"cert-manager.install\":true,\"protected\":{}}}",
-    )
-    .expect("write review");
+    let review = denied_review(dir.path());
     let github = kubectl_acr(&[
         "policy",
         "check",
