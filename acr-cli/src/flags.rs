@@ -43,6 +43,8 @@ pub fn kubectl_booleans(command: Command) -> Command {
                     .default_value("false")
                     .value_parser(PossibleValuesParser::new(["true", "false"]).map(|v| v == "true"))
                     .hide_possible_values(true)
+                    .hide_default_value(true)
+                    .value_name("true|false")
             } else {
                 arg
             }
