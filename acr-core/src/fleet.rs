@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::secret::redact_quoted_values;
 use crate::settings::SettingsInput;
 
 /// The largest fleet file read.
@@ -68,8 +69,9 @@ impl Fleet {
             return Err(invalid("it is larger than 1 MiB".to_owned()));
         }
         acr_io::check_nesting(bytes).map_err(|error| invalid(error.to_string()))?;
-        let file: FleetFile =
-            serde_yaml_ng::from_slice(bytes).map_err(|error| invalid(error.to_string()))?;
+        // A cluster's `config` may carry a connection string: values are never quoted back.
+        let file: FleetFile = serde_yaml_ng::from_slice(bytes)
+            .map_err(|error| invalid(redact_quoted_values(&error.to_string())))?;
         let base = origin.parent().unwrap_or(Path::new(""));
         let mut members = Vec::new();
         for mut member in file.clusters {
@@ -337,6 +339,10 @@ mod tests {
                 "names the cluster a twice",
             ),
             ("clusters:\n- contxt: a\n", "unknown field `contxt`"),
+            (
+                "clusters: \"SyncTokenPassword=hunter2\"\n",
+                "string \"<redacted>\"",
+            ),
         ] {
             let error = Fleet::parse(Path::new("f.yaml"), text.as_bytes()).expect_err(text);
             assert!(error.to_string().contains(expected), "{error}");

@@ -40,6 +40,29 @@ impl Serialize for SecretString {
     }
 }
 
+/// A parser's message about input that may hold secrets, with every double-quoted value
+/// (serde quotes the values it could not use, `invalid type: string "..."`) replaced by
+/// [`REDACTED`]; keys, which serde quotes with backticks, stay.
+pub fn redact_quoted_values(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut parts = message.split('"');
+    if let Some(first) = parts.next() {
+        out.push_str(first);
+    }
+    let mut quoted = true;
+    for part in parts {
+        if quoted {
+            out.push('"');
+            out.push_str(REDACTED);
+            out.push('"');
+        } else {
+            out.push_str(part);
+        }
+        quoted = !quoted;
+    }
+    out
+}
+
 /// What an error may say about a value that may be secret: how long it is and what it looks
 /// like, never its text. Error types of protected values hold this instead of the value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,6 +103,20 @@ impl fmt::Display for ValueShape {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quoted_values_in_parser_messages_are_redacted_and_keys_kept() {
+        assert_eq!(
+            redact_quoted_values(
+                "clusters: invalid type: string \"SyncTokenPassword=hunter2;\", expected a sequence at line 1"
+            ),
+            "clusters: invalid type: string \"<redacted>\", expected a sequence at line 1"
+        );
+        assert_eq!(
+            redact_quoted_values("unknown field `contxt`, expected one of `name`"),
+            "unknown field `contxt`, expected one of `name`"
+        );
+    }
 
     #[test]
     fn value_shape_tells_length_and_kind_not_text() {

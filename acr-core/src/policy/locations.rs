@@ -4,7 +4,7 @@
 //! setting, or a setting left at its default, points at the command line.
 
 use crate::secret::REDACTED;
-use crate::settings::SettingsInput;
+use crate::settings::{SettingsInput, keys};
 
 /// A file or text results point into.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,7 +56,12 @@ impl ResultLocations {
             arguments.push((key.to_owned(), (start, line.chars().count() + 1)));
         };
         for (key, value) in &input.config {
-            push("--config", key, value);
+            let shown = if keys::PROTECTED.contains(&key.as_str()) {
+                REDACTED
+            } else {
+                value.as_str()
+            };
+            push("--config", key, shown);
         }
         for (key, _) in &input.protected {
             push("--config-protected", key, REDACTED);
@@ -259,6 +264,29 @@ mod tests {
                 columns: None
             },
             "a default points at the command line"
+        );
+    }
+
+    #[test]
+    fn a_connection_string_given_with_config_is_redacted_on_the_command_line() {
+        let input = SettingsInput {
+            config: vec![(
+                "connectionString".to_owned(),
+                "SyncTokenPassword=cfg-secret".to_owned(),
+            )],
+            ..SettingsInput::default()
+        };
+        let locations = ResultLocations::of_settings("kubectl acr policy check", &input);
+        let command = locations.artifacts[0].contents.clone().expect("text");
+        assert_eq!(
+            command,
+            "kubectl acr policy check --config 'connectionString=<redacted>'"
+        );
+        assert!(
+            locations
+                .locate(Some("connectionString.auth.password"))
+                .columns
+                .is_some()
         );
     }
 

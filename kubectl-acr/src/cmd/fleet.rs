@@ -15,11 +15,12 @@ use acr_core::fleet::{
 };
 use acr_core::plan::GitOpsFolder;
 use acr_core::plan::{self, Plan};
-use acr_core::policy::{CheckReport, Operation, connected_registry_review};
-use acr_core::settings::{ConnectedRegistrySettings, SettingsInput, TlsSource};
+use acr_core::policy::{CheckReport, Operation, PolicyChecker, connected_registry_review};
+use acr_core::settings::{ConnectedRegistrySettings, SettingsInput};
 use acr_io::InputKind;
 use anyhow::Context as _;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use time::OffsetDateTime;
 
 /// One cluster, checked and ready to change.
@@ -27,7 +28,7 @@ struct Checked {
     cluster: Cluster,
     planned: Plan,
     preflight: Preflight,
-    cert_manager: Option<CertManagerManifests>,
+    cert_manager: Option<Arc<CertManagerManifests>>,
 }
 
 /// Why a cluster did not pass its checks.
@@ -45,11 +46,13 @@ impl DeployArgs {
         let fleet = fleet_of(self.fleet.as_deref(), &self.cluster.context)?
             .context("deploy to several clusters needs --fleet FILE or --context more than once")?;
         let command_line = self.plan.settings.to_input()?;
+        let checker = self.plan.policy.checker()?;
+        let mut cert_manager = None;
         let mut checked = Vec::new();
         let mut refused = Vec::new();
         for member in &fleet.members {
             eprintln!("checking {}", member.name);
-            match self.check(member, &command_line) {
+            match self.check(member, &command_line, &checker, &mut cert_manager) {
                 Ok(ready) => checked.push((member.name.clone(), ready)),
                 Err(refusal) => refused.push((member.name.clone(), refusal)),
             }
@@ -82,17 +85,17 @@ impl DeployArgs {
         &self,
         member: &FleetMember,
         command_line: &SettingsInput,
+        checker: &PolicyChecker,
+        cert_manager_cache: &mut Option<Arc<CertManagerManifests>>,
     ) -> Result<Checked, Refusal> {
         let failed = |error: anyhow::Error| Refusal::Failed(format!("{error:#}"));
         let settings = member_settings(member, command_line).map_err(failed)?;
         let options = self.plan.options();
         let planned = plan::render(&settings, &options).map_err(|e| failed(e.into()))?;
-        let cert_manager = match settings.tls_source {
-            TlsSource::CertManagerInstall => {
-                Some(self.plan.cert_manager_manifests().map_err(failed)?)
-            }
-            _ => None,
-        };
+        let cert_manager = self
+            .plan
+            .cert_manager_for(&settings, cert_manager_cache)
+            .map_err(failed)?;
         let cluster = Cluster::connect(&member_selection(member, &self.cluster.kubeconfig))
             .map_err(|e| failed(e.into()))?;
         let now = OffsetDateTime::now_utc();
@@ -103,7 +106,7 @@ impl DeployArgs {
             connected_registry_review(&settings, &options.namespace, Operation::Deploy, now)
                 .map_err(|e| failed(e.into()))?;
         preflight.add_facts_to(&mut review);
-        let report = self.plan.policy.checker().map_err(failed)?.check(&review);
+        let report = checker.check(&review);
         if !report.allowed {
             return Err(Refusal::Denied(denial(&report)));
         }
@@ -119,7 +122,7 @@ impl DeployArgs {
     fn change(&self, ready: &Checked) -> Result<String, String> {
         let options = DeployOptions {
             dry_run: self.dry_run == DryRun::Server,
-            cert_manager: ready.cert_manager.as_ref(),
+            cert_manager: ready.cert_manager.as_deref(),
             wait: self.wait,
             timeout: self.timeout,
             force_conflicts: self.force_conflicts,
@@ -276,6 +279,7 @@ impl RenderArgs {
     pub(super) fn run_fleet(&self, fleet: &Fleet, dir: &Path) -> anyhow::Result<Outcome> {
         let command_line = self.plan.settings.to_input()?;
         let checker = self.plan.policy.checker()?;
+        let mut cert_manager = None;
         let mut planned = Vec::new();
         let mut refused = Vec::new();
         for member in &fleet.members {
@@ -289,7 +293,7 @@ impl RenderArgs {
                 let report = checker.check(&review);
                 anyhow::ensure!(report.allowed, "{}", denial(&report));
                 let rendered = plan::render(&settings, &self.plan.options())?;
-                self.folder(&settings, &rendered)
+                self.folder(&settings, &rendered, &mut cert_manager)
             });
             match checked {
                 Ok(folder) => planned.push((member.name.clone(), folder)),

@@ -11,6 +11,7 @@ use acr_core::policy::{Operation, connected_registry_review};
 use acr_core::settings::{ConnectedRegistrySettings, TlsSource};
 use anyhow::Context as _;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use time::OffsetDateTime;
 
 /// Manifest output formats.
@@ -54,6 +55,22 @@ impl PlanArgs {
             trust_distribution_image: self.trust_image.clone(),
             containerd_certs_dir: self.containerd_certs_dir.clone(),
         }
+    }
+
+    /// cert-manager's release manifests when `settings` install cert-manager: read once per
+    /// command into `cache`, however many clusters ask.
+    pub(crate) fn cert_manager_for(
+        &self,
+        settings: &ConnectedRegistrySettings,
+        cache: &mut Option<Arc<CertManagerManifests>>,
+    ) -> anyhow::Result<Option<Arc<CertManagerManifests>>> {
+        if !matches!(settings.tls_source, TlsSource::CertManagerInstall) {
+            return Ok(None);
+        }
+        if cache.is_none() {
+            *cache = Some(Arc::new(self.cert_manager_manifests()?));
+        }
+        Ok(cache.clone())
     }
 
     /// cert-manager's release manifests: the file given, else the pinned release downloaded.
@@ -200,11 +217,9 @@ impl RenderArgs {
         &self,
         settings: &ConnectedRegistrySettings,
         rendered: &plan::Plan,
+        cert_manager_cache: &mut Option<Arc<CertManagerManifests>>,
     ) -> anyhow::Result<GitOpsFolder> {
-        let cert_manager = match settings.tls_source {
-            TlsSource::CertManagerInstall => Some(self.plan.cert_manager_manifests()?),
-            _ => None,
-        };
+        let cert_manager = self.plan.cert_manager_for(settings, cert_manager_cache)?;
         Ok(GitOpsFolder::new(
             rendered,
             cert_manager
@@ -244,7 +259,7 @@ impl RenderArgs {
         rendered: &plan::Plan,
         verdicts: String,
     ) -> anyhow::Result<Outcome> {
-        let folder = self.folder(settings, rendered)?;
+        let folder = self.folder(settings, rendered, &mut None)?;
         let secrets = self.secret_form();
         folder
             .write(dir, self.overwrite())
