@@ -9,6 +9,7 @@ pub mod cluster;
 pub mod custom_domain;
 pub mod fleet;
 pub mod fsio;
+pub mod operations;
 pub mod plan;
 pub mod policy;
 pub mod pull_secret;

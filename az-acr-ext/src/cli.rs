@@ -1,11 +1,11 @@
 //! The `az-acr-ext` command line, mirrored by the Python extension's `az acr-ext` commands.
 
+use crate::cmd::custom_domain::CustomDomainCommand;
+use crate::cmd::private_endpoint::CheckArgs as PrivateEndpointCheckArgs;
+use crate::cmd::protected_settings::ProtectedSettingsArgs;
 use acr_cli::commands::cert::CertCommand;
 use acr_cli::commands::config::ConfigViewArgs;
-use acr_cli::commands::custom_domain::CustomDomainCommand;
 use acr_cli::commands::policy::{CheckArgs, PolicyCommand, ToolIdentity};
-use acr_cli::commands::private_endpoint::CheckArgs as PrivateEndpointCheckArgs;
-use acr_cli::commands::protected_settings::ProtectedSettingsArgs;
 use acr_cli::commands::version::VersionArgs;
 use acr_cli::{Outcome, OutputFormat};
 
@@ -79,7 +79,7 @@ impl Cli {
             Command::ConnectedRegistry(ConnectedRegistryCommand::ProtectedSettings(args)) => {
                 args.run(OutputFormat::Json)
             }
-            Command::CustomDomain(command) => command.run(OutputFormat::Json, TOOL),
+            Command::CustomDomain(command) => command.run(OutputFormat::Json),
             Command::Policy(command) => command.run(OutputFormat::Json, TOOL),
             Command::PrivateEndpoint(PrivateEndpointCommand::Check(args)) => {
                 args.run(OutputFormat::Json)

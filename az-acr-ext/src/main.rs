@@ -2,6 +2,7 @@
 //! so that az can format it (`-o table|tsv|yaml`, `--query`).
 
 mod cli;
+mod cmd;
 
 use std::process::ExitCode;
 

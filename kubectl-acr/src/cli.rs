@@ -85,10 +85,10 @@ impl Cli {
         match &self.command {
             Command::Config(ConfigCommand::View(args)) => args.run(OutputFormat::Text),
             Command::Cert(command) => command.run(OutputFormat::Text),
-            Command::PullSecret(command) => command.run(TOOL),
+            Command::PullSecret(command) => command.run(),
             Command::Policy(command) => command.run(OutputFormat::Text, TOOL),
-            Command::Render(args) => args.run(TOOL),
-            Command::Deploy(args) => args.run(TOOL),
+            Command::Render(args) => args.run(),
+            Command::Deploy(args) => args.run(),
             Command::Status(args) => args.run(),
             Command::Verify(args) => args.run(),
             Command::Delete(args) => args.run(),

@@ -6,6 +6,7 @@ pub mod control_plane;
 pub mod fake_api_server;
 pub mod fake_nodes;
 pub mod peers;
+pub mod policies;
 pub mod token_server;
 
 use std::io::Write as _;

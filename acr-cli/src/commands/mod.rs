@@ -1,15 +1,15 @@
-//! Commands offered by both binaries, as clap argument structs with a `run` each.
+//! Commands offered by both binaries, as clap argument structs with a `run` each, and the value
+//! parsers both binaries' flags share.
 
 pub mod cert;
 pub mod config;
-pub mod custom_domain;
 pub mod policy;
-pub mod private_endpoint;
-pub mod protected_settings;
 pub mod version;
 
+use acr_core::azure::{self, dns};
 pub use acr_io::InputKind;
 use anyhow::Context as _;
+use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 use time::OffsetDateTime;
@@ -40,6 +40,27 @@ pub fn read_input(path: &Path, kind: InputKind) -> anyhow::Result<Vec<u8>> {
         return acr_io::read_stdin(kind).context("cannot read standard input");
     }
     acr_io::read(path, kind).with_context(|| format!("cannot read {}", path.display()))
+}
+
+/// Where the DNS server comes from without `--dns-server`.
+pub const RESOLV_CONF: &str = "/etc/resolv.conf";
+
+/// `--registry`: a registry name, checked and lowercased.
+pub fn parse_registry(text: &str) -> Result<String, String> {
+    azure::registry_name(text).map_err(|error| error.to_string())
+}
+
+/// `--dns-server`: `IP[:PORT]`.
+pub fn parse_dns_server(text: &str) -> Result<SocketAddr, String> {
+    dns::parse_server(text).map_err(|error| error.to_string())
+}
+
+/// `--dns-server` when given, else the first nameserver of /etc/resolv.conf.
+pub fn dns_server_or_system(dns_server: Option<SocketAddr>) -> anyhow::Result<SocketAddr> {
+    Ok(match dns_server {
+        Some(server) => server,
+        None => dns::resolv_conf_server(Path::new(RESOLV_CONF))?,
+    })
 }
 
 /// The longest `--timeout`: a week. Longer ones would overflow the clock arithmetic of waits.

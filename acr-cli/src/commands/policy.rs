@@ -9,7 +9,7 @@ use acr_core::policy::scaffold::{self, SdkSource};
 use acr_core::policy::sources::{self, OciReference, RegistryCredentials, SourceOptions};
 use acr_core::policy::{
     CheckReport, DecisionKind, FixtureReport, ModuleReport, Operation, PolicyChecker, PolicyConfig,
-    PolicyListing, ResultLocations, Review, connected_registry_review, default_cache_dir,
+    PolicyListing, Refusal, ResultLocations, Review, connected_registry_review, default_cache_dir,
     default_store_dir, inspect_module, run_fixtures,
 };
 use acr_core::settings::ConnectedRegistrySettings;
@@ -235,29 +235,27 @@ pub fn outcome_of(report: &CheckReport, stdout: String) -> Outcome {
     }
 }
 
-/// The policy verdicts as text when a change may go ahead (`Ok`), or the refusal that ends the
-/// command (`Err`): every verdict, then exit 3 when denied, 1 when a policy failed closed.
-pub fn policy_gate(
-    report: &CheckReport,
-    tool: ToolIdentity,
-) -> anyhow::Result<Result<String, Outcome>> {
-    let verdicts = render_report(
-        report,
-        ReportFormat::Text,
-        tool,
-        &ResultLocations::of_command(tool.name),
-    )?;
-    if report.allowed {
-        return Ok(Ok(verdicts));
-    }
-    let refused = outcome_of(report, String::new());
-    Ok(Err(Outcome {
+/// A change the policies refused, told the same way by every changing command: every verdict,
+/// then the refusal, on stderr; exit 3 when denied, 1 when a policy failed closed. With
+/// `machine` (the command's `-o json` or `-o yaml`) the report is on stdout as well. Nothing was
+/// changed.
+pub fn refused(refusal: &Refusal, machine: Option<OutputFormat>) -> anyhow::Result<Outcome> {
+    let report = &refusal.report;
+    let stdout = match machine {
+        Some(format @ (OutputFormat::Json | OutputFormat::Yaml)) => {
+            render(report, format, CheckReport::to_text)?
+        }
+        _ => String::new(),
+    };
+    let refused = outcome_of(report, stdout);
+    Ok(Outcome {
         stderr: Some(format!(
-            "{verdicts}{}",
+            "{}{}",
+            report.to_text(),
             refused.stderr.clone().unwrap_or_default()
         )),
         ..refused
-    }))
+    })
 }
 
 /// Arguments of `policy list`.

@@ -10,6 +10,7 @@ use super::{
     deploy, endpoint, preflight, pull_secret, status,
 };
 use crate::plan::Plan;
+use crate::policy::approval::{self, Approval};
 use crate::pull_secret::PullSecretSpec;
 use crate::settings::ConnectedRegistrySettings;
 use kube::config::{KubeConfigOptions, Kubeconfig};
@@ -169,12 +170,14 @@ impl Cluster {
         ))
     }
 
-    /// Applies the plan (after cert-manager, when it is installed), then waits as asked.
+    /// Applies the plan (after cert-manager, when it is installed), then waits as asked; only
+    /// with the policies' approval.
     pub fn deploy(
         &self,
         plan: &Plan,
         preflight: &Preflight,
         options: &DeployOptions<'_>,
+        _approved: &Approval<approval::ConnectedRegistry>,
         progress: &mut dyn FnMut(Progress),
     ) -> Result<DeployReport, ClusterError> {
         self.block_on(deploy::run(
@@ -220,12 +223,14 @@ impl Cluster {
         self.block_on(pull_secret::preflight(&self.requests, spec))
     }
 
-    /// Applies the pull secret and adds it to each service account's `imagePullSecrets`.
+    /// Applies the pull secret and adds it to each service account's `imagePullSecrets`; only
+    /// with the policies' approval.
     pub fn create_pull_secret(
         &self,
         spec: &PullSecretSpec,
         preflight: &PullSecretPreflight,
         dry_run: bool,
+        _approved: &Approval<approval::PullSecret>,
     ) -> Result<PullSecretReport, PullSecretClusterError> {
         self.block_on(pull_secret::create(
             &self.requests,

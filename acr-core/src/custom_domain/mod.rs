@@ -43,7 +43,7 @@ pub enum CustomDomainError {
     Describe(#[source] crate::tls::TlsError),
     #[error("cannot describe the certificate for policies")]
     Facts(#[from] serde_json::Error),
-    #[error(transparent)]
+    #[error("cannot write the PEM files")]
     Write(#[from] crate::fsio::WriteError),
     #[error("cannot create directory {path}")]
     CreateDirectory {

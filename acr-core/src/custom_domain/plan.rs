@@ -5,6 +5,7 @@ use super::certificate::PreparedCertificate;
 use super::secret_id::{KeyVaultSecretId, Rotation};
 use super::{CustomDomainError, CustomDomains, Domain};
 use crate::fsio::{self, FileMode, OutputFile, Overwrite};
+use crate::policy::approval::{self, Approval};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -26,6 +27,7 @@ pub fn write_domain_files(
     certificate: &PreparedCertificate,
     dir: &Path,
     overwrite: Overwrite,
+    _approved: &Approval<approval::CustomDomain>,
 ) -> Result<Vec<DomainFile>, CustomDomainError> {
     let files: Vec<DomainFile> = domains
         .all()

@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use super::output::manifest_yaml;
 use super::{Plan, PlannedObject, SecretDisplay};
 use crate::fsio::{self, FileMode, OutputFile, Overwrite, WriteError};
+use crate::policy::approval::{self, Approval};
 
 /// The folder of cert-manager's layer inside the output folder.
 pub const CERT_MANAGER_LAYER: &str = "cert-manager";
@@ -140,8 +141,14 @@ impl GitOpsFolder {
         Self { files, remote_keys }
     }
 
-    /// Writes every file under `dir` (created 0700 when missing), all or none.
-    pub fn write(&self, dir: &Path, overwrite: Overwrite) -> Result<(), WriteError> {
+    /// Writes every file under `dir` (created 0700 when missing), all or none; only with the
+    /// policies' approval.
+    pub fn write(
+        &self,
+        dir: &Path,
+        overwrite: Overwrite,
+        _approved: &Approval<approval::ConnectedRegistry>,
+    ) -> Result<(), WriteError> {
         let paths: Vec<PathBuf> = self.files.iter().map(|file| dir.join(&file.path)).collect();
         for folder in paths.iter().filter_map(|path| path.parent()) {
             fsio::create_private_dir(folder).map_err(|source| WriteError::Io {

@@ -1023,7 +1023,11 @@ fn a_gitops_folder_is_written_all_or_nothing_and_not_over_an_earlier_one() {
         &SecretForm::File,
     );
     folder
-        .write(&out, crate::fsio::Overwrite::Refuse)
+        .write(
+            &out,
+            crate::fsio::Overwrite::Refuse,
+            &crate::policy::Approval::for_tests(),
+        )
         .expect("first write");
     use std::os::unix::fs::PermissionsExt as _;
     let mode = |name: &str| {
@@ -1036,11 +1040,19 @@ fn a_gitops_folder_is_written_all_or_nothing_and_not_over_an_earlier_one() {
     assert_eq!(mode("secret-connected-registry-tls.yaml"), 0o600);
     assert_eq!(mode("deployment-connected-registry.yaml"), 0o644);
     let error = folder
-        .write(&out, crate::fsio::Overwrite::Refuse)
+        .write(
+            &out,
+            crate::fsio::Overwrite::Refuse,
+            &crate::policy::Approval::for_tests(),
+        )
         .expect_err("second write");
     assert!(error.to_string().contains("--force"), "{error}");
     folder
-        .write(&out, crate::fsio::Overwrite::Replace)
+        .write(
+            &out,
+            crate::fsio::Overwrite::Replace,
+            &crate::policy::Approval::for_tests(),
+        )
         .expect("forced");
 }
 

@@ -2,6 +2,7 @@
 //! settings, runs the policy set in the sandboxed engine (`acr-policy`), and reports verdicts
 //! as text, JSON, SARIF or JUnit.
 
+pub mod approval;
 mod fixtures;
 mod locations;
 mod report;
@@ -9,10 +10,13 @@ mod review;
 
 pub use acr_policy::scaffold;
 pub use acr_policy::{BUILTIN_POLICIES, Limits, ModuleInterface, PolicySet, Review, sources};
+pub use approval::{
+    Approval, ConnectedRegistry, CustomDomain, ProtectedSettings, PullSecret, Refusal, Subject,
+};
 pub use fixtures::{FixtureError, FixtureReport, FixtureResult, run_fixtures};
 pub use locations::{Artifact, Location, ResultLocations};
 pub use report::{CheckReport, DecisionKind, PolicyResult, ResultKind};
-pub use review::{ReviewError, connected_registry_review, facts_of};
+pub use review::{ReviewError, connected_registry_review, facts_of, protected_settings_review};
 pub use wasm_guest::{Metadata, Operation, SubjectKind};
 
 use acr_policy::{
@@ -160,6 +164,22 @@ impl PolicyChecker {
     /// Evaluates every applicable policy on `review`.
     pub fn check(&self, review: &Review) -> CheckReport {
         CheckReport::new(review, &self.prepared.evaluate(review))
+    }
+
+    /// The gate: evaluates `review`, a review about `S`, and approves the change only when the
+    /// policies allow it. The one maker of an [`Approval`].
+    pub fn approve<S: Subject>(&self, review: &Review) -> Result<Approval<S>, Refusal> {
+        assert_eq!(
+            review.subject,
+            S::KIND,
+            "a review about one subject cannot approve a change to another"
+        );
+        let report = self.check(review);
+        if report.allowed {
+            Ok(Approval::granted(report))
+        } else {
+            Err(Refusal { report })
+        }
     }
 
     /// Every policy of the set with its metadata, or why it did not load.

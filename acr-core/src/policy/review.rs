@@ -2,7 +2,10 @@
 //! object with secrets redacted, and certificate facts computed by the host.
 
 use crate::plan::PlannedServingCertificate;
-use crate::settings::{ConnectedRegistrySettings, EffectiveSettings, TlsSource};
+use crate::settings::{
+    ConnectedRegistrySettings, EffectiveSettings, ProtectedSettings, ProtectedView, TlsSource,
+    TlsSourceView,
+};
 use crate::tls::{self, CertificateInfo, PrivateKey};
 use acr_policy::Review;
 use serde_json::{Value, json};
@@ -56,6 +59,30 @@ pub fn connected_registry_review(
     })
 }
 
+/// The review of writing a protected settings file holding `protected` (whose TLS source is
+/// `tls_source`), as of `now`: the object has `protected` and `tlsSource` as a connected
+/// registry's review has them, secrets redacted, and the facts describe the certificates.
+pub fn protected_settings_review(
+    protected: &ProtectedSettings,
+    tls_source: &TlsSource,
+    now: OffsetDateTime,
+) -> Result<Review, ReviewError> {
+    Ok(Review {
+        api_version: REVIEW_API_VERSION.to_owned(),
+        operation: Operation::Create,
+        subject: SubjectKind::ProtectedSettings,
+        object: json!({
+            "protected": serde_json::to_value(ProtectedView::new(protected))?,
+            "tlsSource": serde_json::to_value(TlsSourceView::new(tls_source))?,
+        }),
+        facts: Facts {
+            certificates: supplied_certificate_facts(tls_source, now)?,
+            cluster: None,
+        },
+        settings: Value::Null,
+    })
+}
+
 /// Public settings at the top level under their Arc names; protected ones under `protected`,
 /// secrets redacted; the TLS source under `tlsSource`.
 fn connected_registry_object(settings: &ConnectedRegistrySettings) -> Result<Value, ReviewError> {
@@ -79,46 +106,55 @@ fn certificate_facts(
     namespace: &str,
     now: OffsetDateTime,
 ) -> Result<Vec<CertificateFacts>, ReviewError> {
-    let mut facts = Vec::new();
     match &settings.tls_source {
         TlsSource::CertManagerInstall | TlsSource::CertManagerExisting => {
             let planned = PlannedServingCertificate::new(settings, namespace);
-            facts.push(planned_facts(&planned));
+            Ok(vec![planned_facts(&planned)])
         }
-        TlsSource::BringYourOwnCertificate {
-            cert_pem,
-            key_pem,
-            ca_pem,
-            ..
-        } => {
-            let key = tls::load_private_key(key_pem.expose().as_bytes())
-                .map_err(|source| ReviewError::PrivateKey { source })?;
-            let chain = described("tls.crt", cert_pem, now)?;
-            for (index, (der, info)) in chain.iter().enumerate() {
-                let (role, key_matches) = if index == 0 {
-                    (CertificateRole::Serving, Some(key_matches(&key, der)))
-                } else {
-                    (CertificateRole::Intermediate, None)
-                };
-                facts.push(facts_of(info, role, key_matches)?);
-            }
-            if let Some(ca_pem) = ca_pem {
-                let cas = described("tls.cacrt", ca_pem, now)?;
-                let ders = |certificates: &[(Vec<u8>, CertificateInfo)]| -> Vec<Vec<u8>> {
-                    certificates.iter().map(|(der, _)| der.clone()).collect()
-                };
-                tls::chain_issued_by(&ders(&chain), &ders(&cas)).map_err(|gap| {
-                    ReviewError::CaDidNotIssue {
-                        subject: gap.subject,
-                        issuer: gap.issuer,
-                    }
-                })?;
-                for (_, info) in cas {
-                    facts.push(facts_of(&info, CertificateRole::Ca, None)?);
+        supplied => supplied_certificate_facts(supplied, now),
+    }
+}
+
+/// The facts of the certificates the settings themselves hold (`tls.crt`, `tls.cacrt`); none
+/// for the other sources.
+fn supplied_certificate_facts(
+    tls_source: &TlsSource,
+    now: OffsetDateTime,
+) -> Result<Vec<CertificateFacts>, ReviewError> {
+    let mut facts = Vec::new();
+    if let TlsSource::BringYourOwnCertificate {
+        cert_pem,
+        key_pem,
+        ca_pem,
+        ..
+    } = tls_source
+    {
+        let key = tls::load_private_key(key_pem.expose().as_bytes())
+            .map_err(|source| ReviewError::PrivateKey { source })?;
+        let chain = described("tls.crt", cert_pem, now)?;
+        for (index, (der, info)) in chain.iter().enumerate() {
+            let (role, key_matches) = if index == 0 {
+                (CertificateRole::Serving, Some(key_matches(&key, der)))
+            } else {
+                (CertificateRole::Intermediate, None)
+            };
+            facts.push(facts_of(info, role, key_matches)?);
+        }
+        if let Some(ca_pem) = ca_pem {
+            let cas = described("tls.cacrt", ca_pem, now)?;
+            let ders = |certificates: &[(Vec<u8>, CertificateInfo)]| -> Vec<Vec<u8>> {
+                certificates.iter().map(|(der, _)| der.clone()).collect()
+            };
+            tls::chain_issued_by(&ders(&chain), &ders(&cas)).map_err(|gap| {
+                ReviewError::CaDidNotIssue {
+                    subject: gap.subject,
+                    issuer: gap.issuer,
                 }
+            })?;
+            for (_, info) in cas {
+                facts.push(facts_of(&info, CertificateRole::Ca, None)?);
             }
         }
-        TlsSource::ExistingSecret { .. } => {}
     }
     Ok(facts)
 }

@@ -16,7 +16,7 @@ pub use container::{
 };
 pub(crate) use container::{is_safe_absolute_path, pinned_image_problem};
 pub use tls_source::TlsSource;
-pub use view::EffectiveSettings;
+pub use view::{EffectiveSettings, ProtectedView, TlsSourceView};
 
 use crate::secret::{SecretString, ValueShape};
 use protected::{PemKind, ProtectedValueError};
@@ -382,6 +382,20 @@ impl PublicValues {
             .iter()
             .find(|(known, _)| *known == key)
             .map(|(_, value)| value.as_str())
+    }
+}
+
+impl ProtectedSettings {
+    /// A protected settings file read as `--config-protected-file` reads it, and the TLS source
+    /// it gives on its own (without cert-manager).
+    pub fn read_file(origin: &str, bytes: &[u8]) -> Result<(Self, TlsSource), SettingsError> {
+        let input = SettingsInput {
+            protected_file: Some((origin.to_owned(), bytes.to_vec())),
+            ..SettingsInput::default()
+        };
+        let protected = ProtectedValues::collect(&input, None)?.decode()?;
+        let tls_source = TlsSource::derive(false, false, &protected)?;
+        Ok((protected, tls_source))
     }
 }
 

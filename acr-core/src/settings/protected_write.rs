@@ -3,8 +3,9 @@
 //! base64 PEM) or the name of an existing Secret (`tls.secret`), checked before anything is written.
 
 use super::protected::parse_secret_name;
-use super::{ConnectionString, SettingsError, keys};
+use super::{ConnectionString, ProtectedSettings, SettingsError, TlsSource, keys};
 use crate::fsio::{self, FileMode, Overwrite, WriteError};
+use crate::policy::approval::{self, Approval};
 use crate::secret::SecretString;
 use crate::tls::{self, TlsError};
 use base64::Engine as _;
@@ -68,14 +69,45 @@ pub struct ProtectedSettingsSummary {
     pub secret_name: Option<String>,
 }
 
-/// Checks the inputs and writes the protected settings JSON to `path` (0600, atomically, never
-/// over an existing file unless `overwrite` allows it).
-pub fn write_protected_settings(
-    path: &Path,
+/// A protected settings file, checked and ready to write: its content held as a secret, what
+/// it holds as the settings model reads it (for the policies' review), and a summary.
+#[derive(Debug)]
+pub struct ProtectedSettingsFile {
+    content: SecretString,
+    /// What the file holds, read back with `--config-protected-file`'s own decoder.
+    pub settings: ProtectedSettings,
+    /// The TLS source the file gives.
+    pub tls_source: TlsSource,
+    summary: ProtectedSettingsSummary,
+}
+
+impl ProtectedSettingsFile {
+    /// Writes the file to `path` (0600, atomically, never over an existing file unless
+    /// `overwrite` allows it), once the policies approved it.
+    pub fn write(
+        &self,
+        path: &Path,
+        overwrite: Overwrite,
+        _approved: &Approval<approval::ProtectedSettings>,
+    ) -> Result<ProtectedSettingsSummary, ProtectedWriteError> {
+        fsio::write_atomic(
+            path,
+            self.content.expose().as_bytes(),
+            FileMode::Secret,
+            overwrite,
+        )?;
+        Ok(ProtectedSettingsSummary {
+            file: path.to_path_buf(),
+            ..self.summary.clone()
+        })
+    }
+}
+
+/// Checks the inputs and builds the protected settings file; nothing is written.
+pub fn prepare_protected_settings(
     connection_string: &str,
     tls_input: &ProtectedTlsInput,
-    overwrite: Overwrite,
-) -> Result<ProtectedSettingsSummary, ProtectedWriteError> {
+) -> Result<ProtectedSettingsFile, ProtectedWriteError> {
     let connection_string =
         ConnectionString::parse(connection_string).map_err(SettingsError::from)?;
     let mut settings = Map::new();
@@ -85,7 +117,7 @@ pub fn write_protected_settings(
         Value::String(connection_string.expose()),
     );
     let mut summary = ProtectedSettingsSummary {
-        file: path.to_path_buf(),
+        file: PathBuf::new(),
         keys: Vec::new(),
         connection_string,
         tls_source: "bring-your-own-certificate",
@@ -142,9 +174,15 @@ pub fn write_protected_settings(
         }
     })?;
     json.push('\n');
-    fsio::write_atomic(path, json.as_bytes(), FileMode::Secret, overwrite)?;
     summary.keys = written;
-    Ok(summary)
+    let (settings, tls_source) =
+        ProtectedSettings::read_file("the protected settings", json.as_bytes())?;
+    Ok(ProtectedSettingsFile {
+        content: SecretString::new(json),
+        settings,
+        tls_source,
+        summary,
+    })
 }
 
 /// The certificates of `bytes` (PEM, DER or base64) as PEM blocks, private keys left out.
@@ -201,6 +239,19 @@ mod tests {
     use crate::tls::test_support::bundle_for;
     use std::os::unix::fs::PermissionsExt;
 
+    /// Writes as the protected-settings operation does once the policies approved.
+    fn write_for_test(
+        path: &Path,
+        connection_string: &str,
+        tls_input: &ProtectedTlsInput,
+    ) -> Result<ProtectedSettingsSummary, ProtectedWriteError> {
+        prepare_protected_settings(connection_string, tls_input)?.write(
+            path,
+            Overwrite::Refuse,
+            &Approval::for_tests(),
+        )
+    }
+
     const CONNECTION: &str = "ConnectedRegistryName=edge;SyncTokenName=edge-sync;SyncTokenPassword=s3cretPassw0rd;ParentGatewayEndpoint=contoso.eastus.data.azurecr.io;ParentEndpointProtocol=https";
 
     fn resolve(path: &Path) -> ConnectedRegistrySettings {
@@ -230,8 +281,7 @@ mod tests {
             key: SecretString::new(bundle.leaf.key_pem.clone()),
             ca: Some(other.ca_cert_pem.clone().into_bytes()),
         };
-        let error = write_protected_settings(&path, CONNECTION, &tls_input, Overwrite::Refuse)
-            .expect_err("refused");
+        let error = write_for_test(&path, CONNECTION, &tls_input).expect_err("refused");
         assert!(
             error.to_string().starts_with("--ca did not issue --cert: "),
             "{error}"
@@ -249,8 +299,7 @@ mod tests {
             key: SecretString::new(bundle.leaf.key_pem.clone()),
             ca: Some(bundle.ca_cert_pem.clone().into_bytes()),
         };
-        let summary = write_protected_settings(&path, CONNECTION, &tls_input, Overwrite::Refuse)
-            .expect("write");
+        let summary = write_for_test(&path, CONNECTION, &tls_input).expect("write");
         assert_eq!(
             summary.keys,
             ["connectionString", "tls.crt", "tls.key", "tls.cacrt"]
@@ -288,8 +337,7 @@ mod tests {
             CONNECTION
         );
 
-        let error = write_protected_settings(&path, CONNECTION, &tls_input, Overwrite::Refuse)
-            .expect_err("exists");
+        let error = write_for_test(&path, CONNECTION, &tls_input).expect_err("exists");
         assert!(
             error.to_string().contains("already exists; pass --force"),
             "{error}"
@@ -303,8 +351,7 @@ mod tests {
         let tls_input = ProtectedTlsInput::Secret {
             name: "registry-tls".to_owned(),
         };
-        let summary = write_protected_settings(&path, CONNECTION, &tls_input, Overwrite::Refuse)
-            .expect("write");
+        let summary = write_for_test(&path, CONNECTION, &tls_input).expect("write");
         assert_eq!(summary.keys, ["connectionString", "tls.secret"]);
         let settings = resolve(&path);
         assert!(matches!(
@@ -321,7 +368,7 @@ mod tests {
             name: name.to_owned(),
         };
         let error = |connection: &str, tls_input: &ProtectedTlsInput| {
-            write_protected_settings(&path, connection, tls_input, Overwrite::Refuse)
+            write_for_test(&path, connection, tls_input)
                 .expect_err("refused")
                 .to_string()
         };

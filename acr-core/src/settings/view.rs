@@ -1,7 +1,10 @@
 //! The effective settings as `config view` shows them: defaults filled in, TLS source named,
 //! secrets redacted.
 
-use super::{ConnectedRegistrySettings, ConnectionString, ContainerProfile, TlsSource, keys};
+use super::{
+    ConnectedRegistrySettings, ConnectionString, ContainerProfile, ProtectedSettings, TlsSource,
+    keys,
+};
 use crate::secret::REDACTED;
 use serde::Serialize;
 use std::fmt::Write as _;
@@ -77,9 +80,31 @@ fn certificate_count(pem_text: &str) -> String {
     }
 }
 
+impl ProtectedView {
+    /// The view of `protected`: certificates counted, the key redacted.
+    pub fn new(protected: &ProtectedSettings) -> Self {
+        Self {
+            connection_string: protected.connection_string.clone(),
+            tls_crt: protected.tls_crt.as_deref().map(certificate_count),
+            tls_key: protected.tls_key.as_ref().map(|_| REDACTED),
+            tls_cacrt: protected.tls_cacrt.as_deref().map(certificate_count),
+            tls_secret: protected.tls_secret.clone(),
+        }
+    }
+}
+
+impl TlsSourceView {
+    /// `source` by kind and in words.
+    pub fn new(source: &TlsSource) -> Self {
+        Self {
+            description: source.describe(),
+            source: source.clone(),
+        }
+    }
+}
+
 impl EffectiveSettings {
     pub fn new(settings: &ConnectedRegistrySettings) -> Self {
-        let protected = &settings.protected;
         Self {
             settings: PublicView {
                 service_cluster_ip: settings.service_cluster_ip.to_string(),
@@ -95,17 +120,8 @@ impl EffectiveSettings {
                 container: settings.container.clone(),
             },
             defaults: settings.defaulted.iter().copied().collect(),
-            protected: ProtectedView {
-                connection_string: protected.connection_string.clone(),
-                tls_crt: protected.tls_crt.as_deref().map(certificate_count),
-                tls_key: protected.tls_key.as_ref().map(|_| REDACTED),
-                tls_cacrt: protected.tls_cacrt.as_deref().map(certificate_count),
-                tls_secret: protected.tls_secret.clone(),
-            },
-            tls_source: TlsSourceView {
-                description: settings.tls_source.describe(),
-                source: settings.tls_source.clone(),
-            },
+            protected: ProtectedView::new(&settings.protected),
+            tls_source: TlsSourceView::new(&settings.tls_source),
         }
     }
 

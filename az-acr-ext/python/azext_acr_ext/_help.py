@@ -96,7 +96,9 @@ long-summary: >
     Writes {"connectionString", "tls.crt", "tls.key", "tls.cacrt"} (certificates and key base64-encoded, as the
     Arc extension expects) or {"connectionString", "tls.secret"} to --out, 0600 and atomically, never over an
     existing file without --force. Refuses a connection string that does not parse and a key that does not
-    belong to the certificate. Prints a summary; secret values are never printed.
+    belong to the certificate. The policies (the built-ins, or --policy-set) check what the file would hold
+    first, secrets redacted: a denial exits 3 and writes nothing. Prints a summary; secret values are never
+    printed.
 examples:
   - name: Bring your own certificate.
     text: az acr-ext connected-registry protected-settings --connection-string-file connection.txt --cert tls.crt --key tls.key --ca ca.crt --out protected-settings-extension.json

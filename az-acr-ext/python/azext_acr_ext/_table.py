@@ -215,7 +215,7 @@ COMMANDS = (
                        "create --config-protected-file`. An existing file is not replaced without --force."),
             Param("force", kind=SWITCH,
                   help="Replace an existing --out file instead of refusing to overwrite it."),
-        ),
+        ) + POLICY_PARAMS,
     ),
     EngineCommand(
         "acr-ext custom-domain prepare", engine=("custom-domain", "prepare"), table=_format.custom_domain_table,

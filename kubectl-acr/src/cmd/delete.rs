@@ -4,6 +4,7 @@
 use super::deploy::{ClusterArgs, DryRun, progress_printer};
 use acr_cli::{Outcome, OutputFormat, render};
 use acr_core::cluster::{DeleteDryRun, DeleteOptions, DeleteReport};
+use acr_core::operations::{DeleteRequest, delete};
 use acr_core::plan;
 
 /// Output formats of `delete`.
@@ -38,10 +39,9 @@ pub struct DeleteArgs {
 
 impl DeleteArgs {
     pub fn run(&self) -> anyhow::Result<Outcome> {
-        let cluster = self.cluster.connect()?;
-        let mut show = progress_printer(self.output.is_none());
-        let report = cluster.delete(
-            &DeleteOptions {
+        let request = DeleteRequest {
+            cluster: self.cluster.selection()?,
+            options: DeleteOptions {
                 namespace: self.namespace.clone(),
                 delete_data: self.delete_data,
                 dry_run: match self.dry_run {
@@ -50,8 +50,9 @@ impl DeleteArgs {
                     DryRun::Server => DeleteDryRun::Server,
                 },
             },
-            &mut show,
-        )?;
+        };
+        let mut show = progress_printer(self.output.is_none());
+        let report = delete(&request, &mut show)?;
         let stdout = match self.output {
             None => String::new(),
             Some(DeleteOutput::Name) => report

@@ -3,12 +3,11 @@
 
 use super::render::{ManifestFormat, PlanArgs, RenderArgs, SecretsArg, StoreKindArg, manifests};
 use acr_cli::commands::parse_duration;
-use acr_cli::commands::policy::{ToolIdentity, policy_gate};
-use acr_cli::{Outcome, Status};
-use acr_core::cluster::{Cluster, ClusterError, DeployOptions, KubeconfigSelection, Progress};
-use acr_core::plan::{self, SecretDisplay};
-use acr_core::policy::{Operation, connected_registry_review};
-use acr_core::settings::TlsSource;
+use acr_cli::commands::policy::refused;
+use acr_cli::{Outcome, OutputFormat, Status};
+use acr_core::cluster::{Cluster, ClusterError, KubeconfigSelection, Progress};
+use acr_core::operations::{ApplyOptions, DeployRequest, Gated, check_deploy};
+use acr_core::plan::SecretDisplay;
 use acr_core::untrusted::escape_output;
 use anyhow::Context as _;
 use std::io::{IsTerminal as _, Write as _};
@@ -101,14 +100,14 @@ pub struct DeployArgs {
 }
 
 impl DeployArgs {
-    pub fn run(&self, tool: ToolIdentity) -> anyhow::Result<Outcome> {
+    pub fn run(&self) -> anyhow::Result<Outcome> {
         if self.fleet.is_some() || self.cluster.context.len() > 1 {
             return self.run_fleet();
         }
         if self.dry_run == DryRun::Client {
             return RenderArgs {
                 plan: self.plan.clone(),
-                output: self.output.unwrap_or(ManifestFormat::Yaml),
+                output: self.output,
                 show_secrets: self.show_secrets,
                 out_dir: None,
                 fleet: None,
@@ -117,39 +116,28 @@ impl DeployArgs {
                 secret_store_kind: StoreKindArg::ClusterSecretStore,
                 force: false,
             }
-            .run(tool);
+            .run();
         }
         let settings = self.plan.settings.resolve()?;
-        let options = self.plan.options();
-        let planned = plan::render(&settings, &options)?;
         let checker = self.plan.policy.checker()?;
-        let cert_manager = match &settings.tls_source {
-            TlsSource::CertManagerInstall => Some(self.plan.cert_manager_manifests()?),
-            _ => None,
+        let request = DeployRequest {
+            cert_manager: self.plan.cert_manager_for(&settings, &mut None)?,
+            settings,
+            plan: self.plan.options(),
+            cluster: self.cluster.selection()?,
+            now: OffsetDateTime::now_utc(),
         };
-        let cluster = self.cluster.connect()?;
-        let now = OffsetDateTime::now_utc();
-        let preflight = cluster.preflight(&settings, &planned, &options.namespace, now)?;
-        for warning in &preflight.warnings {
+        let check = check_deploy(&request, &checker)?;
+        for warning in &check.warnings {
             eprintln!("warning: {}", escape_output(warning));
         }
-        let mut review =
-            connected_registry_review(&settings, &options.namespace, Operation::Deploy, now)?;
-        preflight.add_facts_to(&mut review);
-        let verdicts = match policy_gate(&checker.check(&review), tool)? {
-            Ok(verdicts) => verdicts,
-            Err(refused) => return Ok(refused),
+        let checked = match check.gated {
+            Gated::Approved(checked) => checked,
+            Gated::Refused(refusal) => return refused(&refusal, self.machine_output()),
         };
-        eprint!("{}", escape_output(&verdicts));
-        let deploy_options = DeployOptions {
-            dry_run: self.dry_run == DryRun::Server,
-            cert_manager: cert_manager.as_ref(),
-            wait: self.wait,
-            timeout: self.timeout,
-            force_conflicts: self.force_conflicts,
-        };
+        eprint!("{}", escape_output(&checked.approval().report().to_text()));
         let mut show = progress_printer(self.output.is_none());
-        let deployed = match cluster.deploy(&planned, &preflight, &deploy_options, &mut show) {
+        let deployed = match checked.apply(&self.apply_options(), &mut show) {
             Ok(deployed) => deployed,
             Err(error @ ClusterError::TimedOut { .. }) => {
                 return Ok(Outcome {
@@ -160,7 +148,7 @@ impl DeployArgs {
             }
             Err(error) => {
                 return Err(error)
-                    .with_context(|| format!("cannot deploy to {}", cluster.server()));
+                    .with_context(|| format!("cannot deploy to {}", checked.server()));
             }
         };
         let display = if self.show_secrets {
@@ -180,8 +168,8 @@ impl DeployArgs {
                 "applied"
             },
             deployed.applied.objects.len(),
-            options.namespace,
-            cluster.server(),
+            request.plan.namespace,
+            checked.server(),
             if deployed.not_checked.is_empty() {
                 String::new()
             } else {
@@ -193,6 +181,32 @@ impl DeployArgs {
             stderr: Some(summary),
             status: Status::Success,
         })
+    }
+}
+
+impl DeployArgs {
+    /// How an approved deploy is carried out, as the flags say.
+    pub(super) fn apply_options(&self) -> ApplyOptions {
+        ApplyOptions {
+            dry_run: self.dry_run == DryRun::Server,
+            wait: self.wait,
+            timeout: self.timeout,
+            force_conflicts: self.force_conflicts,
+        }
+    }
+
+    /// `-o json` or `-o yaml`: a refusal's report goes to stdout too.
+    pub(super) fn machine_output(&self) -> Option<OutputFormat> {
+        machine_format(self.output)
+    }
+}
+
+/// The machine-readable output format a manifest format stands for, if any.
+pub(super) fn machine_format(format: Option<ManifestFormat>) -> Option<OutputFormat> {
+    match format? {
+        ManifestFormat::Json => Some(OutputFormat::Json),
+        ManifestFormat::Yaml => Some(OutputFormat::Yaml),
+        ManifestFormat::Name => None,
     }
 }
 

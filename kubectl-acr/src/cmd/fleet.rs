@@ -7,29 +7,21 @@ use super::deploy::{DeployArgs, DryRun, progress_printer};
 use super::render::{ManifestFormat, RenderArgs};
 use super::status::StatusArgs;
 use acr_cli::{Outcome, OutputFormat, Status, render};
-use acr_core::cluster::{
-    CertManagerManifests, Cluster, DeployOptions, KubeconfigSelection, Preflight, Progress,
-};
+use acr_core::cluster::{CertManagerManifests, Cluster, KubeconfigSelection, Progress};
 use acr_core::fleet::{
     Fleet, FleetMember, MemberOutcome, RolloutResult, roll_out, summary_table, table,
 };
-use acr_core::plan::GitOpsFolder;
-use acr_core::plan::{self, Plan};
-use acr_core::policy::{CheckReport, Operation, PolicyChecker, connected_registry_review};
+use acr_core::operations::{
+    CheckedDeploy, DeployRequest, Gated, RenderRequest, check_deploy, render as render_plan,
+};
+use acr_core::policy::{CheckReport, PolicyChecker};
 use acr_core::settings::{ConnectedRegistrySettings, SettingsInput};
+use acr_core::untrusted::escape_output;
 use acr_io::InputKind;
 use anyhow::Context as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use time::OffsetDateTime;
-
-/// One cluster, checked and ready to change.
-struct Checked {
-    cluster: Cluster,
-    planned: Plan,
-    preflight: Preflight,
-    cert_manager: Option<Arc<CertManagerManifests>>,
-}
 
 /// Why a cluster did not pass its checks.
 enum Refusal {
@@ -87,56 +79,38 @@ impl DeployArgs {
         command_line: &SettingsInput,
         checker: &PolicyChecker,
         cert_manager_cache: &mut Option<Arc<CertManagerManifests>>,
-    ) -> Result<Checked, Refusal> {
+    ) -> Result<CheckedDeploy, Refusal> {
         let failed = |error: anyhow::Error| Refusal::Failed(format!("{error:#}"));
         let settings = member_settings(member, command_line).map_err(failed)?;
-        let options = self.plan.options();
-        let planned = plan::render(&settings, &options).map_err(|e| failed(e.into()))?;
-        let cert_manager = self
-            .plan
-            .cert_manager_for(&settings, cert_manager_cache)
-            .map_err(failed)?;
-        let cluster = Cluster::connect(&member_selection(member, &self.cluster.kubeconfig))
-            .map_err(|e| failed(e.into()))?;
-        let now = OffsetDateTime::now_utc();
-        let preflight = cluster
-            .preflight(&settings, &planned, &options.namespace, now)
-            .map_err(|e| failed(e.into()))?;
-        let mut review =
-            connected_registry_review(&settings, &options.namespace, Operation::Deploy, now)
-                .map_err(|e| failed(e.into()))?;
-        preflight.add_facts_to(&mut review);
-        let report = checker.check(&review);
-        if !report.allowed {
-            return Err(Refusal::Denied(denial(&report)));
+        let request = DeployRequest {
+            cert_manager: self
+                .plan
+                .cert_manager_for(&settings, cert_manager_cache)
+                .map_err(failed)?,
+            settings,
+            plan: self.plan.options(),
+            cluster: member_selection(member, &self.cluster.kubeconfig),
+            now: OffsetDateTime::now_utc(),
+        };
+        let check = check_deploy(&request, checker).map_err(|e| failed(e.into()))?;
+        for warning in &check.warnings {
+            eprintln!("{}: warning: {}", member.name, escape_output(warning));
         }
-        Ok(Checked {
-            cluster,
-            planned,
-            preflight,
-            cert_manager,
-        })
+        match check.gated {
+            Gated::Approved(checked) => Ok(checked),
+            Gated::Refused(refusal) => Err(Refusal::Denied(denial(&refusal.report))),
+        }
     }
 
     /// Deploys one checked cluster; its progress lines carry its server.
-    fn change(&self, ready: &Checked) -> Result<String, String> {
-        let options = DeployOptions {
-            dry_run: self.dry_run == DryRun::Server,
-            cert_manager: ready.cert_manager.as_deref(),
-            wait: self.wait,
-            timeout: self.timeout,
-            force_conflicts: self.force_conflicts,
-        };
-        let server = ready.cluster.server().to_owned();
+    fn change(&self, ready: &CheckedDeploy) -> Result<String, String> {
+        let server = ready.server().to_owned();
         let mut printer = progress_printer(false);
         let mut show = |event: Progress| {
             eprint!("{server}: ");
             printer(event);
         };
-        match ready
-            .cluster
-            .deploy(&ready.planned, &ready.preflight, &options, &mut show)
-        {
+        match ready.apply(&self.apply_options(), &mut show) {
             Ok(deployed) => Ok(format!(
                 "{} {} objects on {server}",
                 if deployed.dry_run {
@@ -284,19 +258,22 @@ impl RenderArgs {
         let mut refused = Vec::new();
         for member in &fleet.members {
             let checked = member_settings(member, &command_line).and_then(|settings| {
-                let review = connected_registry_review(
-                    &settings,
-                    &self.plan.namespace,
-                    Operation::Deploy,
-                    OffsetDateTime::now_utc(),
-                )?;
-                let report = checker.check(&review);
-                anyhow::ensure!(report.allowed, "{}", denial(&report));
-                let rendered = plan::render(&settings, &self.plan.options())?;
-                self.folder(&settings, &rendered, &mut cert_manager)
+                let request = RenderRequest {
+                    settings,
+                    plan: self.plan.options(),
+                    now: OffsetDateTime::now_utc(),
+                };
+                match render_plan(&request, &checker)? {
+                    Gated::Approved(rendered) => {
+                        let folder =
+                            self.folder(&request.settings, &rendered, &mut cert_manager)?;
+                        Ok((rendered, folder))
+                    }
+                    Gated::Refused(refusal) => anyhow::bail!("{}", denial(&refusal.report)),
+                }
             });
             match checked {
-                Ok(folder) => planned.push((member.name.clone(), folder)),
+                Ok(approved) => planned.push((member.name.clone(), approved)),
                 Err(error) => refused.push(MemberOutcome {
                     cluster: member.name.clone(),
                     result: RolloutResult::Failed,
@@ -313,10 +290,10 @@ impl RenderArgs {
             }));
             return fleet_summary(&outcomes, false, Status::Denied);
         }
-        let outcomes = roll_out(&planned, 1, false, |name, folder: &GitOpsFolder| {
+        let outcomes = roll_out(&planned, 1, false, |name, (rendered, folder)| {
             let member_dir = dir.join(name);
-            folder
-                .write(&member_dir, self.overwrite())
+            rendered
+                .write_folder(folder, &member_dir, self.overwrite())
                 .map(|()| format!("{} files in {}", folder.files.len(), member_dir.display()))
                 .map_err(|error| format!("{:#}", anyhow::Error::from(error)))
         });

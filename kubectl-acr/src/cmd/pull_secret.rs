@@ -1,14 +1,14 @@
 //! `pull-secret create`: a `kubernetes.io/dockerconfigjson` Secret for a private registry, added
 //! to service accounts' `imagePullSecrets`, after the policies allowed it.
 
-use super::deploy::{ClusterArgs, DryRun};
+use super::deploy::{ClusterArgs, DryRun, machine_format};
 use super::render::{ManifestFormat, manifests};
-use acr_cli::commands::policy::{PolicyArgs, ToolIdentity, policy_gate};
+use acr_cli::commands::policy::{PolicyArgs, refused};
 use acr_cli::{Outcome, Status};
-use acr_core::plan::{Plan, SecretDisplay};
+use acr_core::operations::{Gated, check_pull_secret, check_pull_secret_offline};
+use acr_core::plan::SecretDisplay;
 use acr_core::pull_secret::{
     DEFAULT_SERVICE_ACCOUNT, PullSecretInput, PullSecretSpec, password_from_input,
-    pull_secret_review,
 };
 use acr_core::secret::SecretString;
 use acr_core::untrusted::escape_output;
@@ -36,9 +36,9 @@ pub enum PullSecretCommand {
 }
 
 impl PullSecretCommand {
-    pub fn run(&self, tool: ToolIdentity) -> anyhow::Result<Outcome> {
+    pub fn run(&self) -> anyhow::Result<Outcome> {
         match self {
-            PullSecretCommand::Create(args) => args.run(tool),
+            PullSecretCommand::Create(args) => args.run(),
         }
     }
 }
@@ -132,7 +132,7 @@ impl TypedValueParser for PasswordOnCommandLine {
 }
 
 impl CreateArgs {
-    pub fn run(&self, tool: ToolIdentity) -> anyhow::Result<Outcome> {
+    pub fn run(&self) -> anyhow::Result<Outcome> {
         let client_only = self.dry_run == DryRun::Client;
         let spec = PullSecretSpec::new(PullSecretInput {
             password: self.password()?,
@@ -152,14 +152,11 @@ impl CreateArgs {
         } else {
             SecretDisplay::Redacted
         };
+        let machine = machine_format(self.output);
         if client_only {
-            let report = checker.check(&pull_secret_review(&spec, None));
-            let verdicts = match policy_gate(&report, tool)? {
-                Ok(verdicts) => verdicts,
-                Err(refused) => return Ok(refused),
-            };
-            let secret = Plan {
-                objects: vec![spec.secret_object()],
+            let (secret, approval) = match check_pull_secret_offline(&spec, &checker) {
+                Gated::Approved(approved) => approved,
+                Gated::Refused(refusal) => return refused(&refusal, machine),
             };
             let links: String = spec
                 .service_accounts
@@ -178,20 +175,20 @@ impl CreateArgs {
                     self.output.unwrap_or(ManifestFormat::Yaml),
                     display,
                 )?,
-                stderr: Some(format!("{}{links}", verdicts.trim_end())),
+                stderr: Some(format!("{}{links}", approval.report().to_text().trim_end())),
                 status: Status::Success,
             });
         }
-        let cluster = self.cluster.connect()?;
-        let preflight = cluster.pull_secret_preflight(&spec)?;
-        let report = checker.check(&pull_secret_review(&spec, Some(preflight.cluster_facts())));
-        match policy_gate(&report, tool)? {
-            Ok(verdicts) => eprint!("{}", escape_output(&verdicts)),
-            Err(refused) => return Ok(refused),
-        }
-        let created = cluster
-            .create_pull_secret(&spec, &preflight, self.dry_run == DryRun::Server)
-            .with_context(|| format!("cannot create the pull secret on {}", cluster.server()))?;
+        let no_service_account = spec.service_accounts.is_empty();
+        let secret_name = spec.name.clone();
+        let checked = match check_pull_secret(spec, &self.cluster.selection()?, &checker)? {
+            Gated::Approved(checked) => checked,
+            Gated::Refused(refusal) => return refused(&refusal, machine),
+        };
+        eprint!("{}", escape_output(&checked.approval().report().to_text()));
+        let created = checked
+            .create(self.dry_run == DryRun::Server)
+            .with_context(|| format!("cannot create the pull secret on {}", checked.server()))?;
         let stdout = match self.output {
             Some(format) => manifests(&created.objects, format, display)?,
             None => created
@@ -202,11 +199,10 @@ impl CreateArgs {
         };
         Ok(Outcome {
             stdout,
-            stderr: spec.service_accounts.is_empty().then(|| {
+            stderr: no_service_account.then(|| {
                 format!(
-                    "no service account was given the Secret: name {} in a pod's \
-                     spec.imagePullSecrets",
-                    spec.name
+                    "no service account was given the Secret: name {secret_name} in a pod's \
+                     spec.imagePullSecrets"
                 )
             }),
             status: Status::Success,

@@ -1,13 +1,14 @@
 //! `render`: the policy pre-check, then the manifests a deploy would apply, for GitOps: printed,
 //! or written as a kustomize-ready folder (`--out-dir`).
 
+use super::deploy::machine_format;
 use acr_cli::commands::config::SettingsArgs;
-use acr_cli::commands::policy::{PolicyArgs, ToolIdentity, policy_gate};
+use acr_cli::commands::policy::{PolicyArgs, refused};
 use acr_cli::{Outcome, Status};
 use acr_core::cluster::{CERT_MANAGER_RELEASE_URL, CERT_MANAGER_VERSION, CertManagerManifests};
 use acr_core::fsio::Overwrite;
+use acr_core::operations::{Gated, RenderRequest, Rendered, render};
 use acr_core::plan::{self, GitOpsFolder, PlanOptions, SecretDisplay, SecretForm, StoreKind};
-use acr_core::policy::{Operation, connected_registry_review};
 use acr_core::settings::{ConnectedRegistrySettings, TlsSource};
 use anyhow::Context as _;
 use std::path::{Path, PathBuf};
@@ -106,9 +107,10 @@ impl PlanArgs {
 pub struct RenderArgs {
     #[command(flatten)]
     pub plan: PlanArgs,
-    /// Output format of the manifests.
-    #[arg(short = 'o', long = "output", value_enum, default_value = "yaml")]
-    pub output: ManifestFormat,
+    /// Output format of the manifests (default: yaml). With json or yaml a policy refusal's
+    /// report is printed instead.
+    #[arg(short = 'o', long = "output", value_enum)]
+    pub output: Option<ManifestFormat>,
     /// Print Secret values instead of redacting them (needed to apply the output as is).
     #[arg(long, conflicts_with = "out_dir")]
     pub show_secrets: bool,
@@ -168,27 +170,26 @@ pub enum StoreKindArg {
 
 impl RenderArgs {
     /// Policy verdicts go to stderr, manifests to stdout; a denial prints no manifests.
-    pub fn run(&self, tool: ToolIdentity) -> anyhow::Result<Outcome> {
+    pub fn run(&self) -> anyhow::Result<Outcome> {
         if let (Some(fleet), Some(dir)) = (
             super::fleet::fleet_of(self.fleet.as_deref(), &[])?,
             &self.out_dir,
         ) {
             return self.run_fleet(&fleet, dir);
         }
-        let settings = self.plan.settings.resolve()?;
-        let review = connected_registry_review(
-            &settings,
-            &self.plan.namespace,
-            Operation::Deploy,
-            OffsetDateTime::now_utc(),
-        )?;
-        let verdicts = match policy_gate(&self.plan.policy.checker()?.check(&review), tool)? {
-            Ok(verdicts) => verdicts,
-            Err(refused) => return Ok(refused),
+        let request = RenderRequest {
+            settings: self.plan.settings.resolve()?,
+            plan: self.plan.options(),
+            now: OffsetDateTime::now_utc(),
         };
-        let rendered = plan::render(&settings, &self.plan.options())?;
+        let rendered = match render(&request, &self.plan.policy.checker()?)? {
+            Gated::Approved(rendered) => rendered,
+            Gated::Refused(refusal) => return refused(&refusal, machine_format(self.output)),
+        };
+        let verdicts = rendered.approval().report().to_text();
+        let settings = &request.settings;
         if let Some(dir) = &self.out_dir {
-            return self.write_folder(dir, &settings, &rendered, verdicts);
+            return self.write_folder(dir, settings, &rendered, verdicts);
         }
         let mut stderr = verdicts.trim_end().to_owned();
         if matches!(settings.tls_source, TlsSource::CertManagerInstall) {
@@ -203,7 +204,11 @@ impl RenderArgs {
         } else {
             SecretDisplay::Redacted
         };
-        let stdout = manifests(&rendered, self.output, display)?;
+        let stdout = manifests(
+            &rendered.plan,
+            self.output.unwrap_or(ManifestFormat::Yaml),
+            display,
+        )?;
         Ok(Outcome {
             stdout,
             stderr: Some(stderr.trim_start().to_owned()),
@@ -216,12 +221,11 @@ impl RenderArgs {
     pub(super) fn folder(
         &self,
         settings: &ConnectedRegistrySettings,
-        rendered: &plan::Plan,
+        rendered: &Rendered,
         cert_manager_cache: &mut Option<Arc<CertManagerManifests>>,
     ) -> anyhow::Result<GitOpsFolder> {
         let cert_manager = self.plan.cert_manager_for(settings, cert_manager_cache)?;
-        Ok(GitOpsFolder::new(
-            rendered,
+        Ok(rendered.folder(
             cert_manager
                 .as_ref()
                 .map(|manifests| manifests.objects.as_slice()),
@@ -256,13 +260,13 @@ impl RenderArgs {
         &self,
         dir: &Path,
         settings: &ConnectedRegistrySettings,
-        rendered: &plan::Plan,
+        rendered: &Rendered,
         verdicts: String,
     ) -> anyhow::Result<Outcome> {
         let folder = self.folder(settings, rendered, &mut None)?;
         let secrets = self.secret_form();
-        folder
-            .write(dir, self.overwrite())
+        rendered
+            .write_folder(&folder, dir, self.overwrite())
             .with_context(|| format!("cannot write the folder {}", dir.display()))?;
         let stdout: String = folder
             .files

@@ -6,8 +6,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use acr_cli::commands::private_endpoint::{dns_server_or_system, parse_dns_server, parse_registry};
 use acr_cli::commands::{InputKind, parse_duration, read_input};
+use acr_cli::commands::{dns_server_or_system, parse_dns_server, parse_registry};
 use acr_cli::{Outcome, OutputFormat, Status, render};
 use acr_core::azure::{PrivateEndpointReport, PrivateEndpointRequest, private_endpoint_check};
 use acr_core::plan;

@@ -329,8 +329,14 @@ fn domain_files_are_key_then_leaf_then_chain_owner_only_and_not_overwritten() {
     let prepared = accepted(&pki);
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("out");
-    let written =
-        write_domain_files(&domains(), &prepared, &out, Overwrite::Refuse).expect("write");
+    let written = write_domain_files(
+        &domains(),
+        &prepared,
+        &out,
+        Overwrite::Refuse,
+        &crate::policy::Approval::for_tests(),
+    )
+    .expect("write");
     let names: Vec<_> = written
         .iter()
         .map(|file| {
@@ -364,13 +370,27 @@ fn domain_files_are_key_then_leaf_then_chain_owner_only_and_not_overwritten() {
                 .der
         );
     }
-    let error =
-        write_domain_files(&domains(), &prepared, &out, Overwrite::Refuse).expect_err("exists");
-    assert!(
-        error.to_string().contains("already exists; pass --force"),
-        "{error}"
-    );
-    write_domain_files(&domains(), &prepared, &out, Overwrite::Replace).expect("force");
+    let error = write_domain_files(
+        &domains(),
+        &prepared,
+        &out,
+        Overwrite::Refuse,
+        &crate::policy::Approval::for_tests(),
+    )
+    .expect_err("exists");
+    assert_eq!(error.to_string(), "cannot write the PEM files");
+    let cause = std::error::Error::source(&error)
+        .expect("the write error")
+        .to_string();
+    assert!(cause.contains("already exists; pass --force"), "{cause}");
+    write_domain_files(
+        &domains(),
+        &prepared,
+        &out,
+        Overwrite::Replace,
+        &crate::policy::Approval::for_tests(),
+    )
+    .expect("force");
 }
 
 #[test]
@@ -426,8 +446,14 @@ fn the_plan_names_records_commands_rotation_and_support_details() {
     let prepared =
         prepare_certificate(&domains(), &CertificateSource::SelfSigned, now()).expect("generated");
     let dir = tempfile::tempdir().expect("tempdir");
-    let written =
-        write_domain_files(&domains(), &prepared, dir.path(), Overwrite::Refuse).expect("write");
+    let written = write_domain_files(
+        &domains(),
+        &prepared,
+        dir.path(),
+        Overwrite::Refuse,
+        &crate::policy::Approval::for_tests(),
+    )
+    .expect("write");
     let secret_id: KeyVaultSecretId =
         "https://contosokv.vault.azure.net/secrets/registry-cert/0123abcd"
             .parse()

@@ -1,17 +1,15 @@
 //! `custom-domain prepare`: check the certificate for an ACR custom domain, run the policies,
 //! write one PEM per domain and print the plan of the remaining steps.
 
-use super::policy::{PolicyArgs, ToolIdentity, outcome_of, render_report, report_format};
-use super::{InputKind, parse_time, read_input, time_or_now};
-use crate::{Outcome, OutputFormat, render};
+use acr_cli::commands::policy::{PolicyArgs, refused};
+use acr_cli::commands::{InputKind, parse_time, read_input, time_or_now};
+use acr_cli::{Outcome, OutputFormat, Status, render};
 use acr_core::custom_domain::{
     CertificateSource, CustomDomains, IdentityOptions, InputFile, KeyVaultSecretId, Plan,
-    build_plan, custom_domain_review, prepare_certificate, write_domain_files,
 };
 use acr_core::fsio::Overwrite;
+use acr_core::operations::{CustomDomainRequest, Gated, prepare_custom_domain};
 use acr_core::policy::DecisionKind;
-use acr_core::policy::ResultLocations;
-use anyhow::Context as _;
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -27,9 +25,9 @@ pub enum CustomDomainCommand {
 }
 
 impl CustomDomainCommand {
-    pub fn run(&self, default_format: OutputFormat, tool: ToolIdentity) -> anyhow::Result<Outcome> {
+    pub fn run(&self, default_format: OutputFormat) -> anyhow::Result<Outcome> {
         match self {
-            CustomDomainCommand::Prepare(args) => args.run(default_format, tool),
+            CustomDomainCommand::Prepare(args) => args.run(default_format),
         }
     }
 }
@@ -149,55 +147,43 @@ impl PrepareArgs {
         })
     }
 
-    fn run(&self, default_format: OutputFormat, tool: ToolIdentity) -> anyhow::Result<Outcome> {
+    fn run(&self, default_format: OutputFormat) -> anyhow::Result<Outcome> {
         let format = self.output.unwrap_or(default_format);
-        let domains = self.domains()?;
-        let now = time_or_now(self.at);
-        let certificate = prepare_certificate(&domains, &self.source()?, now)?;
-        let review = custom_domain_review(&domains, &certificate, now)?;
-        let report = self.policy.checker()?.check(&review);
-        if !report.allowed {
-            let stdout = render_report(
-                &report,
-                report_format(format),
-                tool,
-                &ResultLocations::of_command(&format!("{} custom-domain prepare", tool.name)),
-            )?;
-            return Ok(outcome_of(&report, stdout));
-        }
-        let overwrite = if self.force {
-            Overwrite::Replace
-        } else {
-            Overwrite::Refuse
+        let request = CustomDomainRequest {
+            domains: self.domains()?,
+            certificate: self.source()?,
+            out_dir: self.out_dir.clone(),
+            overwrite: if self.force {
+                Overwrite::Replace
+            } else {
+                Overwrite::Refuse
+            },
+            key_vault_secret_id: self.key_vault_secret_id.clone(),
+            identity: IdentityOptions {
+                resource_group: self.resource_group.clone(),
+                identity: self.identity.clone(),
+            },
+            now: time_or_now(self.at),
         };
-        let files = write_domain_files(&domains, &certificate, &self.out_dir, overwrite)
-            .context("cannot write the PEM files")?;
-        let identity = IdentityOptions {
-            resource_group: self.resource_group.clone(),
-            identity: self.identity.clone(),
+        let prepared = match prepare_custom_domain(&request, &self.policy.checker()?)? {
+            Gated::Approved(prepared) => prepared,
+            Gated::Refused(refusal) => return refused(&refusal, Some(format)),
         };
-        let plan = build_plan(
-            &domains,
-            &certificate,
-            &files,
-            self.key_vault_secret_id.as_ref(),
-            &identity,
-            now,
-        )?;
-        let warnings: Vec<String> = plan
+        let warnings: Vec<String> = prepared
+            .plan
             .warnings
             .iter()
             .map(|warning| format!("warning: {warning}"))
             .collect();
-        let prepared = Prepared {
-            plan,
-            policy_decision: report.decision,
+        let shown = Prepared {
+            policy_decision: prepared.approval.report().decision,
+            plan: prepared.plan,
         };
-        let stdout = render(&prepared, format, |prepared| plan_text(&prepared.plan))?;
+        let stdout = render(&shown, format, |shown| plan_text(&shown.plan))?;
         Ok(Outcome {
             stdout,
             stderr: (!warnings.is_empty()).then(|| warnings.join("\n")),
-            status: crate::Status::Success,
+            status: Status::Success,
         })
     }
 }

@@ -1,15 +1,17 @@
 //! `connected-registry protected-settings`: write the Arc extension's protected settings file
-//! from a connection string and your certificate or an existing Secret's name.
+//! from a connection string and your certificate or an existing Secret's name, once the
+//! policies allowed what it holds.
 
-use super::{InputKind, read_input};
-use crate::{Outcome, OutputFormat, render};
+use acr_cli::commands::policy::{PolicyArgs, refused};
+use acr_cli::commands::{InputKind, parse_time, read_input, time_or_now};
+use acr_cli::{Outcome, OutputFormat, render};
 use acr_core::fsio::Overwrite;
+use acr_core::operations::{Gated, ProtectedSettingsRequest, write_protected_settings};
 use acr_core::secret::SecretString;
-use acr_core::settings::protected_write::{
-    ProtectedSettingsSummary, ProtectedTlsInput, write_protected_settings,
-};
+use acr_core::settings::protected_write::{ProtectedSettingsSummary, ProtectedTlsInput};
 use anyhow::Context as _;
 use std::path::PathBuf;
+use time::OffsetDateTime;
 
 /// Arguments of `connected-registry protected-settings`.
 #[derive(Debug, Clone, clap::Args)]
@@ -37,6 +39,11 @@ pub struct ProtectedSettingsArgs {
     /// Replace an existing file.
     #[arg(long)]
     pub force: bool,
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+    /// Check certificate validity at this time instead of now (RFC 3339 or YYYY-MM-DD).
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub at: Option<OffsetDateTime>,
     /// Output format of the summary.
     #[arg(short = 'o', long = "output", value_enum)]
     pub output: Option<OutputFormat>,
@@ -69,18 +76,23 @@ impl ProtectedSettingsArgs {
             (None, None, Some(name)) => ProtectedTlsInput::Secret { name: name.clone() },
             _ => anyhow::bail!("give --cert and --key, or --secret"),
         };
-        let overwrite = if self.force {
-            Overwrite::Replace
-        } else {
-            Overwrite::Refuse
+        let format = self.output.unwrap_or(default_format);
+        let request = ProtectedSettingsRequest {
+            connection_string: SecretString::new(connection_string),
+            tls: tls_input,
+            out: self.out.clone(),
+            overwrite: if self.force {
+                Overwrite::Replace
+            } else {
+                Overwrite::Refuse
+            },
+            now: time_or_now(self.at),
         };
-        let summary =
-            write_protected_settings(&self.out, &connection_string, &tls_input, overwrite)?;
-        let stdout = render(
-            &summary,
-            self.output.unwrap_or(default_format),
-            summary_text,
-        )?;
+        let written = match write_protected_settings(&request, &self.policy.checker()?)? {
+            Gated::Approved(written) => written,
+            Gated::Refused(refusal) => return refused(&refusal, Some(format)),
+        };
+        let stdout = render(&written.summary, format, summary_text)?;
         Ok(Outcome::success(stdout))
     }
 }

@@ -1,34 +1,11 @@
 //! `private-endpoint check`: whether an Azure registry's login server and data endpoints
 //! resolve through `privatelink.azurecr.io` to private addresses, for the DNS server given.
 
-use crate::{Outcome, OutputFormat, Status, render};
-use acr_core::azure::{self, PrivateEndpointRequest, dns, private_endpoint_check};
+use acr_cli::commands::{dns_server_or_system, parse_dns_server, parse_duration, parse_registry};
+use acr_cli::{Outcome, OutputFormat, Status, render};
+use acr_core::azure::{PrivateEndpointRequest, private_endpoint_check};
 use std::net::SocketAddr;
-use std::path::Path;
 use std::time::Duration;
-
-use super::parse_duration;
-
-/// Where the DNS server comes from without `--dns-server`.
-pub const RESOLV_CONF: &str = "/etc/resolv.conf";
-
-/// `--registry`: a registry name, checked and lowercased.
-pub fn parse_registry(text: &str) -> Result<String, String> {
-    azure::registry_name(text).map_err(|error| error.to_string())
-}
-
-/// `--dns-server`: `IP[:PORT]`.
-pub fn parse_dns_server(text: &str) -> Result<SocketAddr, String> {
-    dns::parse_server(text).map_err(|error| error.to_string())
-}
-
-/// `--dns-server` when given, else the first nameserver of /etc/resolv.conf.
-pub fn dns_server_or_system(dns_server: Option<SocketAddr>) -> anyhow::Result<SocketAddr> {
-    Ok(match dns_server {
-        Some(server) => server,
-        None => dns::resolv_conf_server(Path::new(RESOLV_CONF))?,
-    })
-}
 
 /// Arguments of `private-endpoint check`.
 #[derive(Debug, Clone, clap::Args)]
