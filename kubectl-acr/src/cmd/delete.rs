@@ -1,7 +1,8 @@
 //! `delete`: removes what `deploy` made, keeping the data volume claim and the namespace unless
 //! `--delete-data`; `--dry-run` shows what would go, `-o` prints the outcome for machines.
 
-use super::deploy::{ClusterArgs, DryRun, progress_printer};
+use super::flags::{ClusterArgs, DryRun};
+use super::print::progress_printer;
 use acr_cli::{Outcome, OutputFormat, render};
 use acr_core::cluster::{DeleteDryRun, DeleteOptions, DeleteReport};
 use acr_core::operations::{DeleteRequest, delete};

@@ -1,61 +1,20 @@
 //! `deploy`: preflight reads, the policy pre-check with what they found, then server-side apply
 //! of the plan (cert-manager first when it is installed), and optionally the rollout.
 
-use super::render::{ManifestFormat, PlanArgs, RenderArgs, SecretsArg, StoreKindArg, manifests};
+use super::flags::{ClusterArgs, DryRun, ManifestFormat, PlanArgs, machine_format};
+use super::print::{manifests, progress_printer};
+use super::render::{RenderArgs, SecretsArg, StoreKindArg};
 use acr_cli::commands::parse_duration;
 use acr_cli::commands::policy::refused;
 use acr_cli::{Outcome, OutputFormat, Status};
-use acr_core::cluster::{Cluster, ClusterError, KubeconfigSelection, Progress};
+use acr_core::cluster::ClusterError;
 use acr_core::operations::{ApplyOptions, DeployRequest, Gated, check_deploy};
 use acr_core::plan::SecretDisplay;
 use acr_core::untrusted::escape_output;
 use anyhow::Context as _;
-use std::io::{IsTerminal as _, Write as _};
 use std::path::PathBuf;
 use std::time::Duration;
 use time::OffsetDateTime;
-
-/// `--dry-run` modes, as kubectl has them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum DryRun {
-    /// Apply for real.
-    None,
-    /// Send no request at all: check the policies and print the manifests, as `render` does.
-    Client,
-    /// The API server checks every object (admission included) and stores nothing.
-    Server,
-}
-
-/// Which cluster to talk to.
-#[derive(Debug, Clone, clap::Args)]
-pub struct ClusterArgs {
-    /// The kubeconfig file (default: the files listed in KUBECONFIG, else ~/.kube/config).
-    #[arg(long, value_name = "FILE")]
-    pub kubeconfig: Option<PathBuf>,
-    /// The kubeconfig context (default: the current context). deploy takes it more than once
-    /// to deploy to each of those clusters (a fleet).
-    #[arg(long, value_name = "NAME")]
-    pub context: Vec<String>,
-}
-
-impl ClusterArgs {
-    /// The one cluster the flags name.
-    pub fn selection(&self) -> anyhow::Result<KubeconfigSelection> {
-        anyhow::ensure!(
-            self.context.len() <= 1,
-            "this command acts on one cluster: give --context once (deploy takes several)"
-        );
-        Ok(KubeconfigSelection {
-            kubeconfig: self.kubeconfig.clone(),
-            context: self.context.first().cloned(),
-        })
-    }
-
-    /// Connects as the flags say (no request is sent yet).
-    pub fn connect(&self) -> anyhow::Result<Cluster> {
-        Ok(Cluster::connect(&self.selection()?)?)
-    }
-}
 
 /// Arguments of `deploy`.
 #[derive(Debug, Clone, clap::Args)]
@@ -198,52 +157,5 @@ impl DeployArgs {
     /// `-o json` or `-o yaml`: a refusal's report goes to stdout too.
     pub(super) fn machine_output(&self) -> Option<OutputFormat> {
         machine_format(self.output)
-    }
-}
-
-/// The machine-readable output format a manifest format stands for, if any.
-pub(super) fn machine_format(format: Option<ManifestFormat>) -> Option<OutputFormat> {
-    match format? {
-        ManifestFormat::Json => Some(OutputFormat::Json),
-        ManifestFormat::Yaml => Some(OutputFormat::Yaml),
-        ManifestFormat::Name => None,
-    }
-}
-
-/// Shows progress: the result of each object on stdout when the output is text (as kubectl
-/// does), else on a terminal's stderr; everything else (waiting, what blocks readiness,
-/// retries) on stderr, one line per change, with a UTC timestamp when stderr is not a terminal
-/// (a CI log, a file).
-pub fn progress_printer(text_output: bool) -> impl FnMut(Progress) {
-    let stderr_is_terminal = std::io::stderr().is_terminal();
-    move |event| {
-        let result_line = matches!(
-            event,
-            Progress::Applied { .. }
-                | Progress::NotChecked { .. }
-                | Progress::Deleted { .. }
-                | Progress::AlreadyGone { .. }
-                | Progress::Kept { .. }
-        );
-        if result_line && text_output {
-            // A closed pipe (`| head`) is not worth failing over.
-            let _ = writeln!(
-                std::io::stdout().lock(),
-                "{}",
-                escape_output(&event.to_string())
-            );
-        } else if stderr_is_terminal {
-            eprintln!("{}", escape_output(&event.to_string()));
-        } else if !result_line {
-            let now = OffsetDateTime::now_utc()
-                .replace_nanosecond(0)
-                .ok()
-                .and_then(|now| {
-                    now.format(&time::format_description::well_known::Rfc3339)
-                        .ok()
-                })
-                .unwrap_or_default();
-            eprintln!("{now} {}", escape_output(&event.to_string()));
-        }
     }
 }

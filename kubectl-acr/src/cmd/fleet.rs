@@ -3,8 +3,10 @@
 //! rollout in waves. `render --out-dir`: every cluster's policies first, then one folder per
 //! cluster. `status`: one line per cluster. Each ends with one summary.
 
-use super::deploy::{DeployArgs, DryRun, progress_printer};
-use super::render::{ManifestFormat, RenderArgs};
+use super::deploy::DeployArgs;
+use super::flags::{DryRun, ManifestFormat, fleet_of};
+use super::print::progress_printer;
+use super::render::RenderArgs;
 use super::status::StatusArgs;
 use acr_cli::{Outcome, OutputFormat, Status, render};
 use acr_core::cluster::{CertManagerManifests, Cluster, KubeconfigSelection, Progress};
@@ -161,23 +163,6 @@ impl DeployArgs {
                 Status::CheckFailed
             },
         )
-    }
-}
-
-/// The fleet a command names: the `--fleet` file, or several `--context`; `None` for one cluster.
-pub(super) fn fleet_of(file: Option<&Path>, contexts: &[String]) -> anyhow::Result<Option<Fleet>> {
-    match file {
-        Some(path) => {
-            anyhow::ensure!(
-                contexts.is_empty(),
-                "give the clusters either in --fleet or with --context, not both"
-            );
-            let bytes = acr_io::read(path, InputKind::Settings)
-                .with_context(|| format!("cannot read {}", path.display()))?;
-            Ok(Some(Fleet::parse(path, &bytes)?))
-        }
-        None if contexts.len() > 1 => Ok(Some(Fleet::of_contexts(contexts)?)),
-        None => Ok(None),
     }
 }
 

@@ -5,7 +5,9 @@
 pub mod bundle;
 pub mod delete;
 pub mod deploy;
+pub mod flags;
 mod fleet;
+mod print;
 pub mod pull_secret;
 pub mod render;
 pub mod status;

@@ -1,8 +1,8 @@
 //! `pull-secret create`: a `kubernetes.io/dockerconfigjson` Secret for a private registry, added
 //! to service accounts' `imagePullSecrets`, after the policies allowed it.
 
-use super::deploy::{ClusterArgs, DryRun, machine_format};
-use super::render::{ManifestFormat, manifests};
+use super::flags::{ClusterArgs, DryRun, ManifestFormat, machine_format};
+use super::print::manifests;
 use acr_cli::commands::policy::{PolicyArgs, refused};
 use acr_cli::{Outcome, Status};
 use acr_core::operations::{Gated, check_pull_secret, check_pull_secret_offline};

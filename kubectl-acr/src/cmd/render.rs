@@ -1,106 +1,19 @@
 //! `render`: the policy pre-check, then the manifests a deploy would apply, for GitOps: printed,
 //! or written as a kustomize-ready folder (`--out-dir`).
 
-use super::deploy::machine_format;
-use acr_cli::commands::config::SettingsArgs;
-use acr_cli::commands::policy::{PolicyArgs, refused};
+use super::flags::{ManifestFormat, PlanArgs, machine_format};
+use super::print::manifests;
+use acr_cli::commands::policy::refused;
 use acr_cli::{Outcome, Status};
-use acr_core::cluster::{CERT_MANAGER_RELEASE_URL, CERT_MANAGER_VERSION, CertManagerManifests};
+use acr_core::cluster::{CERT_MANAGER_VERSION, CertManagerManifests};
 use acr_core::fsio::Overwrite;
 use acr_core::operations::{Gated, RenderRequest, Rendered, render};
-use acr_core::plan::{self, GitOpsFolder, PlanOptions, SecretDisplay, SecretForm, StoreKind};
+use acr_core::plan::{GitOpsFolder, SecretDisplay, SecretForm, StoreKind};
 use acr_core::settings::{ConnectedRegistrySettings, TlsSource};
 use anyhow::Context as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use time::OffsetDateTime;
-
-/// Manifest output formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ManifestFormat {
-    /// Multi-document YAML, for kubectl apply -f, Flux or Argo CD.
-    Yaml,
-    /// A v1 List.
-    Json,
-    /// `kind.group/name` of each object, as `kubectl ... -o name` prints.
-    Name,
-}
-
-/// What shapes the rendered objects besides the Arc extension settings.
-#[derive(Debug, Clone, clap::Args)]
-pub struct PlanArgs {
-    #[command(flatten)]
-    pub settings: SettingsArgs,
-    /// Namespace of the connected registry.
-    #[arg(short = 'n', long, default_value = plan::DEFAULT_NAMESPACE)]
-    pub namespace: String,
-    /// Image of the trust-distribution DaemonSet.
-    #[arg(long, value_name = "IMAGE", default_value = plan::DEFAULT_TRUST_IMAGE)]
-    pub trust_image: String,
-    /// containerd's registry configuration directory on the nodes (k3s:
-    /// /var/lib/rancher/k3s/agent/etc/containerd/certs.d).
-    #[arg(long, value_name = "DIR", default_value = plan::DEFAULT_CONTAINERD_CERTS_DIR)]
-    pub containerd_certs_dir: String,
-    #[command(flatten)]
-    pub policy: PolicyArgs,
-    /// cert-manager's release manifests (cert-manager.yaml) for cert-manager.install=true on
-    /// air-gapped clusters; without it the pinned release is downloaded and its SHA-256 checked.
-    #[arg(long, value_name = "FILE")]
-    pub cert_manager_manifests: Option<PathBuf>,
-}
-
-impl PlanArgs {
-    pub(crate) fn options(&self) -> PlanOptions {
-        PlanOptions {
-            namespace: self.namespace.clone(),
-            trust_distribution_image: self.trust_image.clone(),
-            containerd_certs_dir: self.containerd_certs_dir.clone(),
-        }
-    }
-
-    /// cert-manager's release manifests when `settings` install cert-manager: read once per
-    /// command into `cache`, however many clusters ask.
-    pub(crate) fn cert_manager_for(
-        &self,
-        settings: &ConnectedRegistrySettings,
-        cache: &mut Option<Arc<CertManagerManifests>>,
-    ) -> anyhow::Result<Option<Arc<CertManagerManifests>>> {
-        if !matches!(settings.tls_source, TlsSource::CertManagerInstall) {
-            return Ok(None);
-        }
-        if cache.is_none() {
-            *cache = Some(Arc::new(self.cert_manager_manifests()?));
-        }
-        Ok(cache.clone())
-    }
-
-    /// cert-manager's release manifests: the file given, else the pinned release downloaded.
-    pub(crate) fn cert_manager_manifests(&self) -> anyhow::Result<CertManagerManifests> {
-        match &self.cert_manager_manifests {
-            Some(path) => {
-                let bytes = acr_io::read(path, acr_io::InputKind::Manifests)
-                    .with_context(|| format!("cannot read {}", path.display()))?;
-                acr_io::check_nesting(&bytes)
-                    .with_context(|| format!("{} is not valid YAML", path.display()))?;
-                Ok(CertManagerManifests::parse(
-                    &path.display().to_string(),
-                    &bytes,
-                )?)
-            }
-            None => CertManagerManifests::pinned_release(
-                self.policy.store_dir().as_deref(),
-                self.policy.bundle.is_some(),
-            )
-            .with_context(|| {
-                format!(
-                    "cert-manager.install=true needs cert-manager's manifests; on a cluster \
-                     without internet access download {CERT_MANAGER_RELEASE_URL} elsewhere and \
-                     pass it with --cert-manager-manifests FILE"
-                )
-            }),
-        }
-    }
-}
 
 /// Arguments of `render`.
 #[derive(Debug, Clone, clap::Args)]
@@ -172,7 +85,7 @@ impl RenderArgs {
     /// Policy verdicts go to stderr, manifests to stdout; a denial prints no manifests.
     pub fn run(&self) -> anyhow::Result<Outcome> {
         if let (Some(fleet), Some(dir)) = (
-            super::fleet::fleet_of(self.fleet.as_deref(), &[])?,
+            super::flags::fleet_of(self.fleet.as_deref(), &[])?,
             &self.out_dir,
         ) {
             return self.run_fleet(&fleet, dir);
@@ -299,21 +212,4 @@ impl RenderArgs {
             status: Status::Success,
         })
     }
-}
-
-/// A plan in a manifest format: what render, deploy and pull-secret create print.
-pub(crate) fn manifests(
-    plan: &plan::Plan,
-    format: ManifestFormat,
-    display: SecretDisplay,
-) -> anyhow::Result<String> {
-    Ok(match format {
-        ManifestFormat::Name => plan.to_names(),
-        ManifestFormat::Yaml => plan.to_yaml(display),
-        ManifestFormat::Json => {
-            let mut json = serde_json::to_string_pretty(&plan.to_json(display))?;
-            json.push('\n');
-            json
-        }
-    })
 }

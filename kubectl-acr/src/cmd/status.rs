@@ -1,7 +1,7 @@
 //! `status`: what `deploy` made in a namespace, the rollout, the serving certificate and trust
 //! distribution per node, as text or JSON/YAML.
 
-use super::deploy::ClusterArgs;
+use super::flags::ClusterArgs;
 use acr_cli::{Outcome, OutputFormat, render};
 use acr_core::cluster::ClusterStatus;
 use acr_core::plan;
@@ -27,7 +27,7 @@ pub struct StatusArgs {
 
 impl StatusArgs {
     pub fn run(&self) -> anyhow::Result<Outcome> {
-        if let Some(fleet) = super::fleet::fleet_of(self.fleet.as_deref(), &self.cluster.context)? {
+        if let Some(fleet) = super::flags::fleet_of(self.fleet.as_deref(), &self.cluster.context)? {
             return self.run_fleet(&fleet);
         }
         let cluster = self.cluster.connect()?;

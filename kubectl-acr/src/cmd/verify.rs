@@ -17,7 +17,7 @@ use anyhow::{Context as _, bail};
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use super::deploy::ClusterArgs;
+use super::flags::ClusterArgs;
 
 /// Arguments of `verify`.
 #[derive(Debug, Clone, clap::Args)]
