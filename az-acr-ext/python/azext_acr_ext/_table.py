@@ -117,6 +117,11 @@ POLICY_PARAMS = (
           help="Evaluate certificate validity at this time instead of now: RFC 3339 or a date (2026-11-23)."),
 )
 
+# A review to check instead of settings (policy check and connected-registry check run one engine command).
+REVIEW_INPUT_PARAM = Param(
+    "input", metavar="FILE",
+    help="Check this admission review (JSON, as docs/policy-abi.md describes) instead of settings.")
+
 # Where the connected registry would be deployed; names the planned certificate's DNS names.
 NAMESPACE_PARAM = Param(
     "namespace", options=["--namespace", "-n"], engine_flag="--namespace", metavar="NAMESPACE",
@@ -190,7 +195,7 @@ COMMANDS = (
     ),
     EngineCommand(
         "acr-ext connected-registry check", engine=("connected-registry", "check"),
-        params=SETTINGS_PARAMS + (NAMESPACE_PARAM,) + POLICY_PARAMS,
+        params=SETTINGS_PARAMS + (REVIEW_INPUT_PARAM, NAMESPACE_PARAM) + POLICY_PARAMS,
     ),
     EngineCommand(
         "acr-ext connected-registry protected-settings", engine=("connected-registry", "protected-settings"),
@@ -264,11 +269,7 @@ COMMANDS = (
     ),
     EngineCommand(
         "acr-ext policy check", engine=("policy", "check"),
-        params=SETTINGS_PARAMS + (
-            Param("input", metavar="FILE",
-                  help="Check this admission review (JSON, as docs/policy-abi.md describes) instead of settings."),
-            NAMESPACE_PARAM,
-        ) + POLICY_PARAMS,
+        params=SETTINGS_PARAMS + (REVIEW_INPUT_PARAM, NAMESPACE_PARAM) + POLICY_PARAMS,
     ),
     EngineCommand(
         "acr-ext policy list", engine=("policy", "list"),
