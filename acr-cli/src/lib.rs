@@ -4,6 +4,7 @@
 pub mod commands;
 pub mod flags;
 pub mod output;
+pub mod password;
 pub mod process;
 
 pub use output::{OutputFormat, render};

@@ -22,6 +22,36 @@ impl SecretString {
     }
 }
 
+/// Why a password read from standard input or a file is not usable. Never holds the bytes.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PasswordError {
+    #[error("the password from {origin} is empty")]
+    Empty { origin: String },
+    #[error("the password from {origin} is not UTF-8 text")]
+    NotText { origin: String },
+}
+
+/// The one reading of a password given on standard input or in a file (`--password-stdin`,
+/// `--password-file`): the bytes up to one trailing line break (`\n` or `\r\n`, as `echo` or a
+/// text editor leave it), which must be text and not empty. `origin` names the source in errors.
+pub fn password_from_input(bytes: Vec<u8>, origin: &str) -> Result<SecretString, PasswordError> {
+    let mut text = String::from_utf8(bytes).map_err(|_| PasswordError::NotText {
+        origin: origin.to_owned(),
+    })?;
+    if text.ends_with('\n') {
+        text.pop();
+        if text.ends_with('\r') {
+            text.pop();
+        }
+    }
+    if text.is_empty() {
+        return Err(PasswordError::Empty {
+            origin: origin.to_owned(),
+        });
+    }
+    Ok(SecretString::new(text))
+}
+
 impl fmt::Debug for SecretString {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(REDACTED)
@@ -103,6 +133,32 @@ impl fmt::Display for ValueShape {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn passwords_lose_one_trailing_line_break_and_must_not_be_empty() {
+        let read = |bytes: &[u8]| {
+            password_from_input(bytes.to_vec(), "stdin").map(|secret| secret.expose().to_owned())
+        };
+        assert_eq!(read(b"secret\n"), Ok("secret".to_owned()));
+        assert_eq!(read(b"secret\r\n"), Ok("secret".to_owned()));
+        assert_eq!(read(b"secret"), Ok("secret".to_owned()));
+        assert_eq!(read(b"secret\n\n"), Ok("secret\n".to_owned()));
+        assert_eq!(read(b" secret \n"), Ok(" secret ".to_owned()));
+        for empty in [&b""[..], b"\n", b"\r\n"] {
+            assert_eq!(
+                read(empty),
+                Err(PasswordError::Empty {
+                    origin: "stdin".to_owned()
+                })
+            );
+        }
+        assert_eq!(
+            read(&[0xff, 0xfe]),
+            Err(PasswordError::NotText {
+                origin: "stdin".to_owned()
+            })
+        );
+    }
 
     #[test]
     fn quoted_values_in_parser_messages_are_redacted_and_keys_kept() {

@@ -229,3 +229,62 @@ fn deeply_nested_cert_manager_manifests_are_refused_before_parsing() {
         run.stderr
     );
 }
+
+#[test]
+fn every_command_taking_a_password_refuses_one_on_the_command_line_and_reads_files_alike() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let commands: [&[&str]; 3] = [
+        &[
+            "pull-secret",
+            "create",
+            "acr-pull",
+            "--server",
+            "contoso.azurecr.io",
+            "--username",
+            "edge-pull",
+            "--dry-run=client",
+        ],
+        &[
+            "verify",
+            "--server",
+            "127.0.0.1:9",
+            "--username",
+            "edge-pull",
+        ],
+        &[
+            "policy",
+            "pull",
+            "oci://127.0.0.1:9/policies/p@sha256:0000000000000000000000000000000000000000000000000000000000000000",
+            "--out",
+            path_text(dir.path()),
+            "--registry-username",
+            "edge-pull",
+        ],
+    ];
+    for command in commands {
+        let mut args = command.to_vec();
+        args.extend(["--password", "hunter2"]);
+        let run = kubectl_acr(&args);
+        assert_eq!(run.code, Some(2), "{command:?}: {run:?}");
+        assert!(
+            run.stderr
+                .starts_with("error: a password is never taken on the command line"),
+            "{command:?}: {}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains("hunter2"), "{}", run.stderr);
+
+        let empty = dir.path().join("empty-password");
+        std::fs::write(&empty, "\r\n").expect("write");
+        let mut args = command.to_vec();
+        args.extend(["--password-file", path_text(&empty)]);
+        let run = kubectl_acr(&args);
+        assert_eq!(run.code, Some(1), "{command:?}: {run:?}");
+        assert!(
+            run.stderr
+                .contains(&format!("the password from {} is empty", empty.display())),
+            "{command:?}: {}",
+            run.stderr
+        );
+    }
+}

@@ -2,6 +2,7 @@
 
 use super::config::SettingsArgs;
 use super::{InputKind, parse_time, read_input, time_or_now};
+use crate::password::PasswordArgs;
 use crate::{Outcome, OutputFormat, Status, render};
 use acr_core::bundle;
 use acr_core::fsio::{self, FileMode, Overwrite};
@@ -398,12 +399,11 @@ pub struct RegistryArgs {
         long = "registry-username",
         alias = "username",
         value_name = "NAME",
-        requires = "password_stdin"
+        requires = "password_source"
     )]
     pub username: Option<String>,
-    /// Read the registry password from standard input (never from the command line).
-    #[arg(long, requires = "username")]
-    pub password_stdin: bool,
+    #[command(flatten)]
+    pub password: PasswordArgs,
 }
 
 impl RegistryArgs {
@@ -414,14 +414,14 @@ impl RegistryArgs {
             ..SourceOptions::default()
         };
         if let Some(username) = &self.username {
-            let password =
-                String::from_utf8(read_input(std::path::Path::new("-"), InputKind::Secret)?)
-                    .context("the password on standard input is not UTF-8")?;
+            let password = self.password.read()?.context(
+                "give the registry password with --password-stdin or --password-file FILE",
+            )?;
             options.registry_credentials.insert(
                 reference.registry.clone(),
                 RegistryCredentials {
                     username: username.clone(),
-                    password: password.trim_end_matches(['\r', '\n']).to_owned(),
+                    password: password.expose().to_owned(),
                 },
             );
         }

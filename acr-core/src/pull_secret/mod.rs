@@ -80,8 +80,6 @@ pub enum PullSecretError {
     InvalidUsername { value: String, reason: &'static str },
     #[error("the password from {origin} is empty")]
     EmptyPassword { origin: String },
-    #[error("the password from {origin} is not UTF-8 text")]
-    PasswordNotText { origin: String },
 }
 
 impl PullSecretSpec {
@@ -139,27 +137,6 @@ pub fn made_by_pull_secret_create(metadata: &ObjectMeta) -> bool {
     };
     label(MANAGED_BY_LABEL) == Some(MANAGED_BY)
         && label(COMPONENT_LABEL) == Some(PULL_SECRET_COMPONENT)
-}
-
-/// The password read from `--password-stdin` or `--password-file`: the bytes up to one
-/// trailing line break (`\n` or `\r\n`, as `echo` or a text editor leave it), which must not be
-/// empty. `origin` names the source in errors.
-pub fn password_from_input(bytes: Vec<u8>, origin: &str) -> Result<SecretString, PullSecretError> {
-    let mut text = String::from_utf8(bytes).map_err(|_| PullSecretError::PasswordNotText {
-        origin: origin.to_owned(),
-    })?;
-    if text.ends_with('\n') {
-        text.pop();
-        if text.ends_with('\r') {
-            text.pop();
-        }
-    }
-    if text.is_empty() {
-        return Err(PullSecretError::EmptyPassword {
-            origin: origin.to_owned(),
-        });
-    }
-    Ok(SecretString::new(text))
 }
 
 impl RegistryServer {

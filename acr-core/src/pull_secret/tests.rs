@@ -139,32 +139,6 @@ fn the_patch_is_guarded_by_the_resource_version_read() {
 }
 
 #[test]
-fn passwords_lose_one_trailing_line_break_and_must_not_be_empty() {
-    let read = |bytes: &[u8]| {
-        password_from_input(bytes.to_vec(), "stdin").map(|secret| secret.expose().to_owned())
-    };
-    assert_eq!(read(b"secret\n"), Ok("secret".to_owned()));
-    assert_eq!(read(b"secret\r\n"), Ok("secret".to_owned()));
-    assert_eq!(read(b"secret"), Ok("secret".to_owned()));
-    assert_eq!(read(b"secret\n\n"), Ok("secret\n".to_owned()));
-    assert_eq!(read(b" secret \n"), Ok(" secret ".to_owned()));
-    for empty in [&b""[..], b"\n", b"\r\n"] {
-        assert_eq!(
-            read(empty),
-            Err(PullSecretError::EmptyPassword {
-                origin: "stdin".to_owned()
-            })
-        );
-    }
-    assert_eq!(
-        read(&[0xff, 0xfe]),
-        Err(PullSecretError::PasswordNotText {
-            origin: "stdin".to_owned()
-        })
-    );
-}
-
-#[test]
 fn servers_are_hosts_with_an_optional_port() {
     let parsed = |text: &str| RegistryServer::parse(text).map(|server| server.to_string());
     for good in [

@@ -4,19 +4,14 @@
 use super::flags::{ClusterArgs, DryRun, ManifestFormat, machine_format};
 use super::print::manifests;
 use acr_cli::commands::policy::{PolicyArgs, refused};
+use acr_cli::password::PasswordArgs;
 use acr_cli::{Outcome, Status};
 use acr_core::operations::{Gated, check_pull_secret, check_pull_secret_offline};
 use acr_core::plan::SecretDisplay;
-use acr_core::pull_secret::{
-    DEFAULT_SERVICE_ACCOUNT, PullSecretInput, PullSecretSpec, password_from_input,
-};
+use acr_core::pull_secret::{DEFAULT_SERVICE_ACCOUNT, PullSecretInput, PullSecretSpec};
 use acr_core::secret::SecretString;
 use acr_core::untrusted::escape_output;
 use anyhow::Context as _;
-use clap::builder::TypedValueParser;
-use clap::error::ErrorKind;
-use std::ffi::OsStr;
-use std::path::PathBuf;
 
 /// The namespace kubectl uses when neither `-n` nor the context names one.
 const KUBECTL_DEFAULT_NAMESPACE: &str = "default";
@@ -45,11 +40,6 @@ impl PullSecretCommand {
 
 /// Arguments of `pull-secret create`.
 #[derive(Debug, Clone, clap::Args)]
-#[command(group(
-    clap::ArgGroup::new("password_source")
-        .required(true)
-        .args(["password_stdin", "password_file"])
-))]
 pub struct CreateArgs {
     /// Name of the Secret.
     #[arg(value_name = "NAME")]
@@ -60,24 +50,10 @@ pub struct CreateArgs {
     pub server: String,
     /// The registry user: for Azure Container Registry the token name (a token whose scope map
     /// only allows pull, e.g. _repositories_pull).
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", requires = "password_source")]
     pub username: String,
-    /// Read the password from standard input, to its end; one trailing line break is dropped.
-    #[arg(long)]
-    pub password_stdin: bool,
-    /// Read the password from FILE; one trailing line break is dropped.
-    #[arg(long, value_name = "FILE")]
-    pub password_file: Option<PathBuf>,
-    /// Never accepted: a password on the command line ends up in shell history and `ps`.
-    #[arg(
-        long = "password",
-        alias = "docker-password",
-        hide = true,
-        num_args = 0..=1,
-        default_missing_value = "",
-        value_parser = PasswordOnCommandLine
-    )]
-    pub password: Option<String>,
+    #[command(flatten)]
+    pub password: PasswordArgs,
     /// Namespace of the Secret and the service accounts (default: the kubeconfig context's
     /// namespace, else `default`).
     #[arg(short = 'n', long, value_name = "NAMESPACE")]
@@ -108,27 +84,6 @@ pub struct CreateArgs {
     pub show_secrets: bool,
     #[command(flatten)]
     pub policy: PolicyArgs,
-}
-
-/// Refuses `--password` (and kubectl's `--docker-password`) without echoing the value.
-#[derive(Debug, Clone, Copy)]
-struct PasswordOnCommandLine;
-
-impl TypedValueParser for PasswordOnCommandLine {
-    type Value = String;
-
-    fn parse_ref(
-        &self,
-        command: &clap::Command,
-        _arg: Option<&clap::Arg>,
-        _value: &OsStr,
-    ) -> Result<String, clap::Error> {
-        Err(command.clone().error(
-            ErrorKind::ArgumentConflict,
-            "a password is never taken on the command line, where shell history and `ps` would \
-             show it: pipe it in with --password-stdin, or name a file with --password-file FILE",
-        ))
-    }
 }
 
 impl CreateArgs {
@@ -210,19 +165,9 @@ impl CreateArgs {
     }
 
     fn password(&self) -> anyhow::Result<SecretString> {
-        let (bytes, origin) = match &self.password_file {
-            Some(path) => (
-                acr_io::read(path, acr_io::InputKind::Secret)
-                    .with_context(|| format!("cannot read the password file {}", path.display()))?,
-                path.display().to_string(),
-            ),
-            None => (
-                acr_io::read_stdin(acr_io::InputKind::Secret)
-                    .context("cannot read the password from stdin")?,
-                "stdin".to_owned(),
-            ),
-        };
-        Ok(password_from_input(bytes, &origin)?)
+        self.password
+            .read()?
+            .context("give the password with --password-stdin or --password-file FILE")
     }
 
     /// `-n`, else the context's namespace, else `default`; a client dry run without a readable

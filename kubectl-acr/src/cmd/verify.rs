@@ -3,16 +3,16 @@
 //! `--private-endpoint` the private-endpoint DNS of an Azure registry.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use acr_cli::commands::{InputKind, parse_duration, read_input};
 use acr_cli::commands::{dns_server_or_system, parse_dns_server, parse_registry};
+use acr_cli::password::PasswordArgs;
 use acr_cli::{Outcome, OutputFormat, Status, render};
 use acr_core::azure::{PrivateEndpointReport, PrivateEndpointRequest, private_endpoint_check};
 use acr_core::plan;
 use acr_core::registry_check::{self, Credentials, RegistryCheckRequest, RegistryReport};
-use acr_core::secret::SecretString;
 use anyhow::{Context as _, bail};
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -38,14 +38,10 @@ pub struct VerifyArgs {
     pub ca: Option<PathBuf>,
     /// The user name to authenticate with (an ACR token name, a service principal ID); the
     /// password comes from --password-stdin or --password-file.
-    #[arg(short = 'u', long, value_name = "NAME", requires = "password")]
+    #[arg(short = 'u', long, value_name = "NAME", requires = "password_source")]
     pub username: Option<String>,
-    /// Read the password from standard input (never from the command line).
-    #[arg(long, group = "password", requires = "username")]
-    pub password_stdin: bool,
-    /// Read the password from the first line of this file.
-    #[arg(long, value_name = "FILE", group = "password", requires = "username")]
-    pub password_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub password: PasswordArgs,
     /// Check the private-endpoint DNS of an Azure registry: `<registry>.azurecr.io` and each
     /// region's data endpoint must resolve through their privatelink names to private addresses.
     #[arg(long, requires = "registry")]
@@ -182,19 +178,13 @@ impl VerifyArgs {
         let Some(username) = &self.username else {
             return Ok(None);
         };
-        let source = match &self.password_file {
-            Some(path) => path.as_path(),
-            None => Path::new("-"),
-        };
-        let bytes = read_input(source, InputKind::Secret)?;
-        let text = String::from_utf8(bytes).context("the password is not UTF-8")?;
-        let password = text.lines().next().unwrap_or_default();
-        if password.is_empty() {
-            bail!("the password is empty");
-        }
+        let password = self
+            .password
+            .read()?
+            .context("give the password with --password-stdin or --password-file FILE")?;
         Ok(Some(Credentials {
             username: username.clone(),
-            password: SecretString::new(password),
+            password,
         }))
     }
 }
