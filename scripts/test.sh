@@ -69,5 +69,8 @@ else
     cargo test --workspace --locked --no-fail-fast
 fi
 
+say "doc tests (the policy gate's approval cannot be forged: compile_fail)"
+cargo test --doc --locked -p acr-core
+
 say "the az extension inside a real Azure CLI"
 scripts/az-extension-test.sh

@@ -39,7 +39,29 @@ subjects! {
 }
 
 /// The policies allowed a change about `S`: the report they gave travels with it. Made only by
-/// [`super::PolicyChecker::approve`]; it cannot be built, cloned or deserialised elsewhere.
+/// [`super::PolicyChecker::approve`]; it cannot be built, cloned or deserialised elsewhere, so
+/// a change no policy approved does not compile:
+///
+/// ```compile_fail,E0624
+/// use acr_core::policy::{Approval, CheckReport, ConnectedRegistry};
+/// fn forge(report: CheckReport) -> Approval<ConnectedRegistry> {
+///     Approval::granted(report) // private to the gate
+/// }
+/// ```
+///
+/// ```compile_fail,E0308
+/// use acr_core::policy::{Approval, ConnectedRegistry, PullSecret};
+/// fn reuse(approval: &Approval<PullSecret>) -> &Approval<ConnectedRegistry> {
+///     approval // an approval is for one subject
+/// }
+/// ```
+///
+/// ```compile_fail,E0599
+/// use acr_core::policy::{Approval, ConnectedRegistry};
+/// fn copy(approval: &Approval<ConnectedRegistry>) -> Approval<ConnectedRegistry> {
+///     approval.clone() // not Clone
+/// }
+/// ```
 #[derive(Debug)]
 pub struct Approval<S: Subject> {
     report: CheckReport,
