@@ -108,3 +108,15 @@ def test_the_tutorials_broken_sample_is_refused_with_line_and_column_by_both_too
     viewed = kubectl_acr(engine, "config", "view", *BYOC_CONFIG, "--config-protected-file", TUTORIAL_BROKEN)
     assert viewed.returncode == 1
     assert "{}: invalid JSON at line 3, column 12: expected value".format(TUTORIAL_BROKEN) in viewed.stderr
+
+
+def test_a_policy_denial_exits_3_and_writes_nothing(az, inputs, tmp_path):
+    (inputs / "strict.yaml").write_text(
+        "policies:\n  - module: builtin:certificate-hygiene\n    settings: { minDaysLeft: 4000 }\n")
+    result = az("acr-ext", "connected-registry", "protected-settings", "--connection-string-file", "connection.txt",
+                "--cert", "certs/tls.crt", "--key", "certs/tls.key", "--ca", "certs/ca.crt", "--out", "protected.json",
+                "--policy-set", "strict.yaml", expect=3, env={"XDG_CACHE_HOME": str(tmp_path / "cache")})
+    assert result.json()["decision"] == "denied"
+    assert "CERTIFICATE_EXPIRES_SOON" in result.stderr
+    assert "s3cretPassw0rd" not in result.stdout + result.stderr
+    assert not (inputs / "protected.json").exists()
