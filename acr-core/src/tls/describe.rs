@@ -61,6 +61,21 @@ impl SubjectAltNames {
         Some(names)
     }
 
+    /// Whether an IP entry is `ip` ([`acr_names::ip_matches`]).
+    pub fn covers_ip(&self, ip: IpAddr) -> bool {
+        acr_names::covers_ip(self.ip.iter().copied(), ip)
+    }
+
+    /// Whether a DNS entry covers the host name `name` ([`acr_names::dns_name_matches`]).
+    pub fn covers_dns(&self, name: &str) -> bool {
+        self.matching_dns(name).is_some()
+    }
+
+    /// The first DNS entry that covers the host name `name`.
+    pub fn matching_dns(&self, name: &str) -> Option<&str> {
+        acr_names::matching_dns_name(self.dns.iter().map(String::as_str), name)
+    }
+
     /// "DNS:a, IP:10.0.0.1" in the order openssl prints them, or "none".
     pub fn summary(&self) -> String {
         let entries: Vec<String> = self

@@ -296,7 +296,12 @@ fn validate(options: &GenerateOptions) -> Result<(), TlsError> {
         return Err(TlsError::NoSubjectAltNames);
     }
     for name in &options.dns_names {
-        check_dns_name(name)?;
+        acr_names::check_presented_dns_name(san_dns_name(name)).map_err(|reason| {
+            TlsError::InvalidDnsName {
+                name: name.clone(),
+                reason,
+            }
+        })?;
     }
     if options.leaf_validity_days == 0 {
         return Err(TlsError::ZeroValidity {
@@ -309,41 +314,10 @@ fn validate(options: &GenerateOptions) -> Result<(), TlsError> {
     Ok(())
 }
 
-/// Checks a DNS name for a SAN: letters, digits and hyphens in dot-separated labels, optionally a
-/// leading `*.` wildcard label.
-pub(crate) fn check_dns_name(name: &str) -> Result<(), TlsError> {
-    let invalid = |reason: &str| TlsError::InvalidDnsName {
-        name: name.to_owned(),
-        reason: reason.to_owned(),
-    };
-    if name.parse::<IpAddr>().is_ok() {
-        return Err(invalid("it is an IP address; give it as an IP"));
-    }
-    let host = name.strip_suffix('.').unwrap_or(name);
-    let host = host.strip_prefix("*.").unwrap_or(host);
-    if host.is_empty() {
-        return Err(invalid("it is empty"));
-    }
-    if host.len() > 253 {
-        return Err(invalid("it is longer than 253 characters"));
-    }
-    for label in host.split('.') {
-        if label.is_empty() {
-            return Err(invalid("it has an empty label"));
-        }
-        if label.len() > 63 {
-            return Err(invalid("a label is longer than 63 characters"));
-        }
-        if label.starts_with('-') || label.ends_with('-') {
-            return Err(invalid("a label starts or ends with a hyphen"));
-        }
-        if !label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-            return Err(invalid(
-                "only letters, digits, hyphens and a leading *. wildcard are allowed",
-            ));
-        }
-    }
-    Ok(())
+/// The name as a DNS SAN holds it: without the trailing dot of an absolute name, which no
+/// client would match in a certificate.
+fn san_dns_name(name: &str) -> &str {
+    name.strip_suffix('.').unwrap_or(name)
 }
 
 fn check_given_ca_outlives_leaf(
@@ -447,12 +421,11 @@ fn leaf_params(
         .map(|ip| SanType::IpAddress(*ip))
         .collect::<Vec<_>>();
     for name in &options.dns_names {
-        let ia5 = name
-            .as_str()
+        let ia5 = san_dns_name(name)
             .try_into()
             .map_err(|_| TlsError::InvalidDnsName {
                 name: name.clone(),
-                reason: "it is not ASCII".to_owned(),
+                reason: acr_names::NameError::Character,
             })?;
         sans.push(SanType::DnsName(ia5));
     }
@@ -730,18 +703,14 @@ mod tests {
         );
 
         let cases = [
-            (
-                "my registry",
-                "only letters, digits, hyphens and a leading *. wildcard are allowed",
-            ),
-            ("10.0.0.1", "it is an IP address; give it as an IP"),
-            ("-bad.example.com", "a label starts or ends with a hyphen"),
-            ("a..example.com", "it has an empty label"),
-            (".", "it is empty"),
-            (
-                "a.*.example.com",
-                "only letters, digits, hyphens and a leading *. wildcard are allowed",
-            ),
+            ("my registry", acr_names::NameError::Character),
+            ("10.0.0.1", acr_names::NameError::IpAddress),
+            ("-bad.example.com", acr_names::NameError::Hyphen),
+            ("a..example.com", acr_names::NameError::EmptyLabel),
+            (".", acr_names::NameError::Empty),
+            ("a.*.example.com", acr_names::NameError::MisplacedWildcard),
+            ("*.com", acr_names::NameError::WildcardTooBroad),
+            ("*.0.0.1", acr_names::NameError::NumericLastLabel),
         ];
         for (name, reason) in cases {
             let err = generate(&options(&[], &[name]), None).expect_err(name);
@@ -750,11 +719,17 @@ mod tests {
                 format!("{name:?} is not a valid DNS name: {reason}")
             );
         }
-        generate(
+        let bundle = generate(
             &options(&[], &["*.registry.example.com", "registry.example.com."]),
             None,
         )
         .expect("wildcard and trailing dot are fine");
+        let leaf = describe(&leaf_der(&bundle), OffsetDateTime::now_utc()).expect("leaf");
+        assert_eq!(
+            leaf.subject_alt_names.dns,
+            ["*.registry.example.com", "registry.example.com"],
+            "the trailing dot is left out of the SAN, where no client would match it"
+        );
 
         let mut zero = options(&["10.0.0.1"], &[]);
         zero.leaf_validity_days = 0;

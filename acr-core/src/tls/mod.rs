@@ -5,7 +5,6 @@ mod describe;
 mod error;
 mod generate;
 mod load;
-mod names;
 pub(crate) mod pem;
 #[cfg(test)]
 pub(crate) mod test_support;
@@ -16,7 +15,6 @@ pub use describe::{
     inspect,
 };
 pub use error::TlsError;
-pub(crate) use generate::check_dns_name;
 pub use generate::{
     CertificateAuthority, GenerateOptions, GeneratedBundle, GeneratedCertificate, KeyType,
     generate, write_bundle,
@@ -25,5 +23,4 @@ pub use load::{
     InputFormat, LoadedCertificate, LoadedCertificates, PrivateKey, load_certificates,
     load_private_key,
 };
-pub use names::{dns_name_matches, san_covers_dns, san_covers_ip};
 pub use verify::{ChainGap, Check, Outcome, VerifyReport, VerifyRequest, chain_issued_by, verify};

@@ -16,7 +16,6 @@ use super::describe::{
 use super::error::TlsError;
 use super::generate::why_not_a_ca;
 use super::load::{LoadedCertificate, PrivateKey, parse_certificate};
-use super::names::{matching_dns_san, san_covers_ip};
 
 /// Certificates with fewer days left than this get a warning.
 const EXPIRY_WARNING_DAYS: i64 = 30;
@@ -666,7 +665,7 @@ fn check_not_cn_only(leaf: &Node<'_>, sans: Option<&SubjectAltNames>, reporter: 
 
 fn check_ip_covered(leaf: &Node<'_>, sans: &SubjectAltNames, ip: IpAddr, reporter: &mut Reporter) {
     let subject = format!("IP {ip}");
-    if san_covers_ip(sans, ip) {
+    if sans.covers_ip(ip) {
         reporter.add(
             "san-covers",
             &subject,
@@ -698,7 +697,7 @@ fn check_ip_covered(leaf: &Node<'_>, sans: &SubjectAltNames, ip: IpAddr, reporte
 
 fn check_dns_covered(leaf: &Node<'_>, sans: &SubjectAltNames, name: &str, reporter: &mut Reporter) {
     let subject = format!("DNS {name}");
-    if let Some(pattern) = matching_dns_san(sans, name) {
+    if let Some(pattern) = sans.matching_dns(name) {
         reporter.add(
             "san-covers",
             &subject,
@@ -711,6 +710,19 @@ fn check_dns_covered(leaf: &Node<'_>, sans: &SubjectAltNames, name: &str, report
         "not in the certificate's subjectAltName ({})",
         sans.summary()
     );
+    if let Err(reason) = acr_names::check_reference_dns_name(name) {
+        let _ = write!(
+            detail,
+            "; {name} is not a host name clients can match: {reason}"
+        );
+    }
+    for (pattern, reason) in sans.dns.iter().filter_map(|pattern| {
+        acr_names::check_presented_dns_name(pattern)
+            .err()
+            .map(|reason| (pattern, reason))
+    }) {
+        let _ = write!(detail, "; DNS:{pattern} matches no host: {reason}");
+    }
     if common_name(leaf).is_some_and(|cn| cn.eq_ignore_ascii_case(name)) {
         let _ = write!(detail, "; the CN is {name}, but clients ignore the CN");
     }
