@@ -70,13 +70,13 @@ fn cert_verify_covers(case: &Case, cert: &Path) -> bool {
     } else {
         "--dns"
     };
+    let name = format!("{flag}={}", case.host);
     let run = kubectl_acr(&[
         "cert",
         "verify",
         "--cert",
         path_text(cert),
-        flag,
-        &case.host,
+        &name,
         "-o",
         "json",
     ]);
@@ -84,7 +84,7 @@ fn cert_verify_covers(case: &Case, cert: &Path) -> bool {
         .unwrap_or_else(|error| panic!("cert verify printed no JSON ({error}): {run:?}"));
     let outcomes: Vec<&str> = report["checks"]
         .as_array()
-        .expect("checks")
+        .unwrap_or_else(|| panic!("no checks: {run:?}"))
         .iter()
         .filter(|check| check["name"] == "san-covers")
         .map(|check| check["outcome"].as_str().expect("outcome"))

@@ -11,12 +11,11 @@ use rcgen::{
     Issuer, KeyPair, KeyUsagePurpose, SanType, SerialNumber,
 };
 use time::{Duration, OffsetDateTime, UtcOffset};
-use x509_parser::certificate::X509Certificate;
 
-use super::describe::{name_text, rfc3339};
 use super::error::TlsError;
-use super::load::{load_certificates, load_private_key, parse_certificate};
+use super::load::{load_certificates, load_private_key};
 use super::pem;
+use super::x509::{name_text, parse_certificate, rfc3339, why_not_a_ca};
 use crate::fsio::{self, FileMode, OutputFile, Overwrite};
 
 /// How far notBefore lies before "now", so that clients with a slow clock accept a fresh
@@ -181,22 +180,6 @@ impl CertificateAuthority {
             key_pair: private_key.key_pair,
             der: first.der,
         })
-    }
-}
-
-/// Why `certificate` may not sign other certificates, if it may not.
-pub(crate) fn why_not_a_ca(certificate: &X509Certificate<'_>) -> Option<String> {
-    match certificate.basic_constraints() {
-        Ok(Some(extension)) if extension.value.ca => {}
-        Ok(_) => return Some("it is not a CA (basicConstraints CA:true is missing)".to_owned()),
-        Err(err) => return Some(format!("its basicConstraints do not parse: {err}")),
-    }
-    match certificate.key_usage() {
-        Ok(Some(extension)) if !extension.value.key_cert_sign() => {
-            Some("its keyUsage lacks keyCertSign".to_owned())
-        }
-        Ok(_) => None,
-        Err(err) => Some(format!("its keyUsage does not parse: {err}")),
     }
 }
 
