@@ -34,9 +34,10 @@ pub mod verdict;
 #[cfg(not(target_arch = "wasm32"))]
 pub use abi::take_logged;
 pub use abi::{fail, log};
+pub use acr_names::dns_name_matches;
 pub use lazy_json::LazyJson;
 pub use metadata::{ABI_VERSION, METADATA_SECTION, Metadata, MetadataError};
-pub use net::{Cidr, CidrError, dns_name_matches, ip_in_cidr, san_covers_dns, san_covers_ip};
+pub use net::{Cidr, CidrError, ip_in_cidr, san_covers_dns, san_covers_ip};
 pub use review::{
     CertificateFacts, CertificateRole, Facts, Operation, PublicKeyFacts, REVIEW_API_VERSION,
     Review, SubjectAltNames, SubjectKind,

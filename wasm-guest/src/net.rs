@@ -1,4 +1,5 @@
-//! Address helpers policies need: CIDR membership and certificate name matching (RFC 6125).
+//! Address helpers policies need: CIDR membership, and certificate name matching over the
+//! certificate facts (the matching itself is `acr-names`, the host's own).
 
 use crate::review::CertificateFacts;
 use std::net::IpAddr;
@@ -96,55 +97,25 @@ pub fn ip_in_cidr(ip: IpAddr, cidr: &str) -> Result<bool, CidrError> {
     Ok(cidr.parse::<Cidr>()?.contains(ip))
 }
 
-/// Whether the certificate name `pattern` (a SAN DNS entry) covers the host name `name`,
-/// following RFC 6125 section 6.4 as browsers do:
-///
-/// - comparison ignores ASCII case and one trailing dot;
-/// - a wildcard is only the whole left-most label (`*.example.com`) and stands for exactly
-///   one non-empty label, so `*.example.com` covers `a.example.com` but neither
-///   `example.com` nor `a.b.example.com`;
-/// - partial wildcards (`f*.example.com`), wildcards elsewhere, and wildcards directly above
-///   a single label (`*.com`) cover nothing;
-/// - a `name` that itself contains `*` is never covered.
-pub fn dns_name_matches(pattern: &str, name: &str) -> bool {
-    let pattern = pattern.strip_suffix('.').unwrap_or(pattern);
-    let name = name.strip_suffix('.').unwrap_or(name);
-    if name.is_empty() || name.contains('*') || name.split('.').any(str::is_empty) {
-        return false;
-    }
-    match pattern.strip_prefix("*.") {
-        Some(pattern_rest) => {
-            if pattern_rest.contains('*') || pattern_rest.split('.').count() < 2 {
-                return false;
-            }
-            match name.split_once('.') {
-                Some((_, name_rest)) => name_rest.eq_ignore_ascii_case(pattern_rest),
-                None => false,
-            }
-        }
-        None => !pattern.contains('*') && pattern.eq_ignore_ascii_case(name),
-    }
-}
-
-/// Whether one of the certificate's DNS subject alternative names covers `name`.
-/// The common name is not consulted (RFC 6125 section 6.4.4, as browsers do).
+/// Whether one of the certificate's DNS subject alternative names covers the host name `name`
+/// ([`acr_names::dns_name_matches`]). The common name is not consulted.
 pub fn san_covers_dns(certificate: &CertificateFacts, name: &str) -> bool {
-    certificate
-        .subject_alt_names
-        .dns
-        .iter()
-        .any(|pattern| dns_name_matches(pattern, name))
+    acr_names::matching_dns_name(
+        certificate.subject_alt_names.dns.iter().map(String::as_str),
+        name,
+    )
+    .is_some()
 }
 
 /// Whether one of the certificate's IP subject alternative names is `ip`
-/// (compared as addresses, so `fd00::1` equals `fd00:0::1`).
+/// ([`acr_names::ip_matches`]: `fd00::1` equals `fd00:0::1`; `::ffff:10.0.0.1` is not `10.0.0.1`).
 pub fn san_covers_ip(certificate: &CertificateFacts, ip: IpAddr) -> bool {
-    certificate
+    let sans = certificate
         .subject_alt_names
         .ip
         .iter()
-        .filter_map(|text| text.parse::<IpAddr>().ok())
-        .any(|san| san == ip)
+        .filter_map(|text| text.parse::<IpAddr>().ok());
+    acr_names::covers_ip(sans, ip)
 }
 
 #[cfg(test)]
@@ -202,42 +173,6 @@ mod tests {
     }
 
     #[test]
-    fn dns_names_match_exactly_ignoring_case_and_trailing_dot() {
-        assert!(dns_name_matches(
-            "registry.example.com",
-            "REGISTRY.example.com."
-        ));
-        assert!(dns_name_matches(
-            "registry.example.com.",
-            "registry.example.com"
-        ));
-        assert!(!dns_name_matches(
-            "registry.example.com",
-            "registry.example.org"
-        ));
-        assert!(!dns_name_matches("registry.example.com", ""));
-    }
-
-    #[test]
-    fn wildcards_cover_exactly_one_leftmost_label() {
-        assert!(dns_name_matches("*.example.com", "a.example.com"));
-        assert!(dns_name_matches("*.Example.com", "a.example.COM"));
-        assert!(!dns_name_matches("*.example.com", "example.com"));
-        assert!(!dns_name_matches("*.example.com", "a.b.example.com"));
-        assert!(!dns_name_matches("*.example.com", ".example.com"));
-    }
-
-    #[test]
-    fn unsafe_wildcards_cover_nothing() {
-        assert!(!dns_name_matches("f*.example.com", "foo.example.com"));
-        assert!(!dns_name_matches("a.*.example.com", "a.b.example.com"));
-        assert!(!dns_name_matches("*.com", "example.com"));
-        assert!(!dns_name_matches("*", "example"));
-        assert!(!dns_name_matches("*.*.example.com", "a.b.example.com"));
-        assert!(!dns_name_matches("*.example.com", "*.example.com"));
-    }
-
-    #[test]
     fn sans_cover_names_and_addresses() {
         let cert = certificate_with_sans(
             &["*.corp.example", "registry.local"],
@@ -250,5 +185,6 @@ mod tests {
         assert!(san_covers_ip(&cert, ip("fd00::1")));
         assert!(san_covers_ip(&cert, ip("10.0.0.5")));
         assert!(!san_covers_ip(&cert, ip("10.0.0.6")));
+        assert!(!san_covers_ip(&cert, ip("::ffff:10.0.0.5")));
     }
 }

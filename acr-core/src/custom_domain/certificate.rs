@@ -7,7 +7,6 @@ use super::{CustomDomainError, CustomDomains, Domain};
 use crate::secret::SecretString;
 use crate::tls::{
     self, GenerateOptions, LoadedCertificate, Outcome, SubjectAltNames, VerifyRequest,
-    san_covers_dns,
 };
 use serde::Serialize;
 use std::fmt;
@@ -221,7 +220,7 @@ fn check_covered(
     sans: &SubjectAltNames,
     problems: &mut Vec<Problem>,
 ) {
-    if san_covers_dns(sans, &domain.fqdn) {
+    if sans.covers_dns(&domain.fqdn) {
         return;
     }
     let mut detail = format!(

@@ -2,9 +2,8 @@
 //! whether that chain reaches a root: one in the files, the CA given, or a publicly trusted root.
 
 use super::certificate::Problem;
-use crate::tls::{CertificateInfo, LoadedCertificate, PrivateKey};
+use crate::tls::{self, CertificateInfo, Link, LoadedCertificate, PrivateKey};
 use x509_parser::certificate::X509Certificate;
-use x509_parser::prelude::FromDer;
 
 /// One certificate given, parsed and described.
 pub(super) struct Node<'a> {
@@ -14,26 +13,24 @@ pub(super) struct Node<'a> {
 }
 
 impl<'a> Node<'a> {
-    /// Parses and describes `loaded` at `now`; a certificate that does not parse is a problem.
+    /// Parses `loaded` once and describes it at `now`; a certificate that does not parse is a
+    /// problem.
     pub fn parse(
         loaded: &'a LoadedCertificate,
         now: time::OffsetDateTime,
         problems: &mut Vec<Problem>,
     ) -> Option<Self> {
-        let parsed = X509Certificate::from_der(&loaded.der)
-            .map_err(|error| error.to_string())
-            .and_then(|(_, certificate)| {
-                crate::tls::describe(&loaded.der, now)
-                    .map(|info| (certificate, info))
-                    .map_err(|error| error.to_string())
-            });
-        match parsed {
-            Ok((certificate, info)) => Some(Node {
+        match tls::parse_certificate(&loaded.der, &loaded.origin) {
+            Ok(certificate) => Some(Node {
                 loaded,
-                info,
+                info: CertificateInfo::from_certificate(&certificate, now),
                 certificate,
             }),
-            Err(reason) => {
+            Err(error) => {
+                let reason = match error {
+                    tls::TlsError::InvalidCertificate { reason, .. } => reason,
+                    other => other.to_string(),
+                };
                 problems.push(Problem::new(
                     "parse",
                     &loaded.origin,
@@ -44,12 +41,8 @@ impl<'a> Node<'a> {
         }
     }
 
-    fn issued_by(&self, issuer: &Node<'_>) -> bool {
-        self.certificate.issuer().as_raw() == issuer.certificate.subject().as_raw()
-    }
-
     fn self_issued(&self) -> bool {
-        self.issued_by(self)
+        tls::names_issuer(&self.certificate, &self.certificate)
     }
 
     fn label(&self) -> String {
@@ -72,25 +65,14 @@ pub(super) fn order(
 ) -> Ordered {
     let leaf = key
         .and_then(|key| {
-            nodes.iter().position(|node| {
-                key.matches_certificate_der(&node.loaded.der)
-                    .unwrap_or(false)
-            })
+            nodes
+                .iter()
+                .position(|node| key.matches_certificate(&node.certificate))
         })
         .unwrap_or(0);
-    let mut path = vec![leaf];
-    while let Some(&current) = path.last() {
-        if nodes[current].self_issued() {
-            break;
-        }
-        let issuer = (0..nodes.len()).find(|candidate| {
-            !path.contains(candidate) && nodes[current].issued_by(&nodes[*candidate])
-        });
-        match issuer {
-            Some(issuer) => path.push(issuer),
-            None => break,
-        }
-    }
+    let certificates: Vec<&X509Certificate<'_>> =
+        nodes.iter().map(|node| &node.certificate).collect();
+    let path = tls::path(&certificates, leaf, Link::Name);
     let unused: Vec<usize> = (0..nodes.len())
         .filter(|index| !path.contains(index))
         .collect();

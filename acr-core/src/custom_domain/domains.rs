@@ -149,7 +149,12 @@ fn domain_name(given: &str) -> Result<String, CustomDomainError> {
                 .to_owned(),
         ));
     }
-    crate::tls::check_dns_name(&name).map_err(|err| invalid(err.to_string()))?;
+    acr_names::check_reference_dns_name(&name).map_err(|err| invalid(err.to_string()))?;
+    if name.contains('_') {
+        return Err(invalid(
+            "only letters, digits, hyphens and dots are allowed in a host name".to_owned(),
+        ));
+    }
     if !name.contains('.') {
         return Err(invalid(
             "give the fully qualified name, e.g. registry.contoso.com".to_owned(),

@@ -232,12 +232,8 @@ fn san_step(endpoint: &Endpoint, tls: &TlsStep) -> SanStep {
     };
     let sans: &SubjectAltNames = &leaf.subject_alt_names;
     let (covered, what, flag) = match endpoint.ip() {
-        Some(ip) => (tls::san_covers_ip(sans, ip), format!("IP {ip}"), "--ip"),
-        None => (
-            tls::san_covers_dns(sans, &host),
-            format!("DNS name {host}"),
-            "--dns",
-        ),
+        Some(ip) => (sans.covers_ip(ip), format!("IP {ip}"), "--ip"),
+        None => (sans.covers_dns(&host), format!("DNS name {host}"), "--dns"),
     };
     let result = if covered {
         StepResult::pass(format!(

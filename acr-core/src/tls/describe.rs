@@ -6,19 +6,15 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 use x509_parser::certificate::X509Certificate;
 use x509_parser::extensions::{GeneralName, ParsedExtension};
-use x509_parser::objects::{oid_registry, oid2sn};
-use x509_parser::oid_registry::{
-    OID_EC_P256, OID_KEY_TYPE_DSA, OID_KEY_TYPE_EC_PUBLIC_KEY, OID_NIST_EC_P384, OID_NIST_EC_P521,
-    OID_PKCS1_RSAENCRYPTION, OID_SIG_ED448, OID_SIG_ED25519,
-};
-use x509_parser::public_key::PublicKey;
-use x509_parser::x509::{SubjectPublicKeyInfo, X509Name};
 
 use super::error::TlsError;
-use super::load::{InputFormat, load_certificates, parse_certificate};
+use super::public_key::PublicKeyInfo;
+use super::x509::{
+    common_name, extended_key_usage_names, is_self_signed, key_usage_names, name_text, oid_name,
+    parse_certificate, rfc3339,
+};
 use crate::untrusted::Untrusted;
 
 /// The names a certificate is valid for, from its subjectAltName extension.
@@ -61,6 +57,21 @@ impl SubjectAltNames {
         Some(names)
     }
 
+    /// Whether an IP entry is `ip` ([`acr_names::ip_matches`]).
+    pub fn covers_ip(&self, ip: IpAddr) -> bool {
+        acr_names::covers_ip(self.ip.iter().copied(), ip)
+    }
+
+    /// Whether a DNS entry covers the host name `name` ([`acr_names::dns_name_matches`]).
+    pub fn covers_dns(&self, name: &str) -> bool {
+        self.matching_dns(name).is_some()
+    }
+
+    /// The first DNS entry that covers the host name `name`.
+    pub fn matching_dns(&self, name: &str) -> Option<&str> {
+        acr_names::matching_dns_name(self.dns.iter().map(String::as_str), name)
+    }
+
     /// "DNS:a, IP:10.0.0.1" in the order openssl prints them, or "none".
     pub fn summary(&self) -> String {
         let entries: Vec<String> = self
@@ -85,88 +96,6 @@ fn ip_from_bytes(bytes: &[u8]) -> Option<IpAddr> {
         16 => <[u8; 16]>::try_from(bytes).ok().map(IpAddr::from),
         _ => None,
     }
-}
-
-/// The subject public key: algorithm, size and curve.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PublicKeyInfo {
-    /// "ECDSA", "RSA", "Ed25519", "Ed448", "DSA", or the algorithm's name or OID.
-    pub algorithm: String,
-    pub bits: u32,
-    /// "P-256", "P-384", "P-521" (or the curve OID) for ECDSA keys.
-    pub curve: Option<String>,
-    /// "ECDSA P-256", "RSA 4096", "Ed25519".
-    pub description: String,
-}
-
-impl PublicKeyInfo {
-    pub(crate) fn from_spki(spki: &SubjectPublicKeyInfo<'_>) -> Self {
-        let algorithm_oid = &spki.algorithm.algorithm;
-        let parsed = spki.parsed().ok();
-        let (algorithm, bits, curve) = if *algorithm_oid == OID_PKCS1_RSAENCRYPTION {
-            let bits = match &parsed {
-                Some(PublicKey::RSA(rsa)) => unsigned_bit_length(rsa.modulus),
-                _ => 0,
-            };
-            ("RSA".to_owned(), bits, None)
-        } else if *algorithm_oid == OID_KEY_TYPE_EC_PUBLIC_KEY {
-            let curve_oid = spki
-                .algorithm
-                .parameters
-                .as_ref()
-                .and_then(|parameters| parameters.as_oid().ok());
-            let (curve, bits) = match curve_oid {
-                Some(oid) if oid == OID_EC_P256 => ("P-256".to_owned(), 256),
-                Some(oid) if oid == OID_NIST_EC_P384 => ("P-384".to_owned(), 384),
-                Some(oid) if oid == OID_NIST_EC_P521 => ("P-521".to_owned(), 521),
-                other => (
-                    other.map_or_else(|| "unknown curve".to_owned(), |oid| oid.to_id_string()),
-                    parsed.as_ref().map_or(0, |key| bit_count(key.key_size())),
-                ),
-            };
-            ("ECDSA".to_owned(), bits, Some(curve))
-        } else if *algorithm_oid == OID_SIG_ED25519 {
-            ("Ed25519".to_owned(), 256, None)
-        } else if *algorithm_oid == OID_SIG_ED448 {
-            ("Ed448".to_owned(), 456, None)
-        } else if *algorithm_oid == OID_KEY_TYPE_DSA {
-            let bits = parsed.as_ref().map_or(0, |key| bit_count(key.key_size()));
-            ("DSA".to_owned(), bits, None)
-        } else {
-            (oid_name(algorithm_oid), 0, None)
-        };
-        let description = match (&curve, bits) {
-            (Some(curve), _) => format!("{algorithm} {curve}"),
-            (None, 0) => algorithm.clone(),
-            (None, _) if algorithm.starts_with("Ed") => algorithm.clone(),
-            (None, bits) => format!("{algorithm} {bits}"),
-        };
-        PublicKeyInfo {
-            algorithm,
-            bits,
-            curve,
-            description,
-        }
-    }
-}
-
-/// The number of significant bits of a big-endian unsigned integer (leading zeros ignored).
-fn unsigned_bit_length(bytes: &[u8]) -> u32 {
-    let significant: &[u8] = match bytes.iter().position(|byte| *byte != 0) {
-        Some(first) => &bytes[first..],
-        None => return 0,
-    };
-    let whole_bytes = u32::try_from(significant.len() - 1).unwrap_or(u32::MAX / 8);
-    whole_bytes * 8 + (8 - significant[0].leading_zeros())
-}
-
-fn bit_count(size: usize) -> u32 {
-    u32::try_from(size).unwrap_or(u32::MAX)
-}
-
-pub(crate) fn oid_name(oid: &x509_parser::der_parser::oid::Oid<'_>) -> String {
-    oid2sn(oid, oid_registry()).map_or_else(|_| oid.to_id_string(), str::to_owned)
 }
 
 /// Everything a person, and a policy, wants to know about one certificate.
@@ -336,28 +265,6 @@ fn aligned(fields: &[(&str, String)]) -> String {
     text
 }
 
-/// RFC 3339 text of a time, as used everywhere in reports.
-pub(crate) fn rfc3339(time: OffsetDateTime) -> String {
-    time.format(&Rfc3339).unwrap_or_else(|_| time.to_string())
-}
-
-/// A distinguished name as "CN=..., O=...", or "(empty)" when there is none.
-pub(crate) fn name_text(name: &X509Name<'_>) -> String {
-    let text = name.to_string();
-    if text.is_empty() {
-        "(empty)".to_owned()
-    } else {
-        text
-    }
-}
-
-fn common_name(name: &X509Name<'_>) -> Option<String> {
-    name.iter_common_name()
-        .next()
-        .and_then(|attribute| attribute.as_str().ok())
-        .map(str::to_owned)
-}
-
 fn serial_text(raw: &[u8]) -> String {
     let first_significant = raw
         .iter()
@@ -380,127 +287,6 @@ fn hex_upper(bytes: &[u8]) -> String {
 
 fn sha256_fingerprint(der: &[u8]) -> String {
     hex_upper(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, der).as_ref())
-}
-
-/// Self-signed: issuer equals subject and the certificate's own key verifies its signature.
-pub(crate) fn is_self_signed(certificate: &X509Certificate<'_>) -> bool {
-    certificate.subject().as_raw() == certificate.issuer().as_raw()
-        && certificate.verify_signature(None).is_ok()
-}
-
-fn key_usage_names(certificate: &X509Certificate<'_>) -> Vec<String> {
-    let Ok(Some(extension)) = certificate.key_usage() else {
-        return Vec::new();
-    };
-    let usage = extension.value;
-    [
-        (usage.digital_signature(), "digitalSignature"),
-        (usage.non_repudiation(), "nonRepudiation"),
-        (usage.key_encipherment(), "keyEncipherment"),
-        (usage.data_encipherment(), "dataEncipherment"),
-        (usage.key_agreement(), "keyAgreement"),
-        (usage.key_cert_sign(), "keyCertSign"),
-        (usage.crl_sign(), "cRLSign"),
-        (usage.encipher_only(), "encipherOnly"),
-        (usage.decipher_only(), "decipherOnly"),
-    ]
-    .into_iter()
-    .filter(|(set, _)| *set)
-    .map(|(_, name)| name.to_owned())
-    .collect()
-}
-
-pub(crate) fn extended_key_usage_names(certificate: &X509Certificate<'_>) -> Vec<String> {
-    let Ok(Some(extension)) = certificate.extended_key_usage() else {
-        return Vec::new();
-    };
-    let usage = extension.value;
-    let mut names: Vec<String> = [
-        (usage.server_auth, "serverAuth"),
-        (usage.client_auth, "clientAuth"),
-        (usage.code_signing, "codeSigning"),
-        (usage.email_protection, "emailProtection"),
-        (usage.time_stamping, "timeStamping"),
-        (usage.ocsp_signing, "OCSPSigning"),
-        (usage.any, "anyExtendedKeyUsage"),
-    ]
-    .into_iter()
-    .filter(|(set, _)| *set)
-    .map(|(_, name)| name.to_owned())
-    .collect();
-    names.extend(usage.other.iter().map(|oid| oid.to_id_string()));
-    names
-}
-
-/// One certificate of an inspected input.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct InspectedCertificate {
-    /// Where in the input it was, e.g. "PEM block 1" or "tls.crt #1".
-    pub origin: String,
-    #[serde(flatten)]
-    pub info: CertificateInfo,
-}
-
-/// Every certificate of an input, described.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct InspectReport {
-    pub format: InputFormat,
-    pub private_keys_skipped: usize,
-    pub certificates: Vec<InspectedCertificate>,
-}
-
-/// Loads certificates from any supported input (see [`load_certificates`]) and describes each.
-pub fn inspect(input: &[u8], now: OffsetDateTime) -> Result<InspectReport, TlsError> {
-    let loaded = load_certificates(input)?;
-    let certificates = loaded
-        .certificates
-        .iter()
-        .map(|certificate| {
-            let parsed = parse_certificate(&certificate.der, &certificate.origin)?;
-            Ok(InspectedCertificate {
-                origin: certificate.origin.clone(),
-                info: CertificateInfo::from_certificate(&parsed, now),
-            })
-        })
-        .collect::<Result<_, TlsError>>()?;
-    Ok(InspectReport {
-        format: loaded.format,
-        private_keys_skipped: loaded.private_keys_skipped,
-        certificates,
-    })
-}
-
-impl InspectReport {
-    /// Human-readable: the input format, a note on private keys, then each certificate.
-    pub fn to_text(&self) -> String {
-        let count = self.certificates.len();
-        let plural = if count == 1 { "" } else { "s" };
-        let mut text = format!("Format: {} ({count} certificate{plural})\n", self.format);
-        if self.private_keys_skipped > 0 {
-            let keys = if self.private_keys_skipped == 1 {
-                "private key present (not shown)".to_owned()
-            } else {
-                format!(
-                    "{} private keys present (not shown)",
-                    self.private_keys_skipped
-                )
-            };
-            let _ = writeln!(text, "Note: {keys}");
-        }
-        for (position, certificate) in self.certificates.iter().enumerate() {
-            let _ = writeln!(
-                text,
-                "\nCertificate {} ({}):",
-                position + 1,
-                certificate.origin
-            );
-            for line in certificate.info.to_text().lines() {
-                let _ = writeln!(text, "  {line}");
-            }
-        }
-        text
-    }
 }
 
 #[cfg(test)]
@@ -693,43 +479,7 @@ mod tests {
     }
 
     #[test]
-    fn inspect_reports_format_origins_and_hidden_keys() {
-        let input = format!("{}{}", fixture!("server.crt"), fixture!("server.key"));
-        let report = inspect(input.as_bytes(), now()).expect("inspect");
-        assert_eq!(report.format, InputFormat::Pem);
-        assert_eq!(report.private_keys_skipped, 1);
-        let text = report.to_text();
-        assert!(
-            text.starts_with(
-                "Format: PEM (1 certificate)\nNote: private key present (not shown)\n"
-            ),
-            "{text}"
-        );
-        assert!(
-            text.contains("\nCertificate 1 (PEM block 1):\n  Subject:"),
-            "{text}"
-        );
-        assert!(!text.contains("PRIVATE KEY"), "{text}");
-
-        let json = serde_json::to_value(&report).expect("serialize");
-        assert_eq!(json["format"], "pem");
-        assert_eq!(json["privateKeysSkipped"], 1);
-        assert_eq!(json["certificates"][0]["origin"], "PEM block 1");
-        assert_eq!(
-            json["certificates"][0]["subject"],
-            "CN=registry.example.com, O=acr tests"
-        );
-        assert!(!json.to_string().contains("PRIVATE KEY"));
-
-        let bare = inspect(fixture!("root-ca.crt").as_bytes(), now()).expect("inspect");
-        assert!(!bare.to_text().contains("private key"));
-    }
-
-    #[test]
-    fn rsa_bit_length_ignores_the_sign_byte() {
-        assert_eq!(unsigned_bit_length(&[0x00, 0x80, 0x00]), 16);
-        assert_eq!(unsigned_bit_length(&[0x01, 0xff]), 9);
-        assert_eq!(unsigned_bit_length(&[0x00]), 0);
+    fn serials_drop_leading_zero_bytes() {
         assert_eq!(serial_text(&[0x00, 0x8f, 0x01]), "8f:01");
         assert_eq!(serial_text(&[0x00]), "00");
     }

@@ -17,7 +17,10 @@ pub enum TlsError {
     NoSubjectAltNames,
 
     #[error("{name:?} is not a valid DNS name: {reason}")]
-    InvalidDnsName { name: String, reason: String },
+    InvalidDnsName {
+        name: String,
+        reason: acr_names::NameError,
+    },
 
     #[error("{what} validity must be at least 1 day")]
     ZeroValidity { what: &'static str },

@@ -11,12 +11,11 @@ use rcgen::{
     Issuer, KeyPair, KeyUsagePurpose, SanType, SerialNumber,
 };
 use time::{Duration, OffsetDateTime, UtcOffset};
-use x509_parser::certificate::X509Certificate;
 
-use super::describe::{name_text, rfc3339};
 use super::error::TlsError;
-use super::load::{load_certificates, load_private_key, parse_certificate};
+use super::load::{load_certificates, load_private_key};
 use super::pem;
+use super::x509::{name_text, parse_certificate, rfc3339, why_not_a_ca};
 use crate::fsio::{self, FileMode, OutputFile, Overwrite};
 
 /// How far notBefore lies before "now", so that clients with a slow clock accept a fresh
@@ -184,22 +183,6 @@ impl CertificateAuthority {
     }
 }
 
-/// Why `certificate` may not sign other certificates, if it may not.
-pub(crate) fn why_not_a_ca(certificate: &X509Certificate<'_>) -> Option<String> {
-    match certificate.basic_constraints() {
-        Ok(Some(extension)) if extension.value.ca => {}
-        Ok(_) => return Some("it is not a CA (basicConstraints CA:true is missing)".to_owned()),
-        Err(err) => return Some(format!("its basicConstraints do not parse: {err}")),
-    }
-    match certificate.key_usage() {
-        Ok(Some(extension)) if !extension.value.key_cert_sign() => {
-            Some("its keyUsage lacks keyCertSign".to_owned())
-        }
-        Ok(_) => None,
-        Err(err) => Some(format!("its keyUsage does not parse: {err}")),
-    }
-}
-
 /// A generated certificate and its private key, both PEM.
 #[derive(Clone, PartialEq, Eq)]
 pub struct GeneratedCertificate {
@@ -296,7 +279,12 @@ fn validate(options: &GenerateOptions) -> Result<(), TlsError> {
         return Err(TlsError::NoSubjectAltNames);
     }
     for name in &options.dns_names {
-        check_dns_name(name)?;
+        acr_names::check_presented_dns_name(san_dns_name(name)).map_err(|reason| {
+            TlsError::InvalidDnsName {
+                name: name.clone(),
+                reason,
+            }
+        })?;
     }
     if options.leaf_validity_days == 0 {
         return Err(TlsError::ZeroValidity {
@@ -309,41 +297,10 @@ fn validate(options: &GenerateOptions) -> Result<(), TlsError> {
     Ok(())
 }
 
-/// Checks a DNS name for a SAN: letters, digits and hyphens in dot-separated labels, optionally a
-/// leading `*.` wildcard label.
-pub(crate) fn check_dns_name(name: &str) -> Result<(), TlsError> {
-    let invalid = |reason: &str| TlsError::InvalidDnsName {
-        name: name.to_owned(),
-        reason: reason.to_owned(),
-    };
-    if name.parse::<IpAddr>().is_ok() {
-        return Err(invalid("it is an IP address; give it as an IP"));
-    }
-    let host = name.strip_suffix('.').unwrap_or(name);
-    let host = host.strip_prefix("*.").unwrap_or(host);
-    if host.is_empty() {
-        return Err(invalid("it is empty"));
-    }
-    if host.len() > 253 {
-        return Err(invalid("it is longer than 253 characters"));
-    }
-    for label in host.split('.') {
-        if label.is_empty() {
-            return Err(invalid("it has an empty label"));
-        }
-        if label.len() > 63 {
-            return Err(invalid("a label is longer than 63 characters"));
-        }
-        if label.starts_with('-') || label.ends_with('-') {
-            return Err(invalid("a label starts or ends with a hyphen"));
-        }
-        if !label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-            return Err(invalid(
-                "only letters, digits, hyphens and a leading *. wildcard are allowed",
-            ));
-        }
-    }
-    Ok(())
+/// The name as a DNS SAN holds it: without the trailing dot of an absolute name, which no
+/// client would match in a certificate.
+fn san_dns_name(name: &str) -> &str {
+    name.strip_suffix('.').unwrap_or(name)
 }
 
 fn check_given_ca_outlives_leaf(
@@ -447,12 +404,11 @@ fn leaf_params(
         .map(|ip| SanType::IpAddress(*ip))
         .collect::<Vec<_>>();
     for name in &options.dns_names {
-        let ia5 = name
-            .as_str()
+        let ia5 = san_dns_name(name)
             .try_into()
             .map_err(|_| TlsError::InvalidDnsName {
                 name: name.clone(),
-                reason: "it is not ASCII".to_owned(),
+                reason: acr_names::NameError::Character,
             })?;
         sans.push(SanType::DnsName(ia5));
     }
@@ -730,18 +686,14 @@ mod tests {
         );
 
         let cases = [
-            (
-                "my registry",
-                "only letters, digits, hyphens and a leading *. wildcard are allowed",
-            ),
-            ("10.0.0.1", "it is an IP address; give it as an IP"),
-            ("-bad.example.com", "a label starts or ends with a hyphen"),
-            ("a..example.com", "it has an empty label"),
-            (".", "it is empty"),
-            (
-                "a.*.example.com",
-                "only letters, digits, hyphens and a leading *. wildcard are allowed",
-            ),
+            ("my registry", acr_names::NameError::Character),
+            ("10.0.0.1", acr_names::NameError::IpAddress),
+            ("-bad.example.com", acr_names::NameError::Hyphen),
+            ("a..example.com", acr_names::NameError::EmptyLabel),
+            (".", acr_names::NameError::Empty),
+            ("a.*.example.com", acr_names::NameError::MisplacedWildcard),
+            ("*.com", acr_names::NameError::WildcardTooBroad),
+            ("*.0.0.1", acr_names::NameError::NumericLastLabel),
         ];
         for (name, reason) in cases {
             let err = generate(&options(&[], &[name]), None).expect_err(name);
@@ -750,11 +702,17 @@ mod tests {
                 format!("{name:?} is not a valid DNS name: {reason}")
             );
         }
-        generate(
+        let bundle = generate(
             &options(&[], &["*.registry.example.com", "registry.example.com."]),
             None,
         )
         .expect("wildcard and trailing dot are fine");
+        let leaf = describe(&leaf_der(&bundle), OffsetDateTime::now_utc()).expect("leaf");
+        assert_eq!(
+            leaf.subject_alt_names.dns,
+            ["*.registry.example.com", "registry.example.com"],
+            "the trailing dot is left out of the SAN, where no client would match it"
+        );
 
         let mut zero = options(&["10.0.0.1"], &[]);
         zero.leaf_validity_days = 0;

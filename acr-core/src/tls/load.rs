@@ -10,9 +10,10 @@ use x509_parser::certificate::X509Certificate;
 use x509_parser::prelude::FromDer;
 use x509_parser::x509::SubjectPublicKeyInfo;
 
-use super::describe::PublicKeyInfo;
 use super::error::TlsError;
 use super::pem::{self, LENIENT_BASE64, LENIENT_BASE64_URL_SAFE};
+use super::public_key::PublicKeyInfo;
+use super::x509::{certificate_prefix, parse_certificate};
 
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
@@ -390,36 +391,6 @@ impl Found {
             format,
         }
     }
-}
-
-/// Checks that `der` starts with a certificate and returns its length. Trailing bytes are an
-/// error unless `allow_trailing` (concatenated DER, openssl's TRUSTED CERTIFICATE).
-fn certificate_prefix(der: &[u8], origin: &str, allow_trailing: bool) -> Result<usize, TlsError> {
-    match X509Certificate::from_der(der) {
-        Ok((rest, _)) if rest.is_empty() || allow_trailing => Ok(der.len() - rest.len()),
-        Ok((rest, _)) => Err(TlsError::InvalidCertificate {
-            origin: origin.to_owned(),
-            reason: format!("{} unexpected bytes after the certificate", rest.len()),
-        }),
-        Err(err) => Err(TlsError::InvalidCertificate {
-            origin: origin.to_owned(),
-            reason: err.to_string(),
-        }),
-    }
-}
-
-/// Parses one DER certificate, naming `origin` in the error.
-pub(crate) fn parse_certificate<'a>(
-    der: &'a [u8],
-    origin: &str,
-) -> Result<X509Certificate<'a>, TlsError> {
-    certificate_prefix(der, origin, false)?;
-    X509Certificate::from_der(der)
-        .map(|(_, certificate)| certificate)
-        .map_err(|err| TlsError::InvalidCertificate {
-            origin: origin.to_owned(),
-            reason: err.to_string(),
-        })
 }
 
 /// A private key read from PEM. It can sign and tell its public key; it never shows itself.

@@ -1,29 +1,37 @@
 //! The certificate toolkit: generate serving certificates (rcgen), read them from any form they
 //! come in, describe them, and verify them the way TLS clients will (x509-parser).
+//!
+//! One job a module, imports pointing one way: `x509` parses (once) and reads fields, `pem`
+//! and `load` read inputs, `public_key` and `describe` describe, `inspect` describes whole
+//! inputs, `chain` builds chains, `generate` makes certificates and `verify` checks them.
+//! Name matching is the `acr-names` crate, shared with the policies.
 
+mod chain;
 mod describe;
 mod error;
 mod generate;
+mod inspect;
 mod load;
-mod names;
 pub(crate) mod pem;
+mod public_key;
 #[cfg(test)]
 pub(crate) mod test_support;
 mod verify;
+mod x509;
 
-pub use describe::{
-    CertificateInfo, InspectReport, InspectedCertificate, PublicKeyInfo, SubjectAltNames, describe,
-    inspect,
-};
+pub use chain::{ChainGap, chain_issued_by};
+pub(crate) use chain::{Link, names_issuer, path};
+pub use describe::{CertificateInfo, SubjectAltNames, describe};
 pub use error::TlsError;
-pub(crate) use generate::check_dns_name;
 pub use generate::{
     CertificateAuthority, GenerateOptions, GeneratedBundle, GeneratedCertificate, KeyType,
     generate, write_bundle,
 };
+pub use inspect::{InspectReport, InspectedCertificate, inspect};
 pub use load::{
     InputFormat, LoadedCertificate, LoadedCertificates, PrivateKey, load_certificates,
     load_private_key,
 };
-pub use names::{dns_name_matches, san_covers_dns, san_covers_ip};
-pub use verify::{ChainGap, Check, Outcome, VerifyReport, VerifyRequest, chain_issued_by, verify};
+pub use public_key::PublicKeyInfo;
+pub use verify::{Check, Outcome, VerifyReport, VerifyRequest, verify};
+pub(crate) use x509::parse_certificate;
