@@ -2,31 +2,14 @@
 //! completeness, validity, every problem reported) or generated self-signed for testing.
 
 use super::chain::{self, Node};
-use super::material;
+use super::material::{self, InputFile};
+use super::problem::Problem;
 use super::{CustomDomainError, CustomDomains, Domain};
 use crate::secret::SecretString;
 use crate::tls::{
     self, GenerateOptions, LoadedCertificate, Outcome, SubjectAltNames, VerifyRequest,
 };
-use serde::Serialize;
-use std::fmt;
 use time::OffsetDateTime;
-
-/// A file given on the command line: its name (for messages) and its bytes.
-#[derive(Clone)]
-pub struct InputFile {
-    pub name: String,
-    pub bytes: Vec<u8>,
-}
-
-impl fmt::Debug for InputFile {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("InputFile")
-            .field("name", &self.name)
-            .field("bytes", &self.bytes.len())
-            .finish()
-    }
-}
 
 /// Where the certificate comes from.
 #[derive(Debug, Clone)]
@@ -41,32 +24,6 @@ pub enum CertificateSource {
     },
     /// A generated CA and a serving certificate for every domain, for testing only.
     SelfSigned,
-}
-
-/// One reason the certificate is refused.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Problem {
-    /// A stable kebab-case identifier, e.g. `san-covers`, `chain-order`, `missing-intermediate`.
-    pub code: String,
-    /// What it is about: a file, a certificate subject or a domain.
-    pub subject: String,
-    pub detail: String,
-}
-
-impl Problem {
-    pub(super) fn new(code: &str, subject: &str, detail: String) -> Self {
-        Self {
-            code: code.to_owned(),
-            subject: subject.to_owned(),
-            detail,
-        }
-    }
-}
-
-impl fmt::Display for Problem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.subject, self.detail)
-    }
 }
 
 /// A certificate fit for every domain: its key, the chain in serving order, and what to know.

@@ -1,7 +1,7 @@
 //! The certificates in serving order (the serving certificate, then each one's issuer) and
 //! whether that chain reaches a root: one in the files, the CA given, or a publicly trusted root.
 
-use super::certificate::Problem;
+use super::problem::Problem;
 use crate::tls::{self, CertificateInfo, Link, LoadedCertificate, PrivateKey};
 use x509_parser::certificate::X509Certificate;
 

@@ -2,9 +2,26 @@
 //! noting a bundle whose private key does not come first.
 
 use super::CustomDomainError;
-use super::certificate::{InputFile, Problem};
+use super::problem::Problem;
 use crate::tls::pem::{self, PemBlock};
 use crate::tls::{LoadedCertificate, PrivateKey, TlsError, load_private_key};
+use std::fmt;
+
+/// A file given on the command line: its name (for messages) and its bytes.
+#[derive(Clone)]
+pub struct InputFile {
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+impl fmt::Debug for InputFile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("InputFile")
+            .field("name", &self.name)
+            .field("bytes", &self.bytes.len())
+            .finish()
+    }
+}
 
 /// The private key found, as PEM (its own label kept) and loaded.
 pub(super) struct FoundKey {

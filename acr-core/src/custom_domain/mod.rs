@@ -7,14 +7,15 @@ mod chain;
 mod domains;
 mod material;
 mod plan;
+mod problem;
 mod review;
 mod secret_id;
 
-pub use certificate::{
-    CertificateSource, InputFile, PreparedCertificate, Problem, prepare_certificate,
-};
+pub use certificate::{CertificateSource, PreparedCertificate, prepare_certificate};
 pub use domains::{CustomDomains, Domain, DomainRole};
+pub use material::InputFile;
 pub use plan::{DomainFile, IdentityOptions, Plan, build_plan, write_domain_files};
+pub use problem::Problem;
 pub use review::custom_domain_review;
 pub use secret_id::{KeyVaultSecretId, Rotation};
 
