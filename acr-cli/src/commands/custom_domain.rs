@@ -156,7 +156,7 @@ impl PrepareArgs {
         let certificate = prepare_certificate(&domains, &self.source()?, now)?;
         let review = custom_domain_review(&domains, &certificate, now)?;
         let report = self.policy.checker()?.check(&review);
-        if !report.allowed {
+        if !report.allowed() {
             let stdout = render_report(
                 &report,
                 report_format(format),

@@ -9,8 +9,8 @@ use acr_core::policy::scaffold::{self, SdkSource};
 use acr_core::policy::sources::{self, OciReference, RegistryCredentials, SourceOptions};
 use acr_core::policy::{
     CheckReport, DecisionKind, FixtureReport, ModuleReport, Operation, PolicyChecker, PolicyConfig,
-    PolicyListing, ResultLocations, Review, connected_registry_review, default_cache_dir,
-    default_store_dir, inspect_module, run_fixtures,
+    PolicyListing, ReportFormats, ResultLocations, Review, connected_registry_review,
+    default_cache_dir, default_store_dir, inspect_module, run_fixtures,
 };
 use acr_core::settings::ConnectedRegistrySettings;
 use acr_core::untrusted::Untrusted;
@@ -247,7 +247,7 @@ pub fn policy_gate(
         tool,
         &ResultLocations::of_command(tool.name),
     )?;
-    if report.allowed {
+    if report.allowed() {
         return Ok(Ok(verdicts));
     }
     let refused = outcome_of(report, String::new());

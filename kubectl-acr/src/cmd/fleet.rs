@@ -15,7 +15,9 @@ use acr_core::fleet::{
 };
 use acr_core::plan::GitOpsFolder;
 use acr_core::plan::{self, Plan};
-use acr_core::policy::{CheckReport, Operation, PolicyChecker, connected_registry_review};
+use acr_core::policy::{
+    CheckReport, Operation, PolicyChecker, ReportFormats, connected_registry_review,
+};
 use acr_core::settings::{ConnectedRegistrySettings, SettingsInput};
 use acr_io::InputKind;
 use anyhow::Context as _;
@@ -107,7 +109,7 @@ impl DeployArgs {
                 .map_err(|e| failed(e.into()))?;
         preflight.add_facts_to(&mut review);
         let report = checker.check(&review);
-        if !report.allowed {
+        if !report.allowed() {
             return Err(Refusal::Denied(denial(&report)));
         }
         Ok(Checked {
@@ -238,7 +240,7 @@ fn denial(report: &CheckReport) -> String {
     let codes: Vec<&str> = report
         .policies
         .iter()
-        .flat_map(|policy| &policy.violations)
+        .flat_map(|policy| policy.violations())
         .map(|violation| violation.code.as_str())
         .collect();
     let why = report.refusal().unwrap_or_default();
@@ -291,7 +293,7 @@ impl RenderArgs {
                     OffsetDateTime::now_utc(),
                 )?;
                 let report = checker.check(&review);
-                anyhow::ensure!(report.allowed, "{}", denial(&report));
+                anyhow::ensure!(report.allowed(), "{}", denial(&report));
                 let rendered = plan::render(&settings, &self.plan.options())?;
                 self.folder(&settings, &rendered, &mut cert_manager)
             });
