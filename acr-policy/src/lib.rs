@@ -29,6 +29,7 @@ mod host;
 mod inspect;
 mod limits;
 mod policy;
+mod report;
 mod sandbox;
 pub mod scaffold;
 mod set;
@@ -43,9 +44,10 @@ pub use host::{HostConfig, PolicyHost};
 pub use inspect::{LOG_IMPORT, ModuleInterface, module_interface, read_metadata_and_check_imports};
 pub use limits::{Limits, MAX_METADATA_BYTES, MAX_MODULE_BYTES};
 pub use policy::{Evaluation, LoadedPolicy, ModuleOrigin, PolicyOutcome};
+pub use report::{Decision, Effect, PolicyReport, ResultKind, SetReport};
 pub use set::{
-    Builtin, Decision, Effect, Enforcement, ModuleSource, OnError, PolicyReport, PolicySet,
-    PolicySetEntry, PolicySetError, PreparedSet, SetReport,
+    Builtin, Enforcement, ModuleSource, OnError, PolicySet, PolicySetEntry, PolicySetError,
+    PreparedSet,
 };
 pub use wasm_guest::{Metadata, Review, Violation, Warning};
 

@@ -5,11 +5,13 @@ use crate::error::{PolicyError, PolicyErrorKind};
 use crate::host::PolicyHost;
 use crate::limits::Limits;
 use crate::policy::{LoadedPolicy, PolicyOutcome};
+use crate::report::{PolicyReport, SetReport, decide, effect};
 pub use crate::sources::ModuleSource;
 use crate::sources::SourceOptions;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::borrow::Cow;
+use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -56,7 +58,7 @@ pub struct PolicySetEntry {
 }
 
 /// What a policy's violations do.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Enforcement {
     /// Violations deny the review.
@@ -67,7 +69,7 @@ pub enum Enforcement {
 }
 
 /// What a policy's errors (traps, limits, nonsense answers, load failures) do.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum OnError {
     /// Fail closed: the error blocks the review.
@@ -75,6 +77,38 @@ pub enum OnError {
     Deny,
     /// Fail open: the error is reported as a warning.
     Allow,
+}
+
+impl Enforcement {
+    /// As the policy set file writes it: `deny` or `warn`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Deny => "deny",
+            Self::Warn => "warn",
+        }
+    }
+}
+
+impl OnError {
+    /// As the policy set file writes it: `deny` or `allow`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Deny => "deny",
+            Self::Allow => "allow",
+        }
+    }
+}
+
+impl fmt::Display for Enforcement {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(self.name())
+    }
+}
+
+impl fmt::Display for OnError {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(self.name())
+    }
 }
 
 /// Why a policy set file cannot be used.
@@ -260,52 +294,6 @@ struct PreparedEntry {
     loaded: Result<LoadedPolicy, PolicyError>,
 }
 
-/// The set's answer, and each policy's part in it.
-#[derive(Debug)]
-pub struct SetReport {
-    pub decision: Decision,
-    pub policies: Vec<PolicyReport>,
-}
-
-/// The overall decision, most severe first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Decision {
-    /// At least one enforced policy denied the review.
-    Denied,
-    /// No enforced denial, but a policy failed and fails closed.
-    BlockedByError,
-    /// Allowed, with warnings (warn-only violations, fail-open errors, policy warnings).
-    AllowedWithWarnings,
-    Allowed,
-}
-
-/// What one policy of the set did.
-#[derive(Debug)]
-pub struct PolicyReport {
-    /// The module as the set names it.
-    pub source: String,
-    /// The policy's metadata name, once loaded.
-    pub name: Option<String>,
-    pub enforcement: Enforcement,
-    pub on_error: OnError,
-    /// `None` when the policy does not apply to the review's subject.
-    pub outcome: Option<PolicyOutcome>,
-    /// What the outcome does to the decision under `enforcement` and `on-error`.
-    pub effect: Effect,
-    pub logs: Vec<String>,
-    /// A problem with the compilation cache while loading (the module was compiled instead).
-    pub cache_warning: Option<String>,
-}
-
-/// What one policy's outcome does to the set's decision.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Effect {
-    Denies,
-    BlocksByError,
-    Warns,
-    Nothing,
-}
-
 impl PreparedSet {
     /// Evaluates every applicable policy under the host's limits.
     pub fn evaluate(&self, review: &Review) -> SetReport {
@@ -334,6 +322,8 @@ impl PreparedSet {
             .map(|prepared| prepared.evaluate(review, &review_json, limits))
             .collect();
         SetReport {
+            operation: review.operation,
+            subject: review.subject,
             decision: decide(&policies),
             policies,
         }
@@ -428,31 +418,6 @@ impl ReviewJson {
     }
 }
 
-fn effect(outcome: Option<&PolicyOutcome>, enforcement: Enforcement, on_error: OnError) -> Effect {
-    match (outcome, enforcement, on_error) {
-        (None, _, _) => Effect::Nothing,
-        (Some(PolicyOutcome::Allowed { warnings }), _, _) if warnings.is_empty() => Effect::Nothing,
-        (Some(PolicyOutcome::Allowed { .. }), _, _) => Effect::Warns,
-        (Some(PolicyOutcome::Denied { .. }), Enforcement::Deny, _) => Effect::Denies,
-        (Some(PolicyOutcome::Denied { .. }), Enforcement::Warn, _) => Effect::Warns,
-        (Some(PolicyOutcome::Error(_)), Enforcement::Deny, OnError::Deny) => Effect::BlocksByError,
-        (Some(PolicyOutcome::Error(_)), _, _) => Effect::Warns,
-    }
-}
-
-fn decide(policies: &[PolicyReport]) -> Decision {
-    let any = |wanted: Effect| policies.iter().any(|policy| policy.effect == wanted);
-    if any(Effect::Denies) {
-        Decision::Denied
-    } else if any(Effect::BlocksByError) {
-        Decision::BlockedByError
-    } else if any(Effect::Warns) {
-        Decision::AllowedWithWarnings
-    } else {
-        Decision::Allowed
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -468,6 +433,24 @@ mod tests {
             "settings": settings
         }))
         .expect("a valid review")
+    }
+
+    #[test]
+    fn enforcement_and_on_error_names_are_the_policy_set_file_words() {
+        for enforcement in [Enforcement::Deny, Enforcement::Warn] {
+            assert_eq!(json!(enforcement), json!(enforcement.name()));
+            assert_eq!(
+                serde_json::from_value::<Enforcement>(json!(enforcement.to_string())).ok(),
+                Some(enforcement)
+            );
+        }
+        for on_error in [OnError::Deny, OnError::Allow] {
+            assert_eq!(json!(on_error), json!(on_error.name()));
+            assert_eq!(
+                serde_json::from_value::<OnError>(json!(on_error.to_string())).ok(),
+                Some(on_error)
+            );
+        }
     }
 
     #[test]

@@ -33,7 +33,7 @@ pub fn evaluate_json(input: &[u8], policy: fn(&Review) -> Verdict) -> Vec<u8> {
         Ok(text) => text,
         Err(error) => fail(&format!("review is not UTF-8: {error}")),
     };
-    let review: Review = match crate::review_json::from_str(text) {
+    let review: Review = match serde_json::from_str(text) {
         Ok(review) => review,
         Err(error) => fail(&format!("review is not ABI v1 review JSON: {error}")),
     };
@@ -64,7 +64,7 @@ fn discard<T>(value: T) {
 pub fn validate_settings_json(input: &[u8], validate: fn(&Value) -> Result<(), String>) -> Vec<u8> {
     let settings = core::str::from_utf8(input)
         .map_err(|error| error.to_string())
-        .and_then(|text| crate::review_json::from_str::<Value>(text).map_err(|e| e.to_string()));
+        .and_then(|text| serde_json::from_str::<Value>(text).map_err(|e| e.to_string()));
     let answer = match settings {
         Ok(settings) => SettingsValidation::from_result(validate(&settings)),
         Err(error) => {

@@ -27,7 +27,6 @@ pub mod lazy_json;
 pub mod metadata;
 pub mod net;
 pub mod review;
-mod review_json;
 pub mod settings;
 pub mod verdict;
 

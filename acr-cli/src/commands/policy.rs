@@ -10,8 +10,8 @@ use acr_core::policy::scaffold::{self, SdkSource};
 use acr_core::policy::sources::{self, OciReference, RegistryCredentials, SourceOptions};
 use acr_core::policy::{
     CheckReport, DecisionKind, FixtureReport, ModuleReport, Operation, PolicyChecker, PolicyConfig,
-    PolicyListing, Refusal, ResultLocations, Review, connected_registry_review, default_cache_dir,
-    default_store_dir, inspect_module, run_fixtures,
+    PolicyListing, Refusal, ReportFormats, ResultLocations, Review, connected_registry_review,
+    default_cache_dir, default_store_dir, inspect_module, run_fixtures,
 };
 use acr_core::settings::ConnectedRegistrySettings;
 use acr_core::untrusted::Untrusted;

@@ -1,7 +1,7 @@
 //! The gate's approval: a value only the policy gate makes, required by every call that changes
 //! a cluster or writes a file, so a change no policy approved does not compile.
 
-use super::report::CheckReport;
+use acr_policy::SetReport as CheckReport;
 use std::marker::PhantomData;
 use wasm_guest::SubjectKind;
 
@@ -71,7 +71,7 @@ pub struct Approval<S: Subject> {
 impl<S: Subject> Approval<S> {
     /// Only the gate (the policy module) grants one, from an allowing report about `S`.
     pub(super) fn granted(report: CheckReport) -> Self {
-        debug_assert!(report.allowed && report.subject == S::KIND);
+        debug_assert!(report.allowed() && report.subject == S::KIND);
         Self {
             report,
             subject: PhantomData,
@@ -83,12 +83,10 @@ impl<S: Subject> Approval<S> {
     pub(crate) fn for_tests() -> Self {
         Self {
             report: CheckReport {
-                decision: super::DecisionKind::Allowed,
-                allowed: true,
                 operation: wasm_guest::Operation::Create,
                 subject: S::KIND,
+                decision: acr_policy::Decision::Allowed,
                 policies: Vec::new(),
-                cache_warnings: Vec::new(),
             },
             subject: PhantomData,
         }

@@ -9,13 +9,17 @@ mod report;
 mod review;
 
 pub use acr_policy::scaffold;
-pub use acr_policy::{BUILTIN_POLICIES, Limits, ModuleInterface, PolicySet, Review, sources};
+pub use acr_policy::{
+    BUILTIN_POLICIES, Decision as DecisionKind, Effect, Enforcement, Limits, ModuleInterface,
+    OnError, PolicyOutcome, PolicyReport, PolicySet, ResultKind, Review, SetReport as CheckReport,
+    sources,
+};
 pub use approval::{
     Approval, ConnectedRegistry, CustomDomain, ProtectedSettings, PullSecret, Refusal, Subject,
 };
 pub use fixtures::{FixtureError, FixtureReport, FixtureResult, run_fixtures};
 pub use locations::{Artifact, Location, ResultLocations};
-pub use report::{CheckReport, DecisionKind, PolicyResult, ResultKind};
+pub use report::ReportFormats;
 pub use review::{ReviewError, connected_registry_review, facts_of, protected_settings_review};
 pub use wasm_guest::{Metadata, Operation, SubjectKind};
 
@@ -123,8 +127,8 @@ pub struct PolicyChecker {
 #[serde(rename_all = "camelCase")]
 pub struct PolicyListing {
     pub source: String,
-    pub enforcement: String,
-    pub on_error: String,
+    pub enforcement: Enforcement,
+    pub on_error: OnError,
     /// The module's metadata, when it loaded.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Metadata>,
@@ -163,7 +167,7 @@ impl PolicyChecker {
 
     /// Evaluates every applicable policy on `review`.
     pub fn check(&self, review: &Review) -> CheckReport {
-        CheckReport::new(review, &self.prepared.evaluate(review))
+        self.prepared.evaluate(review)
     }
 
     /// The gate: evaluates `review`, a review about `S`, and approves the change only when the
@@ -175,7 +179,7 @@ impl PolicyChecker {
             "a review about one subject cannot approve a change to another"
         );
         let report = self.check(review);
-        if report.allowed {
+        if report.allowed() {
             Ok(Approval::granted(report))
         } else {
             Err(Refusal { report })
@@ -188,8 +192,8 @@ impl PolicyChecker {
             .policies()
             .map(|(entry, loaded)| PolicyListing {
                 source: entry.module.to_string(),
-                enforcement: report::enforcement_name(entry.enforcement).to_owned(),
-                on_error: report::on_error_name(entry.on_error).to_owned(),
+                enforcement: entry.enforcement,
+                on_error: entry.on_error,
                 metadata: loaded.ok().map(|policy| policy.metadata().clone()),
                 module_sha256: loaded.ok().map(|policy| policy.module_sha256()),
                 error: loaded.err().map(ToString::to_string),

@@ -1,13 +1,12 @@
-//! A policy check's result for people and machines: text, JSON/YAML, SARIF 2.1.0, JUnit XML,
-//! and GitHub Actions and Azure Pipelines annotations.
+//! A policy check's result for people and machines: text, SARIF 2.1.0, JUnit XML, and GitHub
+//! Actions and Azure Pipelines annotations (JSON and YAML are the engine report's own `Serialize`).
 
 use super::locations::ResultLocations;
 use crate::untrusted::Untrusted;
-use acr_policy::{Decision, Effect, Enforcement, OnError, PolicyOutcome, SetReport};
-use serde::Serialize;
+use acr_policy::{Decision, Effect, ResultKind, SetReport};
 use serde_json::{Value, json};
+use std::borrow::Cow;
 use std::fmt::Write as _;
-use wasm_guest::{Operation, Review, SubjectKind, Violation, Warning};
 
 /// How serious a finding is, in SARIF's and the CI systems' words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,11 +25,11 @@ impl Level {
 }
 
 /// One violation, warning or policy error, as every machine format reports it.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Finding<'a> {
     code: &'a str,
     level: Level,
-    message: &'a str,
+    message: Cow<'a, str>,
     policy: &'a str,
     field: Option<&'a str>,
 }
@@ -59,172 +58,40 @@ fn azure_property(text: &str) -> String {
     azure_data(text).replace(';', "%3B").replace(']', "%5D")
 }
 
-/// The overall answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum DecisionKind {
-    Allowed,
-    AllowedWithWarnings,
-    /// An enforced policy denied the request.
-    Denied,
-    /// A policy failed (trap, limit, bad answer) and fails closed.
-    BlockedByError,
-}
-
-/// What one policy answered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ResultKind {
-    Allowed,
-    Denied,
-    Error,
-    /// The policy does not apply to this subject.
-    NotApplicable,
-}
-
-/// One policy's part in the check.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PolicyResult {
-    /// The policy's name (its source when it did not load).
-    pub policy: String,
-    pub source: String,
-    pub enforcement: &'static str,
-    pub on_error: &'static str,
-    pub result: ResultKind,
-    /// What the result does to the decision: denies, blocks-by-error, warns or nothing.
-    pub effect: &'static str,
-    pub violations: Vec<Violation>,
-    pub warnings: Vec<Warning>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    /// The sandbox limit hit, when the error is one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub limit: Option<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub logs: Vec<String>,
-}
-
-/// The whole check.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CheckReport {
-    pub decision: DecisionKind,
-    pub allowed: bool,
-    pub operation: Operation,
-    pub subject: SubjectKind,
-    pub policies: Vec<PolicyResult>,
-    /// Problems with the compiled-policy cache (a folder not private to the user, an entry
-    /// that failed its integrity check), each once; the modules were compiled instead.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub cache_warnings: Vec<String>,
-}
-
-pub(super) fn enforcement_name(enforcement: Enforcement) -> &'static str {
-    match enforcement {
-        Enforcement::Deny => "deny",
-        Enforcement::Warn => "warn",
-    }
-}
-
-pub(super) fn on_error_name(on_error: OnError) -> &'static str {
-    match on_error {
-        OnError::Deny => "deny",
-        OnError::Allow => "allow",
-    }
-}
-
-impl CheckReport {
-    pub(super) fn new(review: &Review, set: &SetReport) -> Self {
-        let decision = match set.decision {
-            Decision::Allowed => DecisionKind::Allowed,
-            Decision::AllowedWithWarnings => DecisionKind::AllowedWithWarnings,
-            Decision::Denied => DecisionKind::Denied,
-            Decision::BlockedByError => DecisionKind::BlockedByError,
-        };
-        let policies = set
-            .policies
-            .iter()
-            .map(|report| {
-                let (result, violations, warnings, error, limit) = match &report.outcome {
-                    None => (ResultKind::NotApplicable, vec![], vec![], None, None),
-                    Some(PolicyOutcome::Allowed { warnings }) => {
-                        (ResultKind::Allowed, vec![], warnings.clone(), None, None)
-                    }
-                    Some(PolicyOutcome::Denied {
-                        violations,
-                        warnings,
-                    }) => (
-                        ResultKind::Denied,
-                        violations.clone(),
-                        warnings.clone(),
-                        None,
-                        None,
-                    ),
-                    Some(PolicyOutcome::Error(error)) => (
-                        ResultKind::Error,
-                        vec![],
-                        vec![],
-                        Some(error.to_string()),
-                        error.limit().map(|limit| limit.to_string()),
-                    ),
-                };
-                PolicyResult {
-                    policy: report.name.clone().unwrap_or_else(|| report.source.clone()),
-                    source: report.source.clone(),
-                    enforcement: enforcement_name(report.enforcement),
-                    on_error: on_error_name(report.on_error),
-                    result,
-                    effect: match report.effect {
-                        Effect::Denies => "denies",
-                        Effect::BlocksByError => "blocks-by-error",
-                        Effect::Warns => "warns",
-                        Effect::Nothing => "nothing",
-                    },
-                    violations,
-                    warnings,
-                    error,
-                    limit,
-                    logs: report.logs.clone(),
-                }
-            })
-            .collect();
-        let mut cache_warnings: Vec<String> = Vec::new();
-        for warning in set
-            .policies
-            .iter()
-            .filter_map(|policy| policy.cache_warning.as_ref())
-        {
-            if !cache_warnings.contains(warning) {
-                cache_warnings.push(warning.clone());
-            }
-        }
-        Self {
-            cache_warnings,
-            allowed: matches!(
-                decision,
-                DecisionKind::Allowed | DecisionKind::AllowedWithWarnings
-            ),
-            decision,
-            operation: review.operation,
-            subject: review.subject,
-            policies,
-        }
-    }
-
+/// The report formats of a check, for the engine's [`SetReport`] (whose `Serialize` gives the
+/// JSON and YAML): text for people, SARIF, JUnit XML and CI annotations for machines.
+pub trait ReportFormats {
     /// One line per policy and one per violation, warning or error, then the decision.
-    pub fn to_text(&self) -> String {
+    fn to_text(&self) -> String;
+    /// The one-line summary for stderr when the request may not go ahead.
+    fn refusal(&self) -> Option<String>;
+    /// SARIF 2.1.0, one result per violation, warning and error, each with the place the
+    /// setting it names was given (a file and line, or the command line as an artifact).
+    fn to_sarif(&self, tool_name: &str, tool_version: &str, locations: &ResultLocations) -> Value;
+    /// GitHub Actions workflow commands: one `::error` or `::warning` per finding, with the
+    /// file and line where the setting was given, then the decision as a plain line.
+    fn to_github(&self, locations: &ResultLocations) -> String;
+    /// Azure Pipelines logging commands: one `task.logissue` per finding, with the file and
+    /// line where the setting was given, then the decision as a plain line.
+    fn to_azure_pipelines(&self, locations: &ResultLocations) -> String;
+    /// JUnit XML: one test case per policy; a deny is a failure, an error is an error, a
+    /// policy that does not apply is skipped.
+    fn to_junit(&self, suite_name: &str) -> String;
+}
+
+impl ReportFormats for SetReport {
+    fn to_text(&self) -> String {
         let mut text = String::new();
         for policy in &self.policies {
-            let status = match (policy.result, policy.effect) {
+            let status = match (policy.result(), policy.effect) {
                 (ResultKind::NotApplicable, _) => "SKIP ",
-                (ResultKind::Allowed, _) if policy.warnings.is_empty() => "PASS ",
-                (ResultKind::Allowed, _) | (_, "warns") => "WARN ",
+                (ResultKind::Allowed, _) if policy.warnings().is_empty() => "PASS ",
+                (ResultKind::Allowed, _) | (_, Effect::Warns) => "WARN ",
                 (ResultKind::Denied, _) => "DENY ",
                 (ResultKind::Error, _) => "ERROR",
             };
-            let _ = writeln!(text, "{status} {}", Untrusted(&policy.policy));
-            for violation in &policy.violations {
+            let _ = writeln!(text, "{status} {}", Untrusted(policy.label()));
+            for violation in policy.violations() {
                 let _ = writeln!(
                     text,
                     "        {}{}: {}",
@@ -233,7 +100,7 @@ impl CheckReport {
                     Untrusted(&violation.message)
                 );
             }
-            for warning in &policy.warnings {
+            for warning in policy.warnings() {
                 let _ = writeln!(
                     text,
                     "        warning {}{}: {}",
@@ -242,92 +109,25 @@ impl CheckReport {
                     Untrusted(&warning.message)
                 );
             }
-            if let Some(error) = &policy.error {
-                let _ = writeln!(text, "        {}", Untrusted(error));
+            if let Some(error) = policy.error() {
+                let _ = writeln!(text, "        {}", Untrusted(&error.to_string()));
             }
         }
-        for warning in &self.cache_warnings {
+        for warning in self.cache_warnings() {
             let _ = writeln!(text, "WARN  policy cache: {warning}");
         }
-        let _ = writeln!(text, "Decision: {}", self.decision_text());
+        let _ = writeln!(text, "Decision: {}", decision_text(self));
         text
     }
 
-    fn decision_text(&self) -> String {
-        let count = |wanted: &str| self.policies.iter().filter(|p| p.effect == wanted).count();
-        match self.decision {
-            DecisionKind::Allowed => "allowed".to_owned(),
-            DecisionKind::AllowedWithWarnings => {
-                format!("allowed with warnings from {}", policies(count("warns")))
-            }
-            DecisionKind::Denied => format!("denied by {}", policies(count("denies"))),
-            DecisionKind::BlockedByError => format!(
-                "blocked: {} failed and fail closed (on-error: deny)",
-                policies(count("blocks-by-error"))
-            ),
-        }
+    fn refusal(&self) -> Option<String> {
+        (!self.allowed()).then(|| format!("error: {}", decision_text(self)))
     }
 
-    /// The one-line summary for stderr when the request may not go ahead.
-    pub fn refusal(&self) -> Option<String> {
-        (!self.allowed).then(|| format!("error: {}", self.decision_text()))
-    }
-
-    /// Every violation, warning and error, with its level, in policy order.
-    fn findings(&self) -> Vec<Finding<'_>> {
-        let mut findings = Vec::new();
-        for policy in &self.policies {
-            let violation_level = if policy.effect == "denies" {
-                Level::Error
-            } else {
-                Level::Warning
-            };
-            for violation in &policy.violations {
-                findings.push(Finding {
-                    code: &violation.code,
-                    level: violation_level,
-                    message: &violation.message,
-                    policy: &policy.policy,
-                    field: violation.field.as_deref(),
-                });
-            }
-            for warning in &policy.warnings {
-                findings.push(Finding {
-                    code: &warning.code,
-                    level: Level::Warning,
-                    message: &warning.message,
-                    policy: &policy.policy,
-                    field: warning.field.as_deref(),
-                });
-            }
-            if let Some(error) = &policy.error {
-                findings.push(Finding {
-                    code: "POLICY_ERROR",
-                    level: if policy.effect == "blocks-by-error" {
-                        Level::Error
-                    } else {
-                        Level::Warning
-                    },
-                    message: error,
-                    policy: &policy.policy,
-                    field: None,
-                });
-            }
-        }
-        findings
-    }
-
-    /// SARIF 2.1.0, one result per violation, warning and error, each with the place the setting
-    /// it names was given (a file and line, or the command line as an artifact).
-    pub fn to_sarif(
-        &self,
-        tool_name: &str,
-        tool_version: &str,
-        locations: &ResultLocations,
-    ) -> Value {
+    fn to_sarif(&self, tool_name: &str, tool_version: &str, locations: &ResultLocations) -> Value {
         let mut rules: Vec<Value> = Vec::new();
         let mut results = Vec::new();
-        for finding in self.findings() {
+        for finding in findings(self) {
             if !rules.iter().any(|rule| rule["id"] == finding.code) {
                 rules.push(
                     json!({ "id": finding.code, "properties": { "policy": finding.policy } }),
@@ -386,11 +186,9 @@ impl CheckReport {
         })
     }
 
-    /// GitHub Actions workflow commands: one `::error` or `::warning` per finding, with the file
-    /// and line where the setting was given, then the decision as a plain line.
-    pub fn to_github(&self, locations: &ResultLocations) -> String {
+    fn to_github(&self, locations: &ResultLocations) -> String {
         let mut out = String::new();
-        for finding in self.findings() {
+        for finding in findings(self) {
             let place = locations.locate(finding.field);
             let mut properties = Vec::new();
             if let Some(path) = &locations.artifacts[place.artifact].path {
@@ -408,18 +206,16 @@ impl CheckReport {
                 "::{} {}::{}",
                 finding.level.sarif(),
                 properties.join(","),
-                github_data(finding.message)
+                github_data(&finding.message)
             );
         }
-        let _ = writeln!(out, "Decision: {}", self.decision_text());
+        let _ = writeln!(out, "Decision: {}", decision_text(self));
         out
     }
 
-    /// Azure Pipelines logging commands: one `task.logissue` per finding, with the file and line
-    /// where the setting was given, then the decision as a plain line.
-    pub fn to_azure_pipelines(&self, locations: &ResultLocations) -> String {
+    fn to_azure_pipelines(&self, locations: &ResultLocations) -> String {
         let mut out = String::new();
-        for finding in self.findings() {
+        for finding in findings(self) {
             let place = locations.locate(finding.field);
             let mut properties = format!("type={};", finding.level.sarif());
             if let Some(path) = &locations.artifacts[place.artifact].path {
@@ -435,45 +231,38 @@ impl CheckReport {
                 azure_data(&format!("{}: {}", finding.policy, finding.message))
             );
         }
-        let _ = writeln!(out, "Decision: {}", self.decision_text());
+        let _ = writeln!(out, "Decision: {}", decision_text(self));
         out
     }
 
-    /// JUnit XML: one test case per policy; a deny is a failure, an error is an error, a policy
-    /// that does not apply is skipped.
-    pub fn to_junit(&self, suite_name: &str) -> String {
-        let failures = self
-            .policies
-            .iter()
-            .filter(|p| p.result == ResultKind::Denied)
-            .count();
-        let errors = self
-            .policies
-            .iter()
-            .filter(|p| p.result == ResultKind::Error)
-            .count();
-        let skipped = self
-            .policies
-            .iter()
-            .filter(|p| p.result == ResultKind::NotApplicable)
-            .count();
+    fn to_junit(&self, suite_name: &str) -> String {
+        let count = |wanted: ResultKind| {
+            self.policies
+                .iter()
+                .filter(|policy| policy.result() == wanted)
+                .count()
+        };
         let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
         let _ = writeln!(
             xml,
-            "<testsuites><testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\" skipped=\"{skipped}\">",
+            "<testsuites><testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\">",
             xml_escape(suite_name),
-            self.policies.len()
+            self.policies.len(),
+            count(ResultKind::Denied),
+            count(ResultKind::Error),
+            count(ResultKind::NotApplicable),
         );
         for policy in &self.policies {
             let _ = write!(
                 xml,
                 "  <testcase classname=\"policy\" name=\"{}\">",
-                xml_escape(&policy.policy)
+                xml_escape(policy.label())
             );
-            match policy.result {
+            let effect = policy.effect.name();
+            match policy.result() {
                 ResultKind::Denied => {
                     let body: Vec<String> = policy
-                        .violations
+                        .violations()
                         .iter()
                         .map(|v| {
                             format!(
@@ -485,25 +274,25 @@ impl CheckReport {
                         })
                         .collect();
                     let first = policy
-                        .violations
+                        .violations()
                         .first()
                         .map(|v| v.code.as_str())
                         .unwrap_or("DENIED");
                     let _ = write!(
                         xml,
-                        "<failure message=\"{}\" type=\"{}\">{}</failure>",
+                        "<failure message=\"{}\" type=\"{effect}\">{}</failure>",
                         xml_escape(first),
-                        policy.effect,
                         xml_escape(&body.join("\n"))
                     );
                 }
                 ResultKind::Error => {
-                    let message = policy.error.as_deref().unwrap_or("policy error");
+                    let message = policy
+                        .error()
+                        .map_or_else(|| "policy error".to_owned(), ToString::to_string);
                     let _ = write!(
                         xml,
-                        "<error message=\"{}\" type=\"{}\"/>",
-                        xml_escape(message),
-                        policy.effect
+                        "<error message=\"{}\" type=\"{effect}\"/>",
+                        xml_escape(&message)
                     );
                 }
                 ResultKind::NotApplicable => xml.push_str("<skipped message=\"does not apply\"/>"),
@@ -514,6 +303,66 @@ impl CheckReport {
         xml.push_str("</testsuite></testsuites>\n");
         xml
     }
+}
+
+/// The decision in words: `allowed`, `denied by 2 policies`, ...
+fn decision_text(report: &SetReport) -> String {
+    match report.decision {
+        Decision::Allowed => "allowed".to_owned(),
+        Decision::AllowedWithWarnings => format!(
+            "allowed with warnings from {}",
+            policies(report.count(Effect::Warns))
+        ),
+        Decision::Denied => format!("denied by {}", policies(report.count(Effect::Denies))),
+        Decision::BlockedByError => format!(
+            "blocked: {} failed and fail closed (on-error: deny)",
+            policies(report.count(Effect::BlocksByError))
+        ),
+    }
+}
+
+/// Every violation, warning and error, with its level, in policy order.
+fn findings(report: &SetReport) -> Vec<Finding<'_>> {
+    let mut findings = Vec::new();
+    for policy in &report.policies {
+        let violation_level = if policy.effect == Effect::Denies {
+            Level::Error
+        } else {
+            Level::Warning
+        };
+        for violation in policy.violations() {
+            findings.push(Finding {
+                code: &violation.code,
+                level: violation_level,
+                message: Cow::Borrowed(&violation.message),
+                policy: policy.label(),
+                field: violation.field.as_deref(),
+            });
+        }
+        for warning in policy.warnings() {
+            findings.push(Finding {
+                code: &warning.code,
+                level: Level::Warning,
+                message: Cow::Borrowed(&warning.message),
+                policy: policy.label(),
+                field: warning.field.as_deref(),
+            });
+        }
+        if let Some(error) = policy.error() {
+            findings.push(Finding {
+                code: "POLICY_ERROR",
+                level: if policy.effect == Effect::BlocksByError {
+                    Level::Error
+                } else {
+                    Level::Warning
+                },
+                message: Cow::Owned(error.to_string()),
+                policy: policy.label(),
+                field: None,
+            });
+        }
+    }
+    findings
 }
 
 fn policies(count: usize) -> String {

@@ -140,7 +140,7 @@ fn cert_manager_reviews_describe_the_planned_certificate() {
 fn built_in_policies_allow_a_sound_deployment_and_deny_trust_without_ca() {
     let checker = checker();
     let allowed = checker.check(&deploy_review(&byoc("true", true)));
-    assert!(allowed.allowed, "{}", allowed.to_text());
+    assert!(allowed.allowed(), "{}", allowed.to_text());
 
     let denied = checker.check(&deploy_review(&byoc("false", false)));
     assert_eq!(
@@ -152,7 +152,7 @@ fn built_in_policies_allow_a_sound_deployment_and_deny_trust_without_ca() {
     let codes: Vec<&str> = denied
         .policies
         .iter()
-        .flat_map(|p| p.violations.iter().map(|v| v.code.as_str()))
+        .flat_map(|p| p.violations().iter().map(|v| v.code.as_str()))
         .collect();
     assert!(
         codes.contains(&"TRUST_DISTRIBUTION_WITHOUT_CA"),
@@ -189,7 +189,7 @@ fn warn_enforcement_turns_a_deny_into_a_warning() {
     .expect("engine");
     let report = checker.check(&deploy_review(&byoc("false", false)));
     assert_eq!(report.decision, DecisionKind::AllowedWithWarnings);
-    assert!(report.allowed);
+    assert!(report.allowed());
     assert!(
         report
             .to_text()
@@ -274,7 +274,7 @@ fn list_names_every_policy_with_metadata() {
         .expect("listed");
     let metadata = first.metadata.as_ref().expect("loaded");
     assert_eq!(metadata.name, "trust-distribution-requires-ca");
-    assert_eq!(first.enforcement, "deny");
+    assert_eq!(first.enforcement, Enforcement::Deny);
     assert_eq!(first.module_sha256.as_ref().map(String::len), Some(64));
 }
 
@@ -293,12 +293,11 @@ fn missing_extra_module_is_reported_per_policy() {
         .iter()
         .find(|p| p.source == "/nonexistent/org.wasm")
         .expect("reported");
-    assert_eq!(broken.result, ResultKind::Error);
+    assert_eq!(broken.result(), ResultKind::Error);
     assert!(
         broken
-            .error
-            .as_deref()
-            .is_some_and(|e| e.contains("/nonexistent/org.wasm")),
+            .error()
+            .is_some_and(|e| e.to_string().contains("/nonexistent/org.wasm")),
         "{broken:?}"
     );
 }
@@ -309,10 +308,13 @@ fn verdict_text_cannot_forge_lines_or_escape_sequences() {
     let denied = report
         .policies
         .iter_mut()
-        .find(|p| !p.violations.is_empty())
+        .find(|p| !p.violations().is_empty())
         .expect("a denial");
-    denied.violations[0].message = "bad\nPASS  everything\x1b[32m".to_owned();
-    denied.policy = "evil\rPASS ".to_owned();
+    let Some(PolicyOutcome::Denied { violations, .. }) = &mut denied.outcome else {
+        unreachable!("a policy with violations denied");
+    };
+    violations[0].message = "bad\nPASS  everything\x1b[32m".to_owned();
+    denied.name = Some("evil\rPASS ".to_owned());
     let text = report.to_text();
     assert!(
         !text
@@ -388,7 +390,7 @@ fn damaged_cache_entries_are_reported_in_the_check() {
             .check(&review)
     };
 
-    assert_eq!(check().cache_warnings, Vec::<String>::new());
+    assert!(check().cache_warnings().is_empty());
     let entry = std::fs::read_dir(&cache)
         .expect("cache folder")
         .map(|entry| entry.expect("entry").path())
@@ -403,13 +405,9 @@ fn damaged_cache_entries_are_reported_in_the_check() {
     std::fs::write(&entry, bytes).expect("damage entry");
 
     let damaged = check();
-    assert_eq!(
-        damaged.cache_warnings.len(),
-        1,
-        "{:?}",
-        damaged.cache_warnings
-    );
-    let warning = &damaged.cache_warnings[0];
+    let warnings = damaged.cache_warnings();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    let warning = warnings[0];
     assert!(
         warning.contains(&format!(
             "the policy cache entry {} failed its integrity check",
@@ -425,6 +423,6 @@ fn damaged_cache_entries_are_reported_in_the_check() {
         damaged.to_text()
     );
     let json = serde_json::to_value(&damaged).expect("serialises");
-    assert_eq!(json["cacheWarnings"][0], warning.as_str());
-    assert_eq!(check().cache_warnings, Vec::<String>::new());
+    assert_eq!(json["cacheWarnings"][0], warning);
+    assert!(check().cache_warnings().is_empty());
 }

@@ -10,6 +10,7 @@ use acr_cli::{Outcome, OutputFormat, Status};
 use acr_core::cluster::ClusterError;
 use acr_core::operations::{ApplyOptions, DeployRequest, Gated, check_deploy};
 use acr_core::plan::SecretDisplay;
+use acr_core::policy::ReportFormats as _;
 use acr_core::untrusted::escape_output;
 use anyhow::Context as _;
 use std::path::PathBuf;

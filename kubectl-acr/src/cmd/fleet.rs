@@ -16,7 +16,7 @@ use acr_core::fleet::{
 use acr_core::operations::{
     CheckedDeploy, DeployRequest, Gated, RenderRequest, check_deploy, render as render_plan,
 };
-use acr_core::policy::{CheckReport, PolicyChecker};
+use acr_core::policy::{CheckReport, PolicyChecker, ReportFormats};
 use acr_core::settings::{ConnectedRegistrySettings, SettingsInput};
 use acr_core::untrusted::escape_output;
 use acr_io::InputKind;
@@ -197,7 +197,7 @@ fn denial(report: &CheckReport) -> String {
     let codes: Vec<&str> = report
         .policies
         .iter()
-        .flat_map(|policy| &policy.violations)
+        .flat_map(|policy| policy.violations())
         .map(|violation| violation.code.as_str())
         .collect();
     let why = report.refusal().unwrap_or_default();

@@ -8,6 +8,7 @@ use acr_cli::password::PasswordArgs;
 use acr_cli::{Outcome, Status};
 use acr_core::operations::{Gated, check_pull_secret, check_pull_secret_offline};
 use acr_core::plan::SecretDisplay;
+use acr_core::policy::ReportFormats as _;
 use acr_core::pull_secret::{DEFAULT_SERVICE_ACCOUNT, PullSecretInput, PullSecretSpec};
 use acr_core::secret::SecretString;
 use acr_core::untrusted::escape_output;

@@ -9,6 +9,7 @@ use acr_core::cluster::{CERT_MANAGER_VERSION, CertManagerManifests};
 use acr_core::fsio::Overwrite;
 use acr_core::operations::{Gated, RenderRequest, Rendered, render};
 use acr_core::plan::{GitOpsFolder, SecretDisplay, SecretForm, StoreKind};
+use acr_core::policy::ReportFormats as _;
 use acr_core::settings::{ConnectedRegistrySettings, TlsSource};
 use anyhow::Context as _;
 use std::path::{Path, PathBuf};
