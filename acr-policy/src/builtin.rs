@@ -3,7 +3,13 @@
 //! [`crate::engine_config`].
 
 use crate::cache::ModuleHash;
-use crate::set::Builtin;
+
+/// A policy module compiled into the binary.
+#[derive(Debug, Clone, Copy)]
+pub struct Builtin {
+    pub name: &'static str,
+    pub wasm: &'static [u8],
+}
 
 /// One built-in module's code as `Engine::precompile_module` produced it at build time.
 struct PrecompiledModule {

@@ -23,13 +23,53 @@
 //! Refused entries are reported, never trusted, and replaced by the freshly compiled module.
 
 use crate::engine_config::engine_key;
-use crate::error::CacheProblem;
 use crate::trusted_code::{self, TrustedCode};
 use aws_lc_rs::hmac;
 use sha2::{Digest, Sha256};
 use std::io;
 use std::path::{Path, PathBuf};
 use wasmtime::{Engine, Module};
+
+/// A problem with the on-disk compilation cache. Never fatal: the module is compiled instead,
+/// and the problem is reported as a warning.
+#[derive(Debug, thiserror::Error)]
+pub enum CacheProblem {
+    #[error("cannot use the policy cache {}: {error}; policies are compiled in memory", path.display())]
+    Unusable {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    #[error(
+        "the policy cache {} is not private to the current user ({reason}); it is not used \
+         and policies are compiled in memory",
+        path.display()
+    )]
+    NotPrivate { path: PathBuf, reason: String },
+    #[error("cannot read the policy cache entry {}: {error}", path.display())]
+    Unreadable {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    #[error(
+        "the policy cache entry {} failed its integrity check ({reason}); it was not trusted \
+         and the module was compiled again",
+        path.display()
+    )]
+    Tampered { path: PathBuf, reason: &'static str },
+    #[error(
+        "the policy cache entry {} does not fit this engine ({message}); the module was \
+         compiled again",
+        path.display()
+    )]
+    Incompatible { path: PathBuf, message: String },
+    #[error("cannot write the policy cache entry {}: {error}", path.display())]
+    Unwritable {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    #[error("cannot serialise the compiled module for the policy cache: {message}")]
+    Serialise { message: String },
+}
 
 const ENTRY_MAGIC: &[u8; 8] = b"ACRCWSM2";
 const TAG_LEN: usize = 32;
@@ -171,8 +211,8 @@ pub(crate) mod private_dir {
     //! The cache folder as an open directory handle checked for ownership and mode; every
     //! access is relative to the handle (`openat`, `renameat`), never to the path again.
 
+    use super::CacheProblem;
     use super::{KEY_FILE, KEY_LEN, new_key};
-    use crate::error::CacheProblem;
     use rustix::fs::{AtFlags, Mode, OFlags};
     use std::fs::{self, File};
     use std::io::{self, Read, Write};
@@ -350,7 +390,7 @@ pub(crate) mod private_dir {
 pub(crate) mod private_dir {
     //! Without Unix ownership and `openat` the folder cannot be checked, so it is not used.
 
-    use crate::error::CacheProblem;
+    use super::CacheProblem;
     use std::path::Path;
 
     #[derive(Debug)]

@@ -3,7 +3,6 @@
 
 use crate::sources::SourceError;
 use std::fmt;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use wasm_guest::MetadataError;
@@ -224,45 +223,4 @@ pub enum HostError {
     Engine { message: String },
     #[error("cannot start the epoch ticker thread that enforces policy deadlines")]
     Ticker(#[source] std::io::Error),
-}
-
-/// A problem with the on-disk compilation cache. Never fatal: the module is compiled instead,
-/// and the problem is reported as a warning.
-#[derive(Debug, thiserror::Error)]
-pub enum CacheProblem {
-    #[error("cannot use the policy cache {}: {error}; policies are compiled in memory", path.display())]
-    Unusable {
-        path: PathBuf,
-        error: std::io::Error,
-    },
-    #[error(
-        "the policy cache {} is not private to the current user ({reason}); it is not used \
-         and policies are compiled in memory",
-        path.display()
-    )]
-    NotPrivate { path: PathBuf, reason: String },
-    #[error("cannot read the policy cache entry {}: {error}", path.display())]
-    Unreadable {
-        path: PathBuf,
-        error: std::io::Error,
-    },
-    #[error(
-        "the policy cache entry {} failed its integrity check ({reason}); it was not trusted \
-         and the module was compiled again",
-        path.display()
-    )]
-    Tampered { path: PathBuf, reason: &'static str },
-    #[error(
-        "the policy cache entry {} does not fit this engine ({message}); the module was \
-         compiled again",
-        path.display()
-    )]
-    Incompatible { path: PathBuf, message: String },
-    #[error("cannot write the policy cache entry {}: {error}", path.display())]
-    Unwritable {
-        path: PathBuf,
-        error: std::io::Error,
-    },
-    #[error("cannot serialise the compiled module for the policy cache: {message}")]
-    Serialise { message: String },
 }

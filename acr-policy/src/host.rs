@@ -3,13 +3,15 @@
 //! loading checks a module against ABI v1.
 
 use crate::builtin::{builtin_hash, precompiled_code};
-use crate::cache::{DiskCache, ModuleHash};
+
+use crate::cache::{CacheProblem, DiskCache, ModuleHash};
 use crate::engine_config::{engine_config, engine_key};
 use crate::epoch::EpochTicker;
-use crate::error::{AbiCall, CacheProblem, HostError, PolicyError, PolicyErrorKind};
+use crate::error::{AbiCall, HostError, PolicyError, PolicyErrorKind};
 use crate::inspect::{check_abi_types, read_metadata_and_check_imports};
 use crate::limits::Limits;
 use crate::policy::{LoadedPolicy, ModuleOrigin};
+use crate::runtime::Runtime;
 use crate::sandbox::{MAX_TABLE_ELEMENTS, MAX_TABLES, SandboxSpec, SandboxState, policy_linker};
 use crate::slots::PoolSlots;
 use crate::trusted_code::{self, TrustedCode};
@@ -60,12 +62,8 @@ pub struct PolicyHost {
 
 /// What the host and every policy it loaded share.
 #[derive(Debug)]
-pub(crate) struct HostShared {
-    pub engine: Engine,
-    pub ticker: EpochTicker,
-    pub slots: PoolSlots,
-    pub limits: Limits,
-    pub fuel_metering: bool,
+struct HostShared {
+    runtime: Arc<Runtime>,
     linker: Linker<SandboxState>,
     engine_key: [u8; 32],
     cache_dir: Option<PathBuf>,
@@ -98,11 +96,13 @@ impl PolicyHost {
         let ticker = EpochTicker::start(engine.clone()).map_err(HostError::Ticker)?;
         Ok(Self {
             shared: Arc::new(HostShared {
-                engine,
-                ticker,
-                slots: PoolSlots::new(slots),
-                limits: config.limits,
-                fuel_metering: config.fuel_metering,
+                runtime: Arc::new(Runtime {
+                    engine,
+                    ticker,
+                    slots: PoolSlots::new(slots),
+                    limits: config.limits,
+                    fuel_metering: config.fuel_metering,
+                }),
                 linker,
                 engine_key,
                 cache_dir: config.cache_dir,
@@ -114,7 +114,7 @@ impl PolicyHost {
 
     /// The limits evaluations get unless told otherwise.
     pub fn limits(&self) -> &Limits {
-        &self.shared.limits
+        &self.shared.runtime.limits
     }
 
     /// Why the on-disk cache is not in use, when a cache directory was given but cannot be
@@ -126,9 +126,9 @@ impl PolicyHost {
     fn disk_cache(&self) -> Option<&Result<DiskCache, Arc<CacheProblem>>> {
         let dir = self.shared.cache_dir.as_deref()?;
         Some(
-            self.shared
-                .disk_cache
-                .get_or_init(|| DiskCache::open(dir, &self.shared.engine).map_err(Arc::new)),
+            self.shared.disk_cache.get_or_init(|| {
+                DiskCache::open(dir, &self.shared.runtime.engine).map_err(Arc::new)
+            }),
         )
     }
 
@@ -160,15 +160,15 @@ impl PolicyHost {
                 )
             })?;
         let spec = SandboxSpec {
-            engine: &self.shared.engine,
-            ticker: &self.shared.ticker,
-            slots: &self.shared.slots,
+            engine: &self.shared.runtime.engine,
+            ticker: &self.shared.runtime.ticker,
+            slots: &self.shared.runtime.slots,
             instance_pre: &instance_pre,
             exports: &exports,
-            fuel_metering: self.shared.fuel_metering,
+            fuel_metering: self.shared.runtime.fuel_metering,
             policy: &name,
         };
-        let found = spec.abi_version(&self.shared.limits).result?;
+        let found = spec.abi_version(&self.shared.runtime.limits).result?;
         if found != ABI_VERSION {
             return Err(PolicyError::during(
                 &name,
@@ -177,7 +177,7 @@ impl PolicyHost {
             ));
         }
         Ok(LoadedPolicy {
-            host: Arc::clone(&self.shared),
+            runtime: Arc::clone(&self.shared.runtime),
             source: source.to_owned(),
             metadata,
             module_hash: hash,
@@ -222,7 +222,7 @@ impl PolicyHost {
     ) -> Result<(Module, ModuleOrigin, Option<Arc<CacheProblem>>), PolicyErrorKind> {
         if let Some(code) = precompiled_code(&self.shared.engine_key, hash)
             && let Ok(module) =
-                trusted_code::deserialize(&self.shared.engine, TrustedCode::Builtin(code))
+                trusted_code::deserialize(&self.shared.runtime.engine, TrustedCode::Builtin(code))
         {
             return Ok((module, ModuleOrigin::Precompiled, None));
         }
@@ -232,16 +232,17 @@ impl PolicyHost {
             Some(Err(problem)) => (None, Some(Arc::clone(problem))),
         };
         if let Some(cache) = disk_cache {
-            match cache.load(&self.shared.engine, hash) {
+            match cache.load(&self.shared.runtime.engine, hash) {
                 Ok(Some(module)) => return Ok((module, ModuleOrigin::DiskCache, None)),
                 Ok(None) => {}
                 Err(problem) => cache_problem = Some(Arc::new(problem)),
             }
         }
-        let module =
-            Module::new(&self.shared.engine, bytes).map_err(|error| PolicyErrorKind::Compile {
+        let module = Module::new(&self.shared.runtime.engine, bytes).map_err(|error| {
+            PolicyErrorKind::Compile {
                 message: format!("{error:#}"),
-            })?;
+            }
+        })?;
         if let Some(Err(problem)) = disk_cache.map(|cache| cache.store(hash, &module)) {
             cache_problem.get_or_insert(Arc::new(problem));
         }

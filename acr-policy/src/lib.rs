@@ -22,6 +22,7 @@
 
 mod builtin;
 mod cache;
+mod enforcement;
 mod engine_config;
 mod epoch;
 mod error;
@@ -30,6 +31,7 @@ mod inspect;
 mod limits;
 mod policy;
 mod report;
+mod runtime;
 mod sandbox;
 pub mod scaffold;
 mod set;
@@ -37,18 +39,17 @@ mod slots;
 pub mod sources;
 mod trusted_code;
 
-pub use builtin::BUILTIN_POLICIES;
+pub use builtin::{BUILTIN_POLICIES, Builtin};
+pub use cache::CacheProblem;
+pub use enforcement::{Enforcement, OnError};
 pub use epoch::EPOCH_TICK;
-pub use error::{AbiCall, CacheProblem, HostError, Limit, PolicyError, PolicyErrorKind};
+pub use error::{AbiCall, HostError, Limit, PolicyError, PolicyErrorKind};
 pub use host::{HostConfig, PolicyHost};
 pub use inspect::{LOG_IMPORT, ModuleInterface, module_interface, read_metadata_and_check_imports};
 pub use limits::{Limits, MAX_METADATA_BYTES, MAX_MODULE_BYTES};
 pub use policy::{Evaluation, LoadedPolicy, ModuleOrigin, PolicyOutcome};
 pub use report::{Decision, Effect, PolicyReport, ResultKind, SetReport};
-pub use set::{
-    Builtin, Enforcement, ModuleSource, OnError, PolicySet, PolicySetEntry, PolicySetError,
-    PreparedSet,
-};
+pub use set::{ModuleSource, PolicySet, PolicySetEntry, PolicySetError, PreparedSet};
 pub use wasm_guest::{Metadata, Review, Violation, Warning};
 
 #[cfg(test)]

@@ -1,10 +1,10 @@
 //! A loaded policy and what evaluating it gives: allowed, denied, or an error, kept apart.
 
-use crate::cache::ModuleHash;
-use crate::error::{AbiCall, CacheProblem, PolicyError, PolicyErrorKind};
-use crate::host::HostShared;
+use crate::cache::{CacheProblem, ModuleHash};
+use crate::error::{AbiCall, PolicyError, PolicyErrorKind};
 use crate::inspect::AbiExports;
 use crate::limits::Limits;
+use crate::runtime::Runtime;
 use crate::sandbox::{JsonEntry, SandboxSpec, SandboxState};
 use serde_json::Value;
 use std::fmt;
@@ -28,7 +28,7 @@ pub enum ModuleOrigin {
 /// A policy module that passed every load check, ready to evaluate any number of times;
 /// each evaluation gets a fresh store and instance.
 pub struct LoadedPolicy {
-    pub(crate) host: Arc<HostShared>,
+    pub(crate) runtime: Arc<Runtime>,
     pub(crate) source: String,
     pub(crate) metadata: Metadata,
     pub(crate) module_hash: ModuleHash,
@@ -132,7 +132,7 @@ impl LoadedPolicy {
 
     /// Evaluates `review` under the host's limits.
     pub fn evaluate(&self, review: &Review) -> Evaluation {
-        self.evaluate_with_limits(review, &self.host.limits)
+        self.evaluate_with_limits(review, &self.runtime.limits)
     }
 
     /// Evaluates `review` under `limits`.
@@ -143,7 +143,7 @@ impl LoadedPolicy {
 
     /// The limits [`evaluate`](Self::evaluate) applies: the host's.
     pub fn default_limits(&self) -> &Limits {
-        &self.host.limits
+        &self.runtime.limits
     }
 
     /// Evaluates review JSON as given (for `--input review.json` and benchmarks); the module
@@ -198,12 +198,12 @@ impl LoadedPolicy {
 
     fn sandbox(&self) -> SandboxSpec<'_> {
         SandboxSpec {
-            engine: &self.host.engine,
-            ticker: &self.host.ticker,
-            slots: &self.host.slots,
+            engine: &self.runtime.engine,
+            ticker: &self.runtime.ticker,
+            slots: &self.runtime.slots,
             instance_pre: &self.instance_pre,
             exports: &self.exports,
-            fuel_metering: self.host.fuel_metering,
+            fuel_metering: self.runtime.fuel_metering,
             policy: &self.metadata.name,
         }
     }

@@ -1,9 +1,9 @@
 //! What a policy set answered about a review: the decision and each policy's part in it, in
 //! the JSON (and YAML) shape `policy check -o json` prints.
 
+use crate::enforcement::{Enforcement, OnError};
 use crate::error::PolicyError;
 use crate::policy::PolicyOutcome;
-use crate::set::{Enforcement, OnError};
 use serde::Serialize;
 use serde::ser::{SerializeStruct, Serializer};
 use wasm_guest::{Operation, SubjectKind, Violation, Warning};

@@ -1,6 +1,8 @@
 //! Policy sets: a file naming modules, their settings and how each is enforced, evaluated as a
 //! whole into one decision. One policy failing never stops the others from being evaluated.
 
+use crate::builtin::Builtin;
+pub use crate::enforcement::{Enforcement, OnError};
 use crate::error::{PolicyError, PolicyErrorKind};
 use crate::host::PolicyHost;
 use crate::limits::Limits;
@@ -8,21 +10,13 @@ use crate::policy::{LoadedPolicy, PolicyOutcome};
 use crate::report::{PolicyReport, SetReport, decide, effect};
 pub use crate::sources::ModuleSource;
 use crate::sources::SourceOptions;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::Value;
 use std::borrow::Cow;
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use wasm_guest::Review;
-
-/// A policy module compiled into the binary.
-#[derive(Debug, Clone, Copy)]
-pub struct Builtin {
-    pub name: &'static str,
-    pub wasm: &'static [u8],
-}
 
 /// The policy set file: `policies:` followed by entries. YAML, or JSON (which is YAML).
 ///
@@ -55,60 +49,6 @@ pub struct PolicySetEntry {
     pub enforcement: Enforcement,
     #[serde(default)]
     pub on_error: OnError,
-}
-
-/// What a policy's violations do.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Enforcement {
-    /// Violations deny the review.
-    #[default]
-    Deny,
-    /// Violations, and errors, are reported as warnings; the policy never blocks.
-    Warn,
-}
-
-/// What a policy's errors (traps, limits, nonsense answers, load failures) do.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum OnError {
-    /// Fail closed: the error blocks the review.
-    #[default]
-    Deny,
-    /// Fail open: the error is reported as a warning.
-    Allow,
-}
-
-impl Enforcement {
-    /// As the policy set file writes it: `deny` or `warn`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Deny => "deny",
-            Self::Warn => "warn",
-        }
-    }
-}
-
-impl OnError {
-    /// As the policy set file writes it: `deny` or `allow`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Deny => "deny",
-            Self::Allow => "allow",
-        }
-    }
-}
-
-impl fmt::Display for Enforcement {
-    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        formatter.write_str(self.name())
-    }
-}
-
-impl fmt::Display for OnError {
-    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        formatter.write_str(self.name())
-    }
 }
 
 /// Why a policy set file cannot be used.
@@ -433,24 +373,6 @@ mod tests {
             "settings": settings
         }))
         .expect("a valid review")
-    }
-
-    #[test]
-    fn enforcement_and_on_error_names_are_the_policy_set_file_words() {
-        for enforcement in [Enforcement::Deny, Enforcement::Warn] {
-            assert_eq!(json!(enforcement), json!(enforcement.name()));
-            assert_eq!(
-                serde_json::from_value::<Enforcement>(json!(enforcement.to_string())).ok(),
-                Some(enforcement)
-            );
-        }
-        for on_error in [OnError::Deny, OnError::Allow] {
-            assert_eq!(json!(on_error), json!(on_error.name()));
-            assert_eq!(
-                serde_json::from_value::<OnError>(json!(on_error.to_string())).ok(),
-                Some(on_error)
-            );
-        }
     }
 
     #[test]

@@ -27,7 +27,7 @@ pub use oci::{OCI_MANIFEST_MEDIA_TYPE, WASM_CONFIG_MEDIA_TYPE, WASM_LAYER_MEDIA_
 pub use reference::{InvalidOciReference, OciReference};
 pub use store::ContentStore;
 
-use crate::set::Builtin;
+use crate::builtin::Builtin;
 pub use acr_net::NetError;
 use acr_net::{ClientOptions, HttpClient, StatusCode, Trust};
 use std::borrow::Cow;

@@ -10,8 +10,8 @@
 
 use super::RemoteError;
 use super::digest::Sha256Digest;
+use crate::cache::CacheProblem;
 use crate::cache::private_dir::PrivateDir;
-use crate::error::CacheProblem;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
