@@ -493,11 +493,13 @@ fn a_bundle_saved_online_serves_policy_check_and_render_with_no_network_and_veri
         let copied = std::fs::read(copy.join("manifest.json")).expect("copied manifest");
         assert!(pinned.ends_with(&sha256(&copied)), "{line}");
     }
-    run(
-        site.command("verify-cache"),
+    let (verified, attempts) = run_without_network(
+        &site.command("verify-cache"),
         &["bundle", "verify", path_text(&bundle)],
-    )
-    .success();
+        site.dir.path(),
+    );
+    assert_eq!(verified.code, Some(0), "{verified:?}");
+    assert_eq!(attempts, 0, "network attempts of bundle verify");
     drop(site.registry.take());
 
     let check = policy_check(&set);
