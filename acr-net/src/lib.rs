@@ -7,7 +7,8 @@
 //!   `SSL_CERT_FILE` and `SSL_CERT_DIR`) plus the CAs of a PEM file (`--ca-file`), or exactly the
 //!   CAs a caller names ([`Trust::Only`], for `verify --ca`);
 //! - proxies: `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY` from the environment (either
-//!   case), for every request of every client;
+//!   case), for every request of every client ([`proxy`]: CIDR ranges, domains, ports in
+//!   `NO_PROXY`; credentials in the proxy URL);
 //! - one time limit per request, from connecting to the last byte of the answer;
 //! - redirects: at most ten, and never from https to http;
 //! - plain http only with [`ClientOptions::insecure_http`] (`--insecure-http`); without it a
@@ -15,7 +16,10 @@
 //!   answers in plain HTTP says so and names the flag.
 
 pub mod docker_credentials;
+pub mod proxy;
 pub mod registry_auth;
+
+pub use proxy::{NoProxy, Proxy, proxy_for};
 
 use reqwest::blocking::RequestBuilder;
 use rustls::pki_types::CertificateDer;
@@ -141,7 +145,8 @@ impl HttpClient {
         let client = reqwest::blocking::Client::builder()
             .no_proxy()
             .proxy(reqwest::Proxy::custom(|url| {
-                proxy_for(url.scheme(), url.host_str()?)
+                proxy_for(url.scheme(), url.host_str()?, url.port_or_known_default()?)
+                    .map(|proxy| proxy.url().to_owned())
             }))
             .tls_backend_preconfigured(tls)
             .redirect(redirects)
@@ -187,41 +192,6 @@ impl HttpClient {
             .send()
             .map_err(|error| transport_error(method.as_str(), url, &error))
     }
-}
-
-/// The proxy for `scheme://host` as the environment names it (`HTTPS_PROXY` for https,
-/// `HTTP_PROXY` for http, else `ALL_PROXY`; either case), unless `NO_PROXY` covers the host
-/// (`*`, the host itself, or a domain it is in). Every client of this stack, and the registry
-/// check's own TLS connection, follow this one rule.
-pub fn proxy_for(scheme: &str, host: &str) -> Option<String> {
-    let variable = |names: [&str; 2]| {
-        names
-            .into_iter()
-            .find_map(|name| std::env::var(name).ok().filter(|value| !value.is_empty()))
-    };
-    let proxy = match scheme {
-        "https" => variable(["HTTPS_PROXY", "https_proxy"]),
-        "http" => variable(["HTTP_PROXY", "http_proxy"]),
-        _ => None,
-    }
-    .or_else(|| variable(["ALL_PROXY", "all_proxy"]))?;
-    let no_proxy = variable(["NO_PROXY", "no_proxy"]).unwrap_or_default();
-    (!no_proxy_covers(&no_proxy, host)).then_some(proxy)
-}
-
-/// Whether the `NO_PROXY` list `list` covers `host`.
-fn no_proxy_covers(list: &str, host: &str) -> bool {
-    let host = host
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .to_ascii_lowercase();
-    list.split(',')
-        .map(|entry| entry.trim().to_ascii_lowercase())
-        .filter(|entry| !entry.is_empty())
-        .any(|entry| {
-            let domain = entry.trim_start_matches('.');
-            entry == "*" || host == domain || host.ends_with(&format!(".{domain}"))
-        })
 }
 
 /// The error of a request that got no answer, with the whole chain of causes; a TLS request
@@ -542,17 +512,6 @@ mod tests {
                 .to_string(),
             format!("{url} is larger than 4 bytes, the limit for a test")
         );
-    }
-
-    #[test]
-    fn no_proxy_covers_hosts_and_their_domains() {
-        assert!(no_proxy_covers("*", "registry.example"));
-        assert!(no_proxy_covers("localhost, .example", "registry.example"));
-        assert!(no_proxy_covers("example", "registry.example"));
-        assert!(no_proxy_covers("127.0.0.1", "127.0.0.1"));
-        assert!(no_proxy_covers("::1", "[::1]"));
-        assert!(!no_proxy_covers("other.example", "registry.example"));
-        assert!(!no_proxy_covers("", "registry.example"));
     }
 
     #[test]

@@ -466,24 +466,46 @@ fn verify_and_its_flags_complete_through_kubectl() {
     );
 }
 
-/// An HTTP CONNECT proxy on 127.0.0.1 that tunnels to whatever is asked and counts the tunnels.
-fn connect_proxy() -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+/// An HTTP CONNECT proxy on 127.0.0.1 that tunnels to whatever is asked and counts the tunnels;
+/// with `credentials` (`user:password`) it answers 407 to a CONNECT without them as
+/// `Proxy-Authorization: Basic`.
+fn connect_proxy(
+    credentials: Option<&str>,
+) -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
     use std::io::{BufRead as _, BufReader, Write as _};
     use std::sync::atomic::Ordering;
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("address").port();
     let tunnels = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let counted = std::sync::Arc::clone(&tunnels);
+    let required = credentials.map(|credentials| {
+        format!(
+            "proxy-authorization: basic {}",
+            base64::engine::general_purpose::STANDARD.encode(credentials)
+        )
+    });
     std::thread::spawn(move || {
         for client in listener.incoming().flatten() {
             let counted = std::sync::Arc::clone(&counted);
+            let required = required.clone();
             std::thread::spawn(move || {
                 let mut reader = BufReader::new(client.try_clone().expect("clone"));
                 let mut request = String::new();
                 reader.read_line(&mut request).expect("request line");
                 let mut line = String::new();
+                let mut authorized = required.is_none();
                 while reader.read_line(&mut line).is_ok_and(|read| read > 2) {
+                    authorized |= required
+                        .as_deref()
+                        .is_some_and(|required| line.trim_end().eq_ignore_ascii_case(required));
                     line.clear();
+                }
+                if !authorized {
+                    let _ = (&client).write_all(
+                        b"HTTP/1.1 407 Proxy Authentication Required\r\n\
+                          Proxy-Authenticate: Basic realm=\"test\"\r\nContent-Length: 0\r\n\r\n",
+                    );
+                    return;
                 }
                 let target = request
                     .split_whitespace()
@@ -515,7 +537,7 @@ fn every_step_goes_through_the_https_proxy_unless_no_proxy_covers_the_host() {
     let dir = tempfile::tempdir().expect("tempdir");
     let certs = certificates(dir.path(), "certs", &["--ip", "127.0.0.1"]);
     let registry = registry(dir.path(), &certs, &htpasswd_auth());
-    let (proxy_port, tunnels) = connect_proxy();
+    let (proxy_port, tunnels) = connect_proxy(None);
     let ca = certs.join("ca.crt");
     let args = [
         "verify",
@@ -563,4 +585,70 @@ fn every_step_goes_through_the_https_proxy_unless_no_proxy_covers_the_host() {
         before,
         "NO_PROXY covers 127.0.0.1"
     );
+}
+
+#[test]
+fn every_step_sends_the_proxy_urls_credentials_and_no_output_shows_them() {
+    use std::sync::atomic::Ordering;
+    const PROXY_PASSWORD: &str = "proxy-s3cret-p@ss";
+    let dir = tempfile::tempdir().expect("tempdir");
+    let certs = certificates(dir.path(), "certs", &["--ip", "127.0.0.1"]);
+    let registry = registry(dir.path(), &certs, &htpasswd_auth());
+    let (proxy_port, tunnels) = connect_proxy(Some(&format!("proxy-user:{PROXY_PASSWORD}")));
+    let ca = certs.join("ca.crt");
+    let proxied = |password: &str| {
+        let mut command = kubectl_acr_command(Path::new(env!("CARGO_TARGET_TMPDIR")));
+        command
+            .args([
+                "verify",
+                "--server",
+                &registry.host(),
+                "--ca",
+                path_text(&ca),
+                "--username",
+                USER,
+                "--password-stdin",
+                "-o",
+                "json",
+            ])
+            // The password percent-encoded in the URL, as proxy URLs carry an `@`.
+            .env(
+                "HTTPS_PROXY",
+                format!(
+                    "http://proxy-user:{}@127.0.0.1:{proxy_port}",
+                    password.replace('@', "%40")
+                ),
+            )
+            .env("NO_PROXY", "")
+            .env_remove("https_proxy")
+            .env_remove("no_proxy");
+        run_with_stdin(&mut command, PASSWORD.as_bytes())
+    };
+
+    let run = proxied(PROXY_PASSWORD);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    let json: Value = serde_json::from_str(&run.stdout).expect("JSON");
+    expect_outcomes(&json["registry"], ["pass"; 5]);
+    // The TLS step's own tunnel and the HTTP client's were both let through.
+    assert!(tunnels.load(Ordering::SeqCst) >= 2, "{run:?}");
+    assert!(!run.stdout.contains("s3cret") && !run.stderr.contains("s3cret"));
+
+    // Wrong credentials: the TLS step says the proxy refused, naming neither password.
+    let wrong = "wrong-pr0xy-pass";
+    let run = proxied(wrong);
+    assert_ne!(run.code, Some(0), "{run:?}");
+    let json: Value = serde_json::from_str(&run.stdout).expect("JSON");
+    let reason = reason(&json["registry"], "tls");
+    assert!(
+        reason.contains(&format!(
+            "the proxy 127.0.0.1:{proxy_port} refused the tunnel: HTTP/1.1 407"
+        )),
+        "{run:?}"
+    );
+    for output in [&run.stdout, &run.stderr] {
+        assert!(
+            !output.contains(wrong) && !output.contains("s3cret"),
+            "{run:?}"
+        );
+    }
 }

@@ -7,7 +7,7 @@
 //! independent projects pin for that asset; it is verified on every download.
 
 use crate::plan::PlannedObject;
-use acr_policy::sources::{ContentStore, RemoteError, Sha256Digest};
+use acr_policy::sources::{RemoteError, Sha256Digest, SourceOptions};
 use serde::Deserialize as _;
 use serde_json::Value;
 use std::path::Path;
@@ -58,11 +58,11 @@ pub enum CertManagerError {
     )]
     TooLarge { origin: String },
     #[error(
-        "{origin} has the SHA-256 {actual}, but the cert-manager {CERT_MANAGER_VERSION} release has {expected}: refusing to apply it (download it again, or pass a copy you trust with --cert-manager-manifests)"
+        "{origin} has the SHA-256 {actual}, but the release pinned has {expected}: refusing to apply it (download it again, or pass a copy you trust with --cert-manager-manifests)"
     )]
     DigestMismatch {
         origin: String,
-        expected: &'static str,
+        expected: String,
         actual: String,
     },
     #[error("{origin}, document {document}: not valid YAML")]
@@ -93,44 +93,77 @@ pub struct CertManagerManifests {
     pub objects: Vec<PlannedObject>,
 }
 
+/// A cert-manager release file: where it is downloaded from and the SHA-256 it must have.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertManagerRelease {
+    pub url: String,
+    pub sha256: Sha256Digest,
+}
+
+impl CertManagerRelease {
+    /// [`CERT_MANAGER_VERSION`]'s release, [`CERT_MANAGER_RELEASE_URL`] and
+    /// [`CERT_MANAGER_RELEASE_SHA256`].
+    pub fn pinned() -> Self {
+        Self {
+            url: CERT_MANAGER_RELEASE_URL.to_owned(),
+            sha256: Sha256Digest::from_hex(CERT_MANAGER_RELEASE_SHA256)
+                .expect("the pin is 64 hexadecimal digits"),
+        }
+    }
+}
+
 impl CertManagerManifests {
-    /// The pinned release: from the store of fetched artefacts at `store_dir` when it holds it
-    /// (no network then), else downloaded, checked against its SHA-256 before anything reads
-    /// it, and kept in the store.
-    /// With `offline` (`--bundle`), nothing is downloaded: a store without it is an error.
+    /// The pinned release ([`CertManagerRelease::pinned`]) as [`Self::release`] gets it, with
+    /// the store at `store_dir`; with `offline` (`--bundle`) nothing is downloaded.
     pub fn pinned_release(
         store_dir: Option<&Path>,
         offline: bool,
     ) -> Result<Self, CertManagerError> {
-        let pin = Sha256Digest::from_hex(CERT_MANAGER_RELEASE_SHA256)
-            .expect("the pin is 64 hexadecimal digits");
-        let store = store_dir.map(ContentStore::open).transpose()?;
+        Self::release(
+            &CertManagerRelease::pinned(),
+            &SourceOptions {
+                store_dir: store_dir.map(Path::to_owned),
+                offline,
+                ..SourceOptions::default()
+            },
+        )
+    }
+
+    /// `release`: from the store of `sources` when it (or its seed) holds it (no network then),
+    /// else downloaded through the one HTTP stack (the system trust store plus
+    /// [`SourceOptions::ca_file`]), checked against its SHA-256 before anything reads it, and
+    /// kept in the store. With [`SourceOptions::offline`], a store without it is an error.
+    pub fn release(
+        release: &CertManagerRelease,
+        sources: &SourceOptions,
+    ) -> Result<Self, CertManagerError> {
+        let store = sources.store()?;
         if let Some(bytes) = store
             .as_ref()
-            .map(|store| store.get(pin))
+            .map(|store| store.get(release.sha256))
             .transpose()?
             .flatten()
         {
-            return Self::parse(CERT_MANAGER_RELEASE_URL, &bytes);
+            return Self::parse(&release.url, &bytes);
         }
-        if offline {
+        if sources.offline {
             return Err(CertManagerError::NotInBundle {
-                store: store_dir.map(Path::to_owned).unwrap_or_default(),
+                store: sources.store_dir.clone().unwrap_or_default(),
             });
         }
-        let bytes = download(CERT_MANAGER_RELEASE_URL)?;
-        let actual = sha256_hex(&bytes);
-        if actual != CERT_MANAGER_RELEASE_SHA256 {
+        let bytes = download(&release.url, sources.ca_file.clone())?;
+        let actual = Sha256Digest::of(&bytes);
+        if actual != release.sha256 {
             return Err(CertManagerError::DigestMismatch {
-                origin: CERT_MANAGER_RELEASE_URL.to_owned(),
-                expected: CERT_MANAGER_RELEASE_SHA256,
-                actual,
+                origin: release.url.clone(),
+                expected: release.sha256.hex(),
+                actual: actual.hex(),
             });
         }
         if let Some(store) = &store {
-            store.put(pin, &bytes)?;
+            store.put(release.sha256, &bytes)?;
         }
-        Self::parse(CERT_MANAGER_RELEASE_URL, &bytes)
+        Self::parse(&release.url, &bytes)
     }
 
     /// Reads manifests the user brought (any cert-manager release they chose; whether it is the
@@ -261,15 +294,16 @@ pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
-/// GET `url` through the one HTTP stack (system trust store, proxies from the environment), at
-/// most [`MAX_MANIFEST_BYTES`].
-fn download(url: &str) -> Result<Vec<u8>, CertManagerError> {
+/// GET `url` through the one HTTP stack (system trust store plus `ca_file`, proxies from the
+/// environment), at most [`MAX_MANIFEST_BYTES`].
+fn download(url: &str, ca_file: Option<std::path::PathBuf>) -> Result<Vec<u8>, CertManagerError> {
     let transport = |source| CertManagerError::Download {
         url: url.to_owned(),
         source,
     };
-    let client = acr_net::HttpClient::new(&acr_net::ClientOptions::system(None, DOWNLOAD_TIMEOUT))
-        .map_err(transport)?;
+    let client =
+        acr_net::HttpClient::new(&acr_net::ClientOptions::system(ca_file, DOWNLOAD_TIMEOUT))
+            .map_err(transport)?;
     let response = client.get(url).map_err(transport)?;
     let status = response.status().as_u16();
     if status != 200 {

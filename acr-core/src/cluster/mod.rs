@@ -25,7 +25,7 @@ mod wait;
 
 pub use cert_manager::{
     CERT_MANAGER_RELEASE_SHA256, CERT_MANAGER_RELEASE_URL, CERT_MANAGER_VERSION, CertManagerError,
-    CertManagerManifests, REQUIRED_CERT_MANAGER_CRDS,
+    CertManagerManifests, CertManagerRelease, REQUIRED_CERT_MANAGER_CRDS,
 };
 pub use connection::{Cluster, KubeconfigSelection};
 pub use delete::{DeleteDryRun, DeleteOptions, DeleteReport, DeletedObject, KeptObject};

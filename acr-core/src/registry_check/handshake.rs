@@ -110,7 +110,7 @@ pub(crate) fn tls_step(
     // One budget for the whole step (connecting, the handshake, the plain-HTTP probe), so that
     // the step never takes longer than `--timeout`.
     let deadline = Deadline::after(timeout);
-    let (route, stream) = match acr_net::proxy_for("https", &endpoint.host) {
+    let (route, stream) = match acr_net::proxy_for("https", &endpoint.host, endpoint.port) {
         Some(proxy) => {
             let route = Route::Proxy(proxy);
             match route.connect(endpoint, deadline) {
@@ -366,62 +366,28 @@ fn handshake(
 }
 
 /// How the TLS connection reaches the server: directly, or through the proxy the rest of the
-/// HTTP stack uses for it (`acr_net::proxy_for`), with an HTTP `CONNECT` tunnel.
+/// HTTP stack uses for it (`acr_net::proxy_for`), with an HTTP `CONNECT` tunnel that carries the
+/// proxy URL's credentials ([`acr_net::Proxy::tunnel`]).
 enum Route {
     Direct(SocketAddr),
-    Proxy(String),
+    Proxy(acr_net::Proxy),
 }
 
 impl Route {
-    /// The proxy URL without scheme, user information or path: `host:port`.
-    fn proxy_authority(url: &str) -> &str {
-        let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
-        let rest = rest.split('/').next().unwrap_or(rest);
-        rest.rsplit_once('@').map_or(rest, |(_, host)| host)
-    }
-
     /// How the step's report names the route; never a proxy's credentials.
     fn describe(&self) -> String {
         match self {
             Route::Direct(address) => address.to_string(),
-            Route::Proxy(url) => format!("the proxy {}", Self::proxy_authority(url)),
+            Route::Proxy(proxy) => format!("the proxy {}", proxy.authority()),
         }
     }
 
     fn connect(&self, endpoint: &Endpoint, deadline: Deadline) -> std::io::Result<TcpStream> {
         match self {
             Route::Direct(address) => TcpStream::connect_timeout(address, deadline.remaining()),
-            Route::Proxy(url) => {
-                let authority = Self::proxy_authority(url);
-                let with_port = if authority.rsplit_once(':').is_some_and(|(_, port)| {
-                    !port.is_empty() && port.bytes().all(|byte| byte.is_ascii_digit())
-                }) {
-                    authority.to_owned()
-                } else {
-                    format!("{authority}:80")
-                };
-                let address = std::net::ToSocketAddrs::to_socket_addrs(&with_port)?
-                    .next()
-                    .ok_or_else(|| std::io::Error::other("the proxy's name resolves to nothing"))?;
-                let mut stream = TcpStream::connect_timeout(&address, deadline.remaining())?;
+            Route::Proxy(proxy) => {
+                let stream = proxy.tunnel(&endpoint.to_string(), deadline.remaining())?;
                 stream.set_read_timeout(Some(deadline.remaining()))?;
-                stream.write_all(
-                    format!("CONNECT {endpoint} HTTP/1.1\r\nHost: {endpoint}\r\n\r\n").as_bytes(),
-                )?;
-                let mut answer = Vec::new();
-                let mut byte = [0u8; 1];
-                while !answer.ends_with(b"\r\n\r\n") && answer.len() < 8192 {
-                    stream.read_exact(&mut byte)?;
-                    answer.push(byte[0]);
-                }
-                let status_line = String::from_utf8_lossy(&answer);
-                let status_line = status_line.lines().next().unwrap_or_default();
-                if status_line.split_whitespace().nth(1) != Some("200") {
-                    return Err(std::io::Error::other(format!(
-                        "it answered CONNECT with `{}`",
-                        crate::untrusted::Untrusted(status_line)
-                    )));
-                }
                 Ok(stream)
             }
         }

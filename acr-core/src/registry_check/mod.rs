@@ -160,7 +160,7 @@ fn skipped_auth(reason: &str) -> AuthStep {
 
 /// Resolves the host with the system resolver, giving up after `timeout`.
 fn resolve_step(endpoint: &Endpoint, timeout: Duration) -> ResolveStep {
-    if acr_net::proxy_for("https", &endpoint.host).is_some() {
+    if acr_net::proxy_for("https", &endpoint.host, endpoint.port).is_some() {
         return ResolveStep {
             result: StepResult::pass(format!(
                 "{} is reached through the proxy of HTTPS_PROXY, which resolves it",

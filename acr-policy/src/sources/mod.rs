@@ -23,7 +23,10 @@ mod reference;
 mod store;
 
 pub use digest::{InvalidDigest, Sha256Digest};
-pub use oci::{OCI_MANIFEST_MEDIA_TYPE, WASM_CONFIG_MEDIA_TYPE, WASM_LAYER_MEDIA_TYPE, pull, push};
+pub use oci::{
+    IMAGE_MANIFEST_ACCEPT, OCI_MANIFEST_MEDIA_TYPE, WASM_CONFIG_MEDIA_TYPE, WASM_LAYER_MEDIA_TYPE,
+    pull, push, resolve,
+};
 pub use reference::{InvalidOciReference, OciReference};
 pub use store::ContentStore;
 
@@ -87,6 +90,9 @@ pub struct SourceOptions {
     /// The content-addressed store of fetched modules and manifests ([`ContentStore`], in the
     /// user's cache folder); `None` fetches every time.
     pub store_dir: Option<PathBuf>,
+    /// A store read for what [`Self::store_dir`] lacks, its entries copied in (the user's own
+    /// store, when `bundle save` fills a bundle's).
+    pub seed_store_dir: Option<PathBuf>,
     /// PEM CA certificates to trust for https and registries besides the system trust store
     /// (for a private CA).
     pub ca_file: Option<PathBuf>,
@@ -128,6 +134,7 @@ impl Default for SourceOptions {
     fn default() -> Self {
         Self {
             store_dir: None,
+            seed_store_dir: None,
             ca_file: None,
             insecure_http: false,
             offline: false,
@@ -149,11 +156,12 @@ impl SourceOptions {
         }
     }
 
-    /// The store of [`Self::store_dir`], opened and checked, when there is one.
-    pub(crate) fn store(&self) -> Result<Option<ContentStore>, RemoteError> {
+    /// The store of [`Self::store_dir`] (seeded by [`Self::seed_store_dir`]), opened and
+    /// checked, when there is one.
+    pub fn store(&self) -> Result<Option<ContentStore>, RemoteError> {
         self.store_dir
             .as_deref()
-            .map(ContentStore::open)
+            .map(|dir| ContentStore::open_seeded(dir, self.seed_store_dir.as_deref()))
             .transpose()
     }
 

@@ -1,6 +1,7 @@
 //! A minimal client of the OCI distribution API for policy modules, following the Wasm OCI
 //! artifact convention: one layer `application/vnd.wasm.content.layer.v1+wasm`, a config
-//! `application/vnd.wasm.config.v1+json`, in an OCI image manifest.
+//! `application/vnd.wasm.config.v1+json`, in an OCI image manifest; and, for air-gap bundles,
+//! the digest a container image's tag stands for ([`resolve`]).
 //!
 //! Pushing uploads each blob monolithically (POST, then PUT with the digest) and then the
 //! manifest under a tag. Pulling asks for a manifest by digest and checks the digest of the
@@ -28,6 +29,13 @@ pub const WASM_CONFIG_MEDIA_TYPE: &str = "application/vnd.wasm.config.v1+json";
 const MANIFEST_LIMIT: u64 = 4 << 20;
 /// The header registries name the digest of a stored manifest in.
 const CONTENT_DIGEST_HEADER: &str = "docker-content-digest";
+/// What a container image's manifest is asked for as: indexes and manifest lists first, so a
+/// multi-platform image resolves to the digest of its index (what `skopeo copy --all` copies),
+/// then single-platform manifests.
+pub const IMAGE_MANIFEST_ACCEPT: &str = "application/vnd.oci.image.index.v1+json, \
+     application/vnd.docker.distribution.manifest.list.v2+json, \
+     application/vnd.oci.image.manifest.v1+json, \
+     application/vnd.docker.distribution.manifest.v2+json";
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -173,6 +181,24 @@ pub fn pull(reference: &OciReference, options: &SourceOptions) -> Result<Vec<u8>
     }
 }
 
+/// The digest of the manifest `reference` names by tag (or by digest, to check it exists), as
+/// the registry stores it: a HEAD of the manifest with [`IMAGE_MANIFEST_ACCEPT`] read for its
+/// `Docker-Content-Digest`; when the registry does not say (or says it in another algorithm),
+/// a GET of the manifest, whose SHA-256 is the digest and must agree with the header when there
+/// is one. The same session as [`pull`]: one client, the registry's login, Docker credentials.
+pub fn resolve(
+    reference: &OciReference,
+    options: &SourceOptions,
+) -> Result<Sha256Digest, RemoteError> {
+    options.check_online(|| reference.to_string())?;
+    let target = match (&reference.digest, &reference.tag) {
+        (Some(digest), _) => digest.to_string(),
+        (None, Some(tag)) => tag.clone(),
+        (None, None) => "latest".to_owned(),
+    };
+    RegistrySession::new(reference, options)?.manifest_digest(&target)
+}
+
 /// The session in `slot`, opened on first use so that a pull served from the store never
 /// touches the network.
 fn connect<'slot, 'a>(
@@ -309,6 +335,41 @@ impl<'a> RegistrySession<'a> {
         Ok(manifest)
     }
 
+    /// See [`resolve`].
+    fn manifest_digest(&mut self, target: &str) -> Result<Sha256Digest, RemoteError> {
+        let url = format!("{}/manifests/{target}", self.api_base());
+        let request = |method| RegistryRequest {
+            method,
+            url: url.clone(),
+            headers: vec![(header::ACCEPT, IMAGE_MANIFEST_ACCEPT)],
+            body: None,
+        };
+        let head = self.send(&request(Method::HEAD))?;
+        if head.status() == StatusCode::OK
+            && let Some(digest) = content_digest(&head)
+        {
+            return Ok(digest);
+        }
+        let response = self.send(&request(Method::GET))?;
+        if response.status() != StatusCode::OK {
+            return Err(RemoteError::status("GET", &url, response));
+        }
+        let announced = content_digest(&response);
+        let manifest = read_body(response, &url, MANIFEST_LIMIT, "an OCI manifest")?;
+        let actual = Sha256Digest::of(&manifest);
+        match announced {
+            Some(announced) if announced != actual => Err(RemoteError::DigestMismatch {
+                what: format!(
+                    "the manifest of {} (its Docker-Content-Digest header)",
+                    self.reference
+                ),
+                expected: announced,
+                actual,
+            }),
+            _ => Ok(actual),
+        }
+    }
+
     fn get_layer(&mut self, digest: Sha256Digest) -> Result<Vec<u8>, RemoteError> {
         let url = format!("{}/blobs/{digest}", self.api_base());
         let response = self.send(&RegistryRequest {
@@ -399,12 +460,7 @@ impl<'a> RegistrySession<'a> {
             return Err(RemoteError::status("PUT", &url, response));
         }
         let digest = Sha256Digest::of(manifest);
-        let stored_as = response
-            .headers()
-            .get(CONTENT_DIGEST_HEADER)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.parse::<Sha256Digest>().ok());
-        match stored_as {
+        match content_digest(&response) {
             Some(stored_as) if stored_as != digest => Err(RemoteError::DigestMismatch {
                 what: format!("the manifest pushed to {}", self.reference),
                 expected: digest,
@@ -502,6 +558,18 @@ impl<'a> RegistrySession<'a> {
     }
 }
 
+/// The SHA-256 digest an answer's `Docker-Content-Digest` names, when it names one.
+fn content_digest(response: &Response) -> Option<Sha256Digest> {
+    response
+        .headers()
+        .get(CONTENT_DIGEST_HEADER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
 fn check_digest(what: String, expected: Sha256Digest, bytes: &[u8]) -> Result<(), RemoteError> {
     let actual = Sha256Digest::of(bytes);
     if actual == expected {
@@ -575,6 +643,125 @@ mod tests {
                 4
             )
             .ends_with("it is a `application/vnd.oci.image.index.v1+json`, not an OCI image manifest (`application/vnd.oci.image.manifest.v1+json`)")
+        );
+    }
+
+    /// A plain-HTTP registry answering HEAD with `head` and GET with `get` (whole HTTP/1.1
+    /// answers), recording each request's head.
+    fn registry(head: String, get: String) -> (String, std::sync::mpsc::Receiver<String>) {
+        use std::io::{BufRead as _, BufReader, Write as _};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let address = listener.local_addr().expect("address").to_string();
+        let (sender, receiver) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let mut reader = BufReader::new(&stream);
+                let mut request = String::new();
+                let mut line = String::new();
+                while reader.read_line(&mut line).is_ok_and(|read| read > 2) {
+                    request.push_str(&line);
+                    line.clear();
+                }
+                let answer = if request.starts_with("HEAD ") {
+                    &head
+                } else {
+                    &get
+                };
+                let _ = sender.send(request);
+                let _ = (&stream).write_all(answer.as_bytes());
+            }
+        });
+        (address, receiver)
+    }
+
+    fn answer(digest: Option<String>, body: &str) -> String {
+        format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.oci.image.index.v1+json\r\n{}\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            digest.map_or(String::new(), |digest| format!(
+                "Docker-Content-Digest: {digest}\r\n"
+            )),
+            body.len()
+        )
+    }
+
+    fn resolve_at(address: &str) -> Result<Sha256Digest, RemoteError> {
+        let reference: OciReference = format!("oci://{address}/acr/connected-registry:0.9.0")
+            .parse()
+            .expect("reference");
+        resolve(
+            &reference,
+            &SourceOptions {
+                insecure_http: true,
+                ..SourceOptions::default()
+            },
+        )
+    }
+
+    #[test]
+    fn image_digests_come_from_the_head_answer_with_the_index_types_accepted() {
+        let digest = Sha256Digest::of(b"index");
+        let (address, requests) = registry(
+            answer(Some(digest.to_string()), ""),
+            "HTTP/1.1 500 Unused\r\nConnection: close\r\n\r\n".to_owned(),
+        );
+        assert_eq!(resolve_at(&address).expect("resolved"), digest);
+        let head = requests.recv().expect("a request");
+        assert!(
+            head.starts_with("HEAD /v2/acr/connected-registry/manifests/0.9.0 "),
+            "{head}"
+        );
+        let accept = head
+            .lines()
+            .find_map(|line| line.strip_prefix("accept: "))
+            .unwrap_or_default();
+        assert_eq!(accept, IMAGE_MANIFEST_ACCEPT, "{head}");
+        assert!(
+            requests.try_recv().is_err(),
+            "no GET when HEAD names the digest"
+        );
+    }
+
+    #[test]
+    fn without_a_digest_header_the_body_is_hashed_and_a_wrong_header_is_refused() {
+        let body = r#"{"schemaVersion":2}"#;
+        let silent_head = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+        let (address, _) = registry(silent_head.to_owned(), answer(None, body));
+        assert_eq!(
+            resolve_at(&address).expect("hashed"),
+            Sha256Digest::of(body.as_bytes())
+        );
+
+        let wrong = Sha256Digest::of(b"another manifest");
+        let (address, _) = registry(
+            silent_head.to_owned(),
+            answer(Some(wrong.to_string()), body),
+        );
+        let error = resolve_at(&address).expect_err("mismatch");
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "the manifest of oci://{address}/acr/connected-registry:0.9.0 (its \
+                 Docker-Content-Digest header) has the digest {}, but {wrong} was expected",
+                Sha256Digest::of(body.as_bytes())
+            )
+        );
+
+        let unknown = r#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"unknown"}]}"#;
+        let (address, _) = registry(
+            "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_owned(),
+            format!(
+                "HTTP/1.1 404 Not Found\r\nContent-Length: {}\r\nConnection: close\r\n\r\n\
+                 {unknown}",
+                unknown.len()
+            ),
+        );
+        assert_eq!(
+            resolve_at(&address).expect_err("unknown").to_string(),
+            format!(
+                "GET http://{address}/v2/acr/connected-registry/manifests/0.9.0 answered HTTP 404 \
+                 (MANIFEST_UNKNOWN: unknown)"
+            )
         );
     }
 }

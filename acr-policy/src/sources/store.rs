@@ -7,6 +7,10 @@
 //! writable by group or others, every access relative to the one open handle. Every read is
 //! also checked against the digest the entry is named by, so an entry that does not match
 //! (damaged, or planted) is ignored, fetched again and replaced.
+//!
+//! A store may have a *seed*: a second store read when an entry is missing, whose matching
+//! entries are copied in (`bundle save` seeds the bundle's store with the user's own, so what
+//! was fetched once is not fetched again).
 
 use super::RemoteError;
 use super::digest::Sha256Digest;
@@ -21,6 +25,7 @@ use std::sync::Arc;
 pub struct ContentStore {
     dir: PathBuf,
     handle: PrivateDir,
+    seed: Option<Box<ContentStore>>,
 }
 
 impl ContentStore {
@@ -39,7 +44,19 @@ impl ContentStore {
         Ok(Self {
             dir: dir.to_owned(),
             handle,
+            seed: None,
         })
+    }
+
+    /// Opens `dir` as [`Self::open`] does, with the store at `seed` (when given, and a folder
+    /// that exists) read for entries `dir` lacks. A seed that is not private is refused as `dir`
+    /// would be.
+    pub fn open_seeded(dir: &Path, seed: Option<&Path>) -> Result<Self, RemoteError> {
+        let mut store = Self::open(dir)?;
+        if let Some(seed) = seed.filter(|seed| seed.is_dir() && *seed != dir) {
+            store.seed = Some(Box::new(Self::open(seed)?));
+        }
+        Ok(store)
     }
 
     fn entry_name(digest: Sha256Digest) -> String {
@@ -51,14 +68,26 @@ impl ContentStore {
         self.dir.join(Self::entry_name(digest))
     }
 
-    /// The stored bytes named `digest`, when present and matching it.
+    /// The stored bytes named `digest`, when present and matching it; else the seed's, which
+    /// are then kept here too.
     pub fn get(&self, digest: Sha256Digest) -> Result<Option<Vec<u8>>, RemoteError> {
         match self.handle.read(&Self::entry_name(digest)) {
-            Ok(bytes) if Sha256Digest::of(&bytes) == digest => Ok(Some(bytes)),
-            Ok(_) => Ok(None),
-            Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(error) => Err(store_error(self.entry_path(digest), error)),
+            Ok(bytes) if Sha256Digest::of(&bytes) == digest => return Ok(Some(bytes)),
+            Ok(_) => {}
+            Err(error) if error.kind() == io::ErrorKind::NotFound => {}
+            Err(error) => return Err(store_error(self.entry_path(digest), error)),
         }
+        let Some(bytes) = self
+            .seed
+            .as_ref()
+            .map(|seed| seed.get(digest))
+            .transpose()?
+            .flatten()
+        else {
+            return Ok(None);
+        };
+        self.put(digest, &bytes)?;
+        Ok(Some(bytes))
     }
 
     /// Stores `bytes`, which the caller has checked to have the digest `digest`.
@@ -93,6 +122,29 @@ mod tests {
 
         std::fs::write(store.entry_path(digest), b"tampered").expect("tamper");
         assert_eq!(store.get(digest).expect("reads"), None);
+    }
+
+    #[test]
+    fn a_seeded_store_copies_matching_entries_from_its_seed() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let seed = ContentStore::open(&dir.path().join("user")).expect("opens");
+        let (kept, planted) = (Sha256Digest::of(b"kept"), Sha256Digest::of(b"planted"));
+        seed.put(kept, b"kept").expect("writes");
+        seed.put(planted, b"not what the name says")
+            .expect("writes");
+
+        let bundle = dir.path().join("bundle");
+        let store =
+            ContentStore::open_seeded(&bundle, Some(&dir.path().join("user"))).expect("opens");
+        assert_eq!(store.get(kept).expect("reads"), Some(b"kept".to_vec()));
+        assert_eq!(store.get(planted).expect("reads"), None);
+        // Copied in: the bundle's own store serves it without the seed.
+        let alone = ContentStore::open(&bundle).expect("opens");
+        assert_eq!(alone.get(kept).expect("reads"), Some(b"kept".to_vec()));
+        assert_eq!(alone.get(planted).expect("reads"), None);
+        // A seed that does not exist is no seed.
+        ContentStore::open_seeded(&bundle, Some(&dir.path().join("absent"))).expect("opens");
+        assert!(!dir.path().join("absent").exists());
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! `bundle save` and `bundle verify`: the air-gap bundle of `acr_core::bundle`.
 
 use acr_cli::{Outcome, OutputFormat, render};
-use acr_core::bundle::{self, BundleManifest, SaveRequest};
+use acr_core::bundle::{self, BundleManifest, RegistryMirrors, SaveRequest};
+use acr_core::cluster::CertManagerRelease;
 use acr_core::policy::sources::SourceOptions;
 use anyhow::Context as _;
 use std::path::PathBuf;
@@ -10,9 +11,10 @@ use std::path::PathBuf;
 #[derive(Debug, clap::Subcommand)]
 pub enum BundleCommand {
     /// Save what a disconnected site needs into a folder: the remote policy modules a policy set
-    /// names, cert-manager's pinned manifests, the list of images to copy, with checksums.
+    /// names, cert-manager's pinned manifests, the list of images to copy pinned by digest, with
+    /// checksums. Artefacts already in the user's store are taken from there.
     Save(SaveArgs),
-    /// Check every file of a bundle against its checksum.
+    /// Check every file of a bundle against its checksum, and images.txt's form.
     Verify(VerifyArgs),
 }
 
@@ -31,9 +33,15 @@ pub struct SaveArgs {
     /// PEM CA certificates to trust, besides the system trust store, for the downloads.
     #[arg(long, value_name = "FILE", env = "ACR_POLICY_CA_FILE")]
     pub ca_file: Option<PathBuf>,
-    /// Pull OCI policy modules in plain HTTP, without TLS (only on a network you trust).
+    /// Talk to registries (OCI policy modules, image digests) in plain HTTP, without TLS (only
+    /// on a network you trust).
     #[arg(long)]
     pub insecure_http: bool,
+    /// Resolve the digests of REGISTRY's images at a mirror that keeps them (a pull-through
+    /// cache, or a copy made with `skopeo copy --all`); images.txt still names REGISTRY.
+    /// Repeatable. Every image must resolve, or images.txt and bundle.json are not written.
+    #[arg(long = "registry-mirror", value_name = "REGISTRY=HOST[:PORT]")]
+    pub registry_mirrors: Vec<String>,
     /// Output format.
     #[arg(short = 'o', long = "output", value_enum)]
     pub output: Option<OutputFormat>,
@@ -54,17 +62,21 @@ impl BundleCommand {
     pub fn run(&self) -> anyhow::Result<Outcome> {
         match self {
             Self::Save(args) => {
+                let registry_mirrors =
+                    RegistryMirrors::parse(args.registry_mirrors.iter().map(String::as_str))?;
                 acr_core::fsio::create_private_dir(&args.out)
                     .with_context(|| format!("cannot create {}", args.out.display()))?;
                 let manifest = bundle::save(&SaveRequest {
                     out: args.out.clone(),
                     policy_set: args.policy_set.clone(),
-                    cert_manager: !args.no_cert_manager,
+                    cert_manager: (!args.no_cert_manager).then(CertManagerRelease::pinned),
                     sources: SourceOptions {
+                        seed_store_dir: acr_core::policy::default_store_dir(),
                         ca_file: args.ca_file.clone(),
                         insecure_http: args.insecure_http,
                         ..SourceOptions::default()
                     },
+                    registry_mirrors,
                 })
                 .with_context(|| format!("cannot save the bundle {}", args.out.display()))?;
                 print(&manifest, args.output)
@@ -83,6 +95,9 @@ fn print(manifest: &BundleManifest, format: Option<OutputFormat>) -> anyhow::Res
         let mut text = String::new();
         for file in &manifest.files {
             text.push_str(&format!("{}  {}\n", file.sha256, file.path));
+        }
+        for image in &manifest.images {
+            text.push_str(&format!("{}  {}\n", image.digest, image.image));
         }
         text
     })?;

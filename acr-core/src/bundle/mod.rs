@@ -5,10 +5,16 @@
 //!   cache): the remote policy modules a policy set names with their OCI manifests, and
 //!   cert-manager's pinned release manifests;
 //! - `images.txt`: the container images to copy into the site's registry (`skopeo copy`, `oras`),
-//!   one reference per line, as the manifests name them;
-//! - `bundle.json`: every file with its SHA-256, which `bundle verify` checks.
+//!   one a line, each pinned by the digest its registry (or `--registry-mirror`) resolved at
+//!   save time, followed by the name and tag the manifests pull ([`images`]);
+//! - `bundle.json`: every file with its SHA-256 and the images with their digests, which
+//!   `bundle verify` checks.
 
-use crate::cluster::{CertManagerError, CertManagerManifests};
+mod images;
+
+pub use images::{BundleImage, ImageReference, InvalidImage, InvalidMirror, RegistryMirrors};
+
+use crate::cluster::{CertManagerError, CertManagerManifests, CertManagerRelease};
 use crate::fsio::{self, FileMode, Overwrite};
 use crate::plan::DEFAULT_TRUST_IMAGE;
 use crate::settings::DEFAULT_REGISTRY_IMAGE;
@@ -21,7 +27,8 @@ pub const MANIFEST_FILE: &str = "bundle.json";
 /// The bundle's list of images.
 pub const IMAGES_FILE: &str = "images.txt";
 const STORE_DIR: &str = "store";
-const FORMAT: u32 = 1;
+/// 2: images with their digests (format 1 listed tags only).
+const FORMAT: u32 = 2;
 
 /// The store inside the bundle at `bundle`.
 pub fn store_dir(bundle: &Path) -> PathBuf {
@@ -43,11 +50,16 @@ pub struct SaveRequest {
     pub out: PathBuf,
     /// The policy set whose remote modules are saved.
     pub policy_set: Option<PathBuf>,
-    /// Save cert-manager's pinned release manifests (for `cert-manager.install=true`).
-    pub cert_manager: bool,
-    /// How remote modules and manifests are fetched (trust, plain http); the store is the
-    /// bundle's.
+    /// The cert-manager release to save (for `cert-manager.install=true`):
+    /// [`CertManagerRelease::pinned`], the one deploy and render look for.
+    pub cert_manager: Option<CertManagerRelease>,
+    /// How remote modules and manifests are fetched and image digests resolved (trust, plain
+    /// http, credentials); the store is the bundle's, seeded by
+    /// [`SourceOptions::seed_store_dir`] (the user's own store) so that nothing it holds is
+    /// fetched again.
     pub sources: SourceOptions,
+    /// Where image digests are asked for instead of the images' own registries.
+    pub registry_mirrors: RegistryMirrors,
 }
 
 /// `bundle.json`.
@@ -55,7 +67,7 @@ pub struct SaveRequest {
 pub struct BundleManifest {
     pub format: u32,
     pub files: Vec<BundleFile>,
-    pub images: Vec<String>,
+    pub images: Vec<BundleImage>,
 }
 
 /// One file of the bundle, relative to its folder.
@@ -81,6 +93,26 @@ pub enum BundleError {
     #[error(transparent)]
     CertManager(#[from] CertManagerError),
     #[error(transparent)]
+    Image(#[from] InvalidImage),
+    #[error(
+        "cannot resolve the digest of the image {image}{}: images.txt pins every image by digest{}",
+        match mirror { Some(mirror) => format!(" through the mirror {mirror}"), None => String::new() },
+        match mirror {
+            Some(_) => String::new(),
+            None => format!(
+                "; if this machine reaches {registry} only through a mirror, give \
+                 --registry-mirror {registry}=HOST[:PORT]"
+            ),
+        }
+    )]
+    ImageDigest {
+        image: String,
+        registry: String,
+        mirror: Option<String>,
+        #[source]
+        source: Box<RemoteError>,
+    },
+    #[error(transparent)]
     Write(#[from] fsio::WriteError),
     #[error("cannot read {}: {error}", path.display())]
     Read {
@@ -93,8 +125,8 @@ pub enum BundleError {
     Mismatch { problems: Vec<String> },
 }
 
-/// Saves the bundle: fetches (or takes from the bundle's store) what the request names, then
-/// writes `images.txt` and `bundle.json`.
+/// Saves the bundle: takes from the bundle's store, else the seed store, else fetches what the
+/// request names; resolves every image's digest; then writes `images.txt` and `bundle.json`.
 pub fn save(request: &SaveRequest) -> Result<BundleManifest, BundleError> {
     let store = store_dir(&request.out);
     let sources = SourceOptions {
@@ -120,21 +152,37 @@ pub fn save(request: &SaveRequest) -> Result<BundleManifest, BundleError> {
             }
         }
     }
-    let mut images = vec![
+    let mut names = vec![
         DEFAULT_REGISTRY_IMAGE.to_owned(),
         DEFAULT_TRUST_IMAGE.to_owned(),
     ];
-    if request.cert_manager {
-        let manifests = CertManagerManifests::pinned_release(Some(&store), false)?;
-        images.extend(manifests.images());
+    if let Some(release) = &request.cert_manager {
+        names.extend(CertManagerManifests::release(release, &sources)?.images());
     }
-    images.sort();
-    images.dedup();
-    let mut images_text = images.join("\n");
-    images_text.push('\n');
+    let mut references = names
+        .iter()
+        .map(|name| name.parse::<ImageReference>())
+        .collect::<Result<Vec<_>, _>>()?;
+    references.sort();
+    references.dedup();
+    let images = references
+        .iter()
+        .map(|image| {
+            let mirror = request.registry_mirrors.of(&image.registry);
+            image
+                .resolve(mirror, &sources)
+                .map(|digest| BundleImage::new(image, digest))
+                .map_err(|source| BundleError::ImageDigest {
+                    image: image.to_string(),
+                    registry: image.registry.clone(),
+                    mirror: mirror.map(str::to_owned),
+                    source: Box::new(source),
+                })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     fsio::write_atomic(
         &request.out.join(IMAGES_FILE),
-        images_text.as_bytes(),
+        images_text(&images).as_bytes(),
         FileMode::Public,
         Overwrite::Replace,
     )?;
@@ -171,7 +219,7 @@ pub fn verify(bundle: &Path) -> Result<BundleManifest, BundleError> {
         });
     }
     let found = list_files(bundle)?;
-    let mut problems = Vec::new();
+    let mut problems = images_problems(bundle, &manifest.images)?;
     for file in &manifest.files {
         match found.iter().find(|present| present.path == file.path) {
             None => problems.push(format!("{} is missing", file.path)),
@@ -192,6 +240,36 @@ pub fn verify(bundle: &Path) -> Result<BundleManifest, BundleError> {
     } else {
         Err(BundleError::Mismatch { problems })
     }
+}
+
+/// `images.txt`: a line per image, in the order of `bundle.json`.
+fn images_text(images: &[BundleImage]) -> String {
+    images.iter().map(|image| image.line() + "\n").collect()
+}
+
+/// What is wrong with `images.txt`: lines that are not an image pinned by digest and its tag,
+/// or a list other than `bundle.json`'s.
+fn images_problems(bundle: &Path, listed: &[BundleImage]) -> Result<Vec<String>, BundleError> {
+    let path = bundle.join(IMAGES_FILE);
+    if !path.exists() {
+        // Named as a missing file with the others.
+        return Ok(Vec::new());
+    }
+    let text = String::from_utf8_lossy(&read(&path)?).into_owned();
+    let mut problems = Vec::new();
+    let mut found = Vec::new();
+    for (number, line) in text.lines().enumerate() {
+        match BundleImage::parse_line(line) {
+            Ok(image) => found.push(image),
+            Err(reason) => problems.push(format!("{IMAGES_FILE} line {}: {reason}", number + 1)),
+        }
+    }
+    if problems.is_empty() && found != listed {
+        problems.push(format!(
+            "{IMAGES_FILE} does not list the images of {MANIFEST_FILE} with their digests"
+        ));
+    }
+    Ok(problems)
 }
 
 /// `images.txt` and every entry of the store, sorted, with their SHA-256.
@@ -229,4 +307,45 @@ fn read(path: &Path) -> Result<Vec<u8>, BundleError> {
         path: path.to_owned(),
         error,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn images_txt_must_pin_every_image_of_the_manifest_in_its_order() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let image = |text: &str, content: &[u8]| {
+            BundleImage::new(
+                &text.parse::<ImageReference>().expect("image"),
+                Sha256Digest::of(content),
+            )
+        };
+        let listed = vec![
+            image("mcr.microsoft.com/acr/connected-registry:0.9.0", b"a"),
+            image("quay.io/jetstack/cert-manager-webhook:v1.21.1", b"b"),
+        ];
+        let write = |text: &str| std::fs::write(dir.path().join(IMAGES_FILE), text).expect("write");
+        write(&images_text(&listed));
+        assert_eq!(
+            images_problems(dir.path(), &listed).expect("reads"),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            images_problems(dir.path(), &listed[..1]).expect("reads"),
+            ["images.txt does not list the images of bundle.json with their digests"]
+        );
+        write(&format!(
+            "{}\nquay.io/jetstack/cert-manager-webhook:v1.21.1\n",
+            listed[0].line()
+        ));
+        assert_eq!(
+            images_problems(dir.path(), &listed).expect("reads"),
+            [
+                "images.txt line 2: `quay.io/jetstack/cert-manager-webhook:v1.21.1` is not \
+              `REGISTRY/REPOSITORY@sha256:HEX REGISTRY/REPOSITORY:TAG`"
+            ]
+        );
+    }
 }
