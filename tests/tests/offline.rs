@@ -493,6 +493,26 @@ fn a_bundle_saved_online_serves_policy_check_and_render_with_no_network_and_veri
         let copied = std::fs::read(copy.join("manifest.json")).expect("copied manifest");
         assert!(pinned.ends_with(&sha256(&copied)), "{line}");
     }
+    // A site that overrides the images (container.image, --trust-image) saves those instead.
+    let own_trust = "site/busybox:1.36";
+    let own_digest = site.push_image(&site.host, own_trust, true);
+    let overridden = site.path("overridden");
+    let mut args = save(&overridden, Some(&site.host));
+    args.extend([
+        "--trust-image".to_owned(),
+        format!("mcr.microsoft.com/{own_trust}"),
+    ]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    run(site.command("save-cache"), &args).success();
+    let images = std::fs::read_to_string(overridden.join("images.txt")).expect("images.txt");
+    assert!(
+        images.contains(&format!(
+            "mcr.microsoft.com/site/busybox@{own_digest} mcr.microsoft.com/{own_trust}\n"
+        )),
+        "{images}"
+    );
+    assert!(!images.contains(MCR_IMAGES[1]), "{images}");
+
     let (verified, attempts) = run_without_network(
         &site.command("verify-cache"),
         &["bundle", "verify", path_text(&bundle)],
@@ -812,6 +832,8 @@ fn a_cert_manager_release_goes_through_the_store_into_a_bundle_and_is_read_from_
         },
         registry_mirrors: RegistryMirrors::parse(mirrors.iter().map(String::as_str))
             .expect("mirrors"),
+        registry_image: acr_core::settings::DEFAULT_REGISTRY_IMAGE.to_owned(),
+        trust_image: acr_core::plan::DEFAULT_TRUST_IMAGE.to_owned(),
     })
     .expect("saved with the release server stopped");
     assert!(

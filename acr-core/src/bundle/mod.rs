@@ -16,8 +16,6 @@ pub use images::{BundleImage, ImageReference, InvalidImage, InvalidMirror, Regis
 
 use crate::cluster::{CertManagerError, CertManagerManifests, CertManagerRelease};
 use crate::fsio::{self, FileMode, Overwrite};
-use crate::plan::DEFAULT_TRUST_IMAGE;
-use crate::settings::DEFAULT_REGISTRY_IMAGE;
 use acr_policy::PolicySet;
 use acr_policy::sources::{ContentStore, ModuleSource, RemoteError, Sha256Digest, SourceOptions};
 use std::path::{Path, PathBuf};
@@ -60,6 +58,10 @@ pub struct SaveRequest {
     pub sources: SourceOptions,
     /// Where image digests are asked for instead of the images' own registries.
     pub registry_mirrors: RegistryMirrors,
+    /// The connected registry's image, as `container.image` sets it for deploy and render.
+    pub registry_image: String,
+    /// The trust-distribution DaemonSet's image, as `--trust-image` sets it.
+    pub trust_image: String,
 }
 
 /// `bundle.json`.
@@ -152,10 +154,7 @@ pub fn save(request: &SaveRequest) -> Result<BundleManifest, BundleError> {
             }
         }
     }
-    let mut names = vec![
-        DEFAULT_REGISTRY_IMAGE.to_owned(),
-        DEFAULT_TRUST_IMAGE.to_owned(),
-    ];
+    let mut names = vec![request.registry_image.clone(), request.trust_image.clone()];
     if let Some(release) = &request.cert_manager {
         names.extend(CertManagerManifests::release(release, &sources)?.images());
     }

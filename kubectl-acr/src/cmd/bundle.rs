@@ -3,7 +3,9 @@
 use acr_cli::{Outcome, OutputFormat, render};
 use acr_core::bundle::{self, BundleManifest, RegistryMirrors, SaveRequest};
 use acr_core::cluster::CertManagerRelease;
+use acr_core::plan;
 use acr_core::policy::sources::SourceOptions;
+use acr_core::settings::DEFAULT_REGISTRY_IMAGE;
 use anyhow::Context as _;
 use std::path::PathBuf;
 
@@ -42,6 +44,14 @@ pub struct SaveArgs {
     /// Repeatable. Every image must resolve, or images.txt and bundle.json are not written.
     #[arg(long = "registry-mirror", value_name = "REGISTRY=HOST[:PORT]")]
     pub registry_mirrors: Vec<String>,
+    /// The connected registry's image, when deploy and render are given `--config
+    /// container.image=IMAGE`.
+    #[arg(long, value_name = "IMAGE", default_value = DEFAULT_REGISTRY_IMAGE)]
+    pub registry_image: String,
+    /// The trust-distribution DaemonSet's image, when deploy and render are given
+    /// `--trust-image IMAGE`.
+    #[arg(long, value_name = "IMAGE", default_value = plan::DEFAULT_TRUST_IMAGE)]
+    pub trust_image: String,
     /// Output format.
     #[arg(short = 'o', long = "output", value_enum)]
     pub output: Option<OutputFormat>,
@@ -77,6 +87,8 @@ impl BundleCommand {
                         ..SourceOptions::default()
                     },
                     registry_mirrors,
+                    registry_image: args.registry_image.clone(),
+                    trust_image: args.trust_image.clone(),
                 })
                 .with_context(|| format!("cannot save the bundle {}", args.out.display()))?;
                 print(&manifest, args.output)
