@@ -1,5 +1,5 @@
 //! The one password flag group: `--password-stdin` or `--password-file FILE`, read one way
-//! (up to one trailing line break, text, not empty), and `--password VALUE` refused without
+//! (up to one trailing line break; one line of text, not empty), and `--password VALUE` refused without
 //! echoing it.
 
 use acr_core::secret::{SecretString, password_from_input};
@@ -10,16 +10,22 @@ use clap::error::ErrorKind;
 use std::ffi::OsStr;
 use std::path::PathBuf;
 
-/// Where a password comes from; never the command line. The group is `password_source`: a command's
-/// user-name flag `requires = "password_source"`.
+/// Where a password comes from; never the command line. Its two sources form the group
+/// `password_source`, which a command's user-name flag (id `username`) requires; each source
+/// requires that user name in turn.
 #[derive(Debug, Clone, Default, clap::Args)]
-#[group(id = "password_source", multiple = false)]
+#[group(skip)]
 pub struct PasswordArgs {
     /// Read the password from standard input, to its end; one trailing line break is dropped.
-    #[arg(long)]
+    #[arg(long, group = "password_source", requires = "username")]
     pub password_stdin: bool,
     /// Read the password from FILE; one trailing line break is dropped.
-    #[arg(long, value_name = "FILE")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        group = "password_source",
+        requires = "username"
+    )]
     pub password_file: Option<PathBuf>,
     /// Never accepted: a password on the command line ends up in shell history and `ps`.
     #[arg(

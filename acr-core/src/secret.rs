@@ -29,11 +29,17 @@ pub enum PasswordError {
     Empty { origin: String },
     #[error("the password from {origin} is not UTF-8 text")]
     NotText { origin: String },
+    #[error(
+        "the password from {origin} holds a line break or another control character; give the \
+         password alone, on one line"
+    )]
+    ControlCharacter { origin: String },
 }
 
 /// The one reading of a password given on standard input or in a file (`--password-stdin`,
 /// `--password-file`): the bytes up to one trailing line break (`\n` or `\r\n`, as `echo` or a
-/// text editor leave it), which must be text and not empty. `origin` names the source in errors.
+/// text editor leave it), which must be one line of text (no control character) and not empty.
+/// `origin` names the source in errors; the bytes never appear in one.
 pub fn password_from_input(bytes: Vec<u8>, origin: &str) -> Result<SecretString, PasswordError> {
     let mut text = String::from_utf8(bytes).map_err(|_| PasswordError::NotText {
         origin: origin.to_owned(),
@@ -46,6 +52,11 @@ pub fn password_from_input(bytes: Vec<u8>, origin: &str) -> Result<SecretString,
     }
     if text.is_empty() {
         return Err(PasswordError::Empty {
+            origin: origin.to_owned(),
+        });
+    }
+    if text.chars().any(char::is_control) {
+        return Err(PasswordError::ControlCharacter {
             origin: origin.to_owned(),
         });
     }
@@ -142,7 +153,20 @@ mod tests {
         assert_eq!(read(b"secret\n"), Ok("secret".to_owned()));
         assert_eq!(read(b"secret\r\n"), Ok("secret".to_owned()));
         assert_eq!(read(b"secret"), Ok("secret".to_owned()));
-        assert_eq!(read(b"secret\n\n"), Ok("secret\n".to_owned()));
+        for multi_line in [
+            &b"secret\n\n"[..],
+            b"secret\n# comment\n",
+            b"sec\tret",
+            b"\x1b[2Jsecret",
+        ] {
+            assert_eq!(
+                read(multi_line),
+                Err(PasswordError::ControlCharacter {
+                    origin: "stdin".to_owned()
+                }),
+                "{multi_line:?}"
+            );
+        }
         assert_eq!(read(b" secret \n"), Ok(" secret ".to_owned()));
         for empty in [&b""[..], b"\n", b"\r\n"] {
             assert_eq!(

@@ -18,6 +18,8 @@ const ANSWER_LIMIT: usize = 8192;
 #[derive(Clone, PartialEq, Eq)]
 pub struct Proxy {
     url: String,
+    /// `http`, `https`, `socks5`, ... lowercased; `http` when the URL names none.
+    scheme: String,
     authority: String,
     credentials: Option<(String, String)>,
 }
@@ -36,10 +38,14 @@ impl fmt::Debug for Proxy {
 }
 
 impl Proxy {
-    /// Reads `http://[USER[:PASSWORD]@]HOST[:PORT][/]` (a missing scheme is `http://`); the
-    /// user and password are percent-decoded.
+    /// Reads `SCHEME://[USER[:PASSWORD]@]HOST[:PORT][/]` (a missing scheme is `http://`, a
+    /// missing port 80, or 443 for `https://`); the user and password are percent-decoded.
     pub fn parse(url: &str) -> Self {
-        let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+        let (scheme, rest) = url
+            .split_once("://")
+            .map_or(("http".to_owned(), url), |(scheme, rest)| {
+                (scheme.to_ascii_lowercase(), rest)
+            });
         let rest = rest.split(['/', '?', '#']).next().unwrap_or(rest);
         let (userinfo, host) = match rest.rsplit_once('@') {
             Some((userinfo, host)) => (Some(userinfo), host),
@@ -50,10 +56,10 @@ impl Proxy {
                 && port.bytes().all(|byte| byte.is_ascii_digit())
                 && (!before.contains(':') || before.ends_with(']'))
         });
-        let authority = if has_port {
-            host.to_owned()
-        } else {
-            format!("{host}:80")
+        let authority = match (has_port, scheme.as_str()) {
+            (true, _) => host.to_owned(),
+            (false, "https") => format!("{host}:443"),
+            (false, _) => format!("{host}:80"),
         };
         let credentials = userinfo.map(|userinfo| {
             let (user, password) = userinfo.split_once(':').unwrap_or((userinfo, ""));
@@ -61,6 +67,7 @@ impl Proxy {
         });
         Self {
             url: url.to_owned(),
+            scheme,
             authority,
             credentials,
         }
@@ -80,7 +87,17 @@ impl Proxy {
     /// `timeout`, with the URL's credentials as `Proxy-Authorization: Basic`. The stream is
     /// returned once the proxy answers 200; any other answer is an error quoting only its
     /// status line.
+    ///
+    /// Only `http://` proxies: the request (and so the credentials) would otherwise go in clear
+    /// to a proxy that expects TLS or SOCKS, so any other scheme is refused before connecting.
     pub fn tunnel(&self, target: &str, timeout: Duration) -> std::io::Result<TcpStream> {
+        if self.scheme != "http" {
+            return Err(std::io::Error::other(format!(
+                "the proxy {} is a {}:// proxy; this step tunnels only through http:// proxies: \
+                 give HTTPS_PROXY=http://HOST:PORT, or add the host to NO_PROXY",
+                self.authority, self.scheme
+            )));
+        }
         let deadline = Instant::now() + timeout;
         let remaining = || {
             deadline
@@ -473,5 +490,36 @@ mod tests {
             "{error}"
         );
         assert!(!error.contains("hunter2"), "{error}");
+    }
+
+    #[test]
+    fn tunnels_through_tls_or_socks_proxies_are_refused_before_anything_is_sent() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.set_nonblocking(true).expect("nonblocking");
+        let port = listener.local_addr().expect("address").port();
+        for scheme in ["https", "HTTPS", "socks5", "socks5h"] {
+            let proxy = Proxy::parse(&format!("{scheme}://u:hunter2@127.0.0.1:{port}"));
+            let error = proxy
+                .tunnel("registry.example:443", Duration::from_secs(5))
+                .expect_err("refused")
+                .to_string();
+            assert_eq!(
+                error,
+                format!(
+                    "the proxy 127.0.0.1:{port} is a {}:// proxy; this step tunnels only \
+                     through http:// proxies: give HTTPS_PROXY=http://HOST:PORT, or add the \
+                     host to NO_PROXY",
+                    scheme.to_ascii_lowercase()
+                )
+            );
+        }
+        assert!(
+            listener.accept().is_err(),
+            "nothing may reach a proxy the tunnel refuses"
+        );
+        assert_eq!(
+            Proxy::parse("https://proxy.example").authority(),
+            "proxy.example:443"
+        );
     }
 }

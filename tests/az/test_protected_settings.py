@@ -118,5 +118,19 @@ def test_a_policy_denial_exits_3_and_writes_nothing(az, inputs, tmp_path):
                 "--policy-set", "strict.yaml", expect=3, env={"XDG_CACHE_HOME": str(tmp_path / "cache")})
     assert result.json()["decision"] == "denied"
     assert "CERTIFICATE_EXPIRES_SOON" in result.stderr
+    # The message is the refusal and its violations, not the engine's verdict lines again.
+    assert "Denied by policy: denied by 1 policy" in result.stderr
+    assert "Decision:" not in result.stderr
     assert "s3cretPassw0rd" not in result.stdout + result.stderr
     assert not (inputs / "protected.json").exists()
+
+
+def test_policy_warnings_of_an_allowed_write_are_shown(az, inputs, tmp_path):
+    (inputs / "warn.yaml").write_text(
+        "policies:\n  - module: builtin:certificate-hygiene\n    enforcement: warn\n"
+        "    settings: { minDaysLeft: 4000 }\n")
+    result = az("acr-ext", "connected-registry", "protected-settings", "--connection-string-file", "connection.txt",
+                "--cert", "certs/tls.crt", "--key", "certs/tls.key", "--ca", "certs/ca.crt", "--out", "protected.json",
+                "--policy-set", "warn.yaml", env={"XDG_CACHE_HOME": str(tmp_path / "cache")})
+    assert "CERTIFICATE_EXPIRES_SOON" in result.stderr
+    assert (inputs / "protected.json").exists()

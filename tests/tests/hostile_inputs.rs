@@ -286,5 +286,43 @@ fn every_command_taking_a_password_refuses_one_on_the_command_line_and_reads_fil
             "{command:?}: {}",
             run.stderr
         );
+
+        let two_lines = dir.path().join("two-lines");
+        std::fs::write(&two_lines, "hunter2\n# rotated 2026-12-01\n").expect("write");
+        let mut args = command.to_vec();
+        args.extend(["--password-file", path_text(&two_lines)]);
+        let run = kubectl_acr(&args);
+        assert_eq!(run.code, Some(1), "{command:?}: {run:?}");
+        assert!(
+            run.stderr
+                .contains("holds a line break or another control character"),
+            "{command:?}: {}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains("hunter2"), "{}", run.stderr);
+    }
+
+    // A password source without a user name is a usage error, not silently ignored; and the
+    // refused --password flag is not offered in the usage line.
+    for command in [
+        &["verify", "--server", "127.0.0.1:9", "--password-stdin"][..],
+        &[
+            "policy",
+            "pull",
+            "oci://127.0.0.1:9/policies/p@sha256:0000000000000000000000000000000000000000000000000000000000000000",
+            "--out",
+            path_text(dir.path()),
+            "--password-stdin",
+        ],
+    ] {
+        let run = kubectl_acr(command);
+        assert_eq!(run.code, Some(2), "{command:?}: {run:?}");
+        assert!(
+            run.stderr.contains("username"),
+            "{command:?}: {}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains("--password <"), "{}", run.stderr);
+        assert!(!run.stderr.contains("--password ["), "{}", run.stderr);
     }
 }

@@ -871,6 +871,36 @@ fn fleet_of_two_clusters_checks_all_before_changing_any(suite: &Suite) {
         !denied_folders.exists(),
         "a refused fleet render wrote folders"
     );
+    // A cluster whose settings are wrong is a failed check (exit 1), not a policy denial (3);
+    // -o json gives the outcomes as JSON.
+    let broken: Run = Command::new(bin_path("kubectl-acr"))
+        .arg("render")
+        .args(&args)
+        .args(["-o", "json", "--fleet"])
+        .arg(fleet_file(
+            "  config:\n    service.clusterIPP: 10.96.100.250\n",
+        ))
+        .arg("--out-dir")
+        .arg(&denied_folders)
+        .env("XDG_CACHE_HOME", env!("CARGO_TARGET_TMPDIR"))
+        .output()
+        .expect("run render --fleet")
+        .into();
+    assert_exit(
+        &broken,
+        1,
+        "render --fleet with a cluster's unknown setting",
+    );
+    let outcomes: Value = serde_json::from_str(&broken.stdout).expect("outcomes as JSON");
+    let edge_b = outcomes
+        .as_array()
+        .and_then(|all| all.iter().find(|outcome| outcome["cluster"] == "edge-b"))
+        .expect("edge-b's outcome");
+    assert_eq!(edge_b["result"], "failed", "{outcomes:#}");
+    assert!(
+        !denied_folders.exists(),
+        "a failed fleet render wrote folders"
+    );
 }
 
 /// Every object deploy made in the namespace as the API server holds it, without what field

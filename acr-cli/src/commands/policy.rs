@@ -236,6 +236,12 @@ pub fn outcome_of(report: &CheckReport, stdout: String) -> Outcome {
     }
 }
 
+/// The verdicts of an approved change when they carry warnings (a warn-only violation, a policy
+/// that failed open), for stderr; `None` when every policy simply allowed it.
+pub fn approval_warnings(report: &CheckReport) -> Option<String> {
+    (report.decision == DecisionKind::AllowedWithWarnings).then(|| report.to_text())
+}
+
 /// A change the policies refused, told the same way by every changing command: every verdict,
 /// then the refusal, on stderr; exit 3 when denied, 1 when a policy failed closed. With
 /// `machine` (the command's `-o json` or `-o yaml`) the report is on stdout as well. Nothing was

@@ -171,8 +171,8 @@ impl Cluster {
     }
 
     /// Applies the plan (after cert-manager, when it is installed), then waits as asked; only
-    /// with the policies' approval.
-    pub fn deploy(
+    /// with the policies' approval (only `operations` has one).
+    pub(crate) fn deploy(
         &self,
         plan: &Plan,
         preflight: &Preflight,
@@ -224,8 +224,8 @@ impl Cluster {
     }
 
     /// Applies the pull secret and adds it to each service account's `imagePullSecrets`; only
-    /// with the policies' approval.
-    pub fn create_pull_secret(
+    /// with the policies' approval (only `operations` has one).
+    pub(crate) fn create_pull_secret(
         &self,
         spec: &PullSecretSpec,
         preflight: &PullSecretPreflight,

@@ -22,7 +22,7 @@ pub struct DomainFile {
 /// Writes `<fqdn>.pem` (private key, serving certificate, chain) for every domain into `dir`,
 /// 0600 and atomically. Every destination is checked first, so that nothing is written when
 /// any exists and `overwrite` is [`Overwrite::Refuse`].
-pub fn write_domain_files(
+pub(crate) fn write_domain_files(
     domains: &CustomDomains,
     certificate: &PreparedCertificate,
     dir: &Path,

@@ -9,7 +9,7 @@ use crate::cluster::{
 use crate::fsio::{Overwrite, WriteError};
 use crate::plan::{self, GitOpsFolder, Plan, PlanOptions, PlannedObject, SecretForm};
 use crate::policy::approval::{Approval, ConnectedRegistry};
-use crate::policy::{Operation, PolicyChecker, connected_registry_review};
+use crate::policy::{CheckReport, Operation, PolicyChecker, connected_registry_review};
 use crate::settings::ConnectedRegistrySettings;
 use std::path::Path;
 use std::sync::Arc;
@@ -86,9 +86,9 @@ pub fn check_deploy(
 }
 
 impl CheckedDeploy {
-    /// The approval, and with it the verdicts.
-    pub fn approval(&self) -> &Approval<ConnectedRegistry> {
-        &self.approval
+    /// The verdicts that approved the deploy.
+    pub fn report(&self) -> &CheckReport {
+        self.approval.report()
     }
 
     /// The API server this deploy goes to.
@@ -131,7 +131,14 @@ pub struct RenderRequest {
 /// The manifests of a deploy the policies approved.
 #[derive(Debug)]
 pub struct Rendered {
-    pub plan: Plan,
+    plan: Plan,
+    approval: Approval<ConnectedRegistry>,
+}
+
+/// The GitOps folder of an approved render, ready to write; built only from that render's plan.
+#[derive(Debug)]
+pub struct ApprovedFolder {
+    folder: GitOpsFolder,
     approval: Approval<ConnectedRegistry>,
 }
 
@@ -156,27 +163,42 @@ pub fn render(
 }
 
 impl Rendered {
-    /// The approval, and with it the verdicts.
-    pub fn approval(&self) -> &Approval<ConnectedRegistry> {
-        &self.approval
+    /// The verdicts that approved the render.
+    pub fn report(&self) -> &CheckReport {
+        self.approval.report()
+    }
+
+    /// The approved objects.
+    pub fn plan(&self) -> &Plan {
+        &self.plan
     }
 
     /// The GitOps folder of the plan, cert-manager's release as its own layer when given.
-    pub fn folder(
-        &self,
+    pub fn into_folder(
+        self,
         cert_manager: Option<&[PlannedObject]>,
         secrets: &SecretForm,
-    ) -> GitOpsFolder {
-        GitOpsFolder::new(&self.plan, cert_manager, secrets)
+    ) -> ApprovedFolder {
+        ApprovedFolder {
+            folder: GitOpsFolder::new(&self.plan, cert_manager, secrets),
+            approval: self.approval,
+        }
+    }
+}
+
+impl ApprovedFolder {
+    /// The files it holds, and what to do about its Secrets.
+    pub fn folder(&self) -> &GitOpsFolder {
+        &self.folder
     }
 
-    /// Writes `folder` (made by [`Rendered::folder`]) under `dir`, all or nothing.
-    pub fn write_folder(
-        &self,
-        folder: &GitOpsFolder,
-        dir: &Path,
-        overwrite: Overwrite,
-    ) -> Result<(), WriteError> {
-        folder.write(dir, overwrite, &self.approval)
+    /// The verdicts that approved it.
+    pub fn report(&self) -> &CheckReport {
+        self.approval.report()
+    }
+
+    /// Writes every file under `dir`, all or nothing.
+    pub fn write(&self, dir: &Path, overwrite: Overwrite) -> Result<(), WriteError> {
+        self.folder.write(dir, overwrite, &self.approval)
     }
 }

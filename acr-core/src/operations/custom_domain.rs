@@ -7,8 +7,8 @@ use crate::custom_domain::{
     custom_domain_review, prepare_certificate, write_domain_files,
 };
 use crate::fsio::Overwrite;
-use crate::policy::PolicyChecker;
 use crate::policy::approval::{Approval, CustomDomain};
+use crate::policy::{CheckReport, PolicyChecker};
 use std::path::PathBuf;
 use time::OffsetDateTime;
 
@@ -30,7 +30,14 @@ pub struct CustomDomainRequest {
 #[derive(Debug)]
 pub struct PreparedCustomDomain {
     pub plan: Plan,
-    pub approval: Approval<CustomDomain>,
+    approval: Approval<CustomDomain>,
+}
+
+impl PreparedCustomDomain {
+    /// The verdicts that approved it (warnings included).
+    pub fn report(&self) -> &CheckReport {
+        self.approval.report()
+    }
 }
 
 /// Checks the certificate, runs the gate on it and, when approved, writes the PEM files and

@@ -9,17 +9,19 @@ mod delete;
 mod protected_settings;
 mod pull_secret;
 
-pub use crate::policy::approval::{Approval, Refusal};
+pub use crate::policy::approval::Refusal;
 pub use connected_registry::{
-    ApplyOptions, CheckedDeploy, DeployCheck, DeployRequest, RenderRequest, Rendered, check_deploy,
-    render,
+    ApplyOptions, ApprovedFolder, CheckedDeploy, DeployCheck, DeployRequest, RenderRequest,
+    Rendered, check_deploy, render,
 };
 pub use custom_domain::{CustomDomainRequest, PreparedCustomDomain, prepare_custom_domain};
 pub use delete::{DeleteRequest, delete};
 pub use protected_settings::{
     ProtectedSettingsRequest, WrittenProtectedSettings, write_protected_settings,
 };
-pub use pull_secret::{CheckedPullSecret, check_pull_secret, check_pull_secret_offline};
+pub use pull_secret::{
+    CheckedPullSecret, OfflinePullSecret, check_pull_secret, check_pull_secret_offline,
+};
 
 use crate::cluster::{ClusterError, PullSecretClusterError};
 use crate::custom_domain::CustomDomainError;

@@ -4,7 +4,7 @@
 use super::{Gated, OperationError};
 use crate::fsio::Overwrite;
 use crate::policy::approval::{Approval, ProtectedSettings};
-use crate::policy::{PolicyChecker, protected_settings_review};
+use crate::policy::{CheckReport, PolicyChecker, protected_settings_review};
 use crate::secret::SecretString;
 use crate::settings::protected_write::{
     ProtectedSettingsSummary, ProtectedTlsInput, prepare_protected_settings,
@@ -27,7 +27,14 @@ pub struct ProtectedSettingsRequest {
 #[derive(Debug)]
 pub struct WrittenProtectedSettings {
     pub summary: ProtectedSettingsSummary,
-    pub approval: Approval<ProtectedSettings>,
+    approval: Approval<ProtectedSettings>,
+}
+
+impl WrittenProtectedSettings {
+    /// The verdicts that approved it (warnings included).
+    pub fn report(&self) -> &CheckReport {
+        self.approval.report()
+    }
 }
 
 /// Builds the file, runs the gate on what it holds (secrets redacted, certificates described)
@@ -37,7 +44,7 @@ pub fn write_protected_settings(
     checker: &PolicyChecker,
 ) -> Result<Gated<WrittenProtectedSettings>, OperationError> {
     let file = prepare_protected_settings(request.connection_string.expose(), &request.tls)?;
-    let review = protected_settings_review(&file.settings, &file.tls_source, request.now)?;
+    let review = protected_settings_review(file.settings(), file.tls_source(), request.now)?;
     let approval = match checker.approve::<ProtectedSettings>(&review) {
         Ok(approval) => approval,
         Err(refusal) => return Ok(Gated::Refused(refusal)),

@@ -6,23 +6,37 @@ use crate::cluster::{
     Cluster, KubeconfigSelection, PullSecretClusterError, PullSecretPreflight, PullSecretReport,
 };
 use crate::plan::Plan;
-use crate::policy::PolicyChecker;
 use crate::policy::approval::{Approval, PullSecret};
+use crate::policy::{CheckReport, PolicyChecker};
 use crate::pull_secret::{PullSecretSpec, pull_secret_review};
 
+/// The Secret a pull secret request would create, approved on the request alone.
+#[derive(Debug)]
+pub struct OfflinePullSecret {
+    pub secret: Plan,
+    approval: Approval<PullSecret>,
+}
+
+impl OfflinePullSecret {
+    /// The verdicts that approved it.
+    pub fn report(&self) -> &CheckReport {
+        self.approval.report()
+    }
+}
+
 /// A pull secret the policies approved on the request alone (a client dry run): the Secret it
-/// would create. No cluster is read.
+/// would create. No cluster is read and nothing is written.
 pub fn check_pull_secret_offline(
     spec: &PullSecretSpec,
     checker: &PolicyChecker,
-) -> Gated<(Plan, Approval<PullSecret>)> {
+) -> Gated<OfflinePullSecret> {
     match checker.approve::<PullSecret>(&pull_secret_review(spec, None)) {
-        Ok(approval) => Gated::Approved((
-            Plan {
+        Ok(approval) => Gated::Approved(OfflinePullSecret {
+            secret: Plan {
                 objects: vec![spec.secret_object()],
             },
             approval,
-        )),
+        }),
         Err(refusal) => Gated::Refused(refusal),
     }
 }
@@ -58,9 +72,9 @@ pub fn check_pull_secret(
 }
 
 impl CheckedPullSecret {
-    /// The approval, and with it the verdicts.
-    pub fn approval(&self) -> &Approval<PullSecret> {
-        &self.approval
+    /// The verdicts that approved it.
+    pub fn report(&self) -> &CheckReport {
+        self.approval.report()
     }
 
     /// The API server the Secret goes to.

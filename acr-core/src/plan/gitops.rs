@@ -143,7 +143,7 @@ impl GitOpsFolder {
 
     /// Writes every file under `dir` (created 0700 when missing), all or none; only with the
     /// policies' approval.
-    pub fn write(
+    pub(crate) fn write(
         &self,
         dir: &Path,
         overwrite: Overwrite,

@@ -75,16 +75,26 @@ pub struct ProtectedSettingsSummary {
 pub struct ProtectedSettingsFile {
     content: SecretString,
     /// What the file holds, read back with `--config-protected-file`'s own decoder.
-    pub settings: ProtectedSettings,
+    settings: ProtectedSettings,
     /// The TLS source the file gives.
-    pub tls_source: TlsSource,
+    tls_source: TlsSource,
     summary: ProtectedSettingsSummary,
 }
 
 impl ProtectedSettingsFile {
+    /// What the file holds, as `--config-protected-file` reads it back (secrets inside).
+    pub fn settings(&self) -> &ProtectedSettings {
+        &self.settings
+    }
+
+    /// The TLS source the file gives.
+    pub fn tls_source(&self) -> &TlsSource {
+        &self.tls_source
+    }
+
     /// Writes the file to `path` (0600, atomically, never over an existing file unless
     /// `overwrite` allows it), once the policies approved it.
-    pub fn write(
+    pub(crate) fn write(
         &self,
         path: &Path,
         overwrite: Overwrite,

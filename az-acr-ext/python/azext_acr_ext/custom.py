@@ -70,8 +70,13 @@ def engine_arguments(command, values):
 
 def engine_message(stderr, usage=False):
     """The engine's error message without its `error: ` prefix, and for usage errors without the
-    engine's own usage lines (they name engine flags, not az's)."""
+    engine's own usage lines (they name engine flags, not az's). A policy refusal prints every
+    verdict before its `error: ` line; az shows the violations from the report instead, so the
+    message starts at the last `error: ` line."""
     lines = stderr.strip().splitlines()
+    errors = [index for index, line in enumerate(lines) if line.startswith("error: ")]
+    if errors and not usage:
+        lines = lines[errors[-1]:]
     if usage:
         kept = []
         for line in lines:

@@ -1,7 +1,7 @@
 //! `custom-domain prepare`: check the certificate for an ACR custom domain, run the policies,
 //! write one PEM per domain and print the plan of the remaining steps.
 
-use acr_cli::commands::policy::{PolicyArgs, refused};
+use acr_cli::commands::policy::{PolicyArgs, approval_warnings, refused};
 use acr_cli::commands::{InputKind, parse_time, read_input, time_or_now};
 use acr_cli::{Outcome, OutputFormat, Status, render};
 use acr_core::custom_domain::{
@@ -169,14 +169,15 @@ impl PrepareArgs {
             Gated::Approved(prepared) => prepared,
             Gated::Refused(refusal) => return refused(&refusal, Some(format)),
         };
-        let warnings: Vec<String> = prepared
+        let mut warnings: Vec<String> = prepared
             .plan
             .warnings
             .iter()
             .map(|warning| format!("warning: {warning}"))
             .collect();
+        warnings.extend(approval_warnings(prepared.report()));
         let shown = Prepared {
-            policy_decision: prepared.approval.report().decision,
+            policy_decision: prepared.report().decision,
             plan: prepared.plan,
         };
         let stdout = render(&shown, format, |shown| plan_text(&shown.plan))?;

@@ -2,9 +2,9 @@
 //! from a connection string and your certificate or an existing Secret's name, once the
 //! policies allowed what it holds.
 
-use acr_cli::commands::policy::{PolicyArgs, refused};
+use acr_cli::commands::policy::{PolicyArgs, approval_warnings, refused};
 use acr_cli::commands::{InputKind, parse_time, read_input, time_or_now};
-use acr_cli::{Outcome, OutputFormat, render};
+use acr_cli::{Outcome, OutputFormat, Status, render};
 use acr_core::fsio::Overwrite;
 use acr_core::operations::{Gated, ProtectedSettingsRequest, write_protected_settings};
 use acr_core::secret::SecretString;
@@ -93,7 +93,11 @@ impl ProtectedSettingsArgs {
             Gated::Refused(refusal) => return refused(&refusal, Some(format)),
         };
         let stdout = render(&written.summary, format, summary_text)?;
-        Ok(Outcome::success(stdout))
+        Ok(Outcome {
+            stdout,
+            stderr: approval_warnings(written.report()),
+            status: Status::Success,
+        })
     }
 }
 

@@ -95,7 +95,7 @@ impl DeployArgs {
             Gated::Approved(checked) => checked,
             Gated::Refused(refusal) => return refused(&refusal, self.machine_output()),
         };
-        eprint!("{}", escape_output(&checked.approval().report().to_text()));
+        eprint!("{}", escape_output(&checked.report().to_text()));
         let mut show = progress_printer(self.output.is_none());
         let deployed = match checked.apply(&self.apply_options(), &mut show) {
             Ok(deployed) => deployed,

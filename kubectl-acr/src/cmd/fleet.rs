@@ -16,7 +16,7 @@ use acr_core::fleet::{
 use acr_core::operations::{
     CheckedDeploy, DeployRequest, Gated, RenderRequest, check_deploy, render as render_plan,
 };
-use acr_core::policy::{CheckReport, PolicyChecker, ReportFormats};
+use acr_core::policy::{CheckReport, DecisionKind, PolicyChecker, ReportFormats};
 use acr_core::settings::{ConnectedRegistrySettings, SettingsInput};
 use acr_core::untrusted::escape_output;
 use acr_io::InputKind;
@@ -100,7 +100,10 @@ impl DeployArgs {
         }
         match check.gated {
             Gated::Approved(checked) => Ok(checked),
-            Gated::Refused(refusal) => Err(Refusal::Denied(denial(&refusal.report))),
+            Gated::Refused(refusal) if refusal.report.decision == DecisionKind::Denied => {
+                Err(Refusal::Denied(denial(&refusal.report)))
+            }
+            Gated::Refused(refusal) => Err(Refusal::Failed(denial(&refusal.report))),
         }
     }
 
@@ -241,6 +244,7 @@ impl RenderArgs {
         let mut cert_manager = None;
         let mut planned = Vec::new();
         let mut refused = Vec::new();
+        let mut denied = false;
         for member in &fleet.members {
             let checked = member_settings(member, &command_line).and_then(|settings| {
                 let request = RenderRequest {
@@ -250,11 +254,12 @@ impl RenderArgs {
                 };
                 match render_plan(&request, &checker)? {
                     Gated::Approved(rendered) => {
-                        let folder =
-                            self.folder(&request.settings, &rendered, &mut cert_manager)?;
-                        Ok((rendered, folder))
+                        self.folder(&request.settings, rendered, &mut cert_manager)
                     }
-                    Gated::Refused(refusal) => anyhow::bail!("{}", denial(&refusal.report)),
+                    Gated::Refused(refusal) => {
+                        denied |= refusal.report.decision == DecisionKind::Denied;
+                        anyhow::bail!("{}", denial(&refusal.report))
+                    }
                 }
             });
             match checked {
@@ -273,13 +278,24 @@ impl RenderArgs {
                 result: RolloutResult::Skipped,
                 detail: "checked; not written because another cluster failed its checks".to_owned(),
             }));
-            return fleet_summary(&outcomes, false, Status::Denied);
+            let status = if denied {
+                Status::Denied
+            } else {
+                Status::CheckFailed
+            };
+            return fleet_summary(&outcomes, self.output == Some(ManifestFormat::Json), status);
         }
-        let outcomes = roll_out(&planned, 1, false, |name, (rendered, folder)| {
+        let outcomes = roll_out(&planned, 1, false, |name, approved| {
             let member_dir = dir.join(name);
-            rendered
-                .write_folder(folder, &member_dir, self.overwrite())
-                .map(|()| format!("{} files in {}", folder.files.len(), member_dir.display()))
+            approved
+                .write(&member_dir, self.overwrite())
+                .map(|()| {
+                    format!(
+                        "{} files in {}",
+                        approved.folder().files.len(),
+                        member_dir.display()
+                    )
+                })
                 .map_err(|error| format!("{:#}", anyhow::Error::from(error)))
         });
         let failed = outcomes
@@ -287,7 +303,7 @@ impl RenderArgs {
             .any(|outcome| outcome.result == RolloutResult::Failed);
         fleet_summary(
             &outcomes,
-            false,
+            self.output == Some(ManifestFormat::Json),
             if failed {
                 Status::CheckFailed
             } else {

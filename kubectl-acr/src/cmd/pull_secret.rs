@@ -110,7 +110,7 @@ impl CreateArgs {
         };
         let machine = machine_format(self.output);
         if client_only {
-            let (secret, approval) = match check_pull_secret_offline(&spec, &checker) {
+            let approved = match check_pull_secret_offline(&spec, &checker) {
                 Gated::Approved(approved) => approved,
                 Gated::Refused(refusal) => return refused(&refusal, machine),
             };
@@ -127,11 +127,11 @@ impl CreateArgs {
                 .collect();
             return Ok(Outcome {
                 stdout: manifests(
-                    &secret,
+                    &approved.secret,
                     self.output.unwrap_or(ManifestFormat::Yaml),
                     display,
                 )?,
-                stderr: Some(format!("{}{links}", approval.report().to_text().trim_end())),
+                stderr: Some(format!("{}{links}", approved.report().to_text().trim_end())),
                 status: Status::Success,
             });
         }
@@ -141,7 +141,7 @@ impl CreateArgs {
             Gated::Approved(checked) => checked,
             Gated::Refused(refusal) => return refused(&refusal, machine),
         };
-        eprint!("{}", escape_output(&checked.approval().report().to_text()));
+        eprint!("{}", escape_output(&checked.report().to_text()));
         let created = checked
             .create(self.dry_run == DryRun::Server)
             .with_context(|| format!("cannot create the pull secret on {}", checked.server()))?;

@@ -7,8 +7,8 @@ use acr_cli::commands::policy::refused;
 use acr_cli::{Outcome, Status};
 use acr_core::cluster::{CERT_MANAGER_VERSION, CertManagerManifests};
 use acr_core::fsio::Overwrite;
-use acr_core::operations::{Gated, RenderRequest, Rendered, render};
-use acr_core::plan::{GitOpsFolder, SecretDisplay, SecretForm, StoreKind};
+use acr_core::operations::{ApprovedFolder, Gated, RenderRequest, Rendered, render};
+use acr_core::plan::{SecretDisplay, SecretForm, StoreKind};
 use acr_core::policy::ReportFormats as _;
 use acr_core::settings::{ConnectedRegistrySettings, TlsSource};
 use anyhow::Context as _;
@@ -21,8 +21,8 @@ use time::OffsetDateTime;
 pub struct RenderArgs {
     #[command(flatten)]
     pub plan: PlanArgs,
-    /// Output format of the manifests (default: yaml). With json or yaml a policy refusal's
-    /// report is printed instead.
+    /// Output format of the manifests: yaml when not given, json or name. Given as json or
+    /// yaml, a policy refusal also prints its report on stdout in that format.
     #[arg(short = 'o', long = "output", value_enum)]
     pub output: Option<ManifestFormat>,
     /// Print Secret values instead of redacting them (needed to apply the output as is).
@@ -100,10 +100,10 @@ impl RenderArgs {
             Gated::Approved(rendered) => rendered,
             Gated::Refused(refusal) => return refused(&refusal, machine_format(self.output)),
         };
-        let verdicts = rendered.approval().report().to_text();
+        let verdicts = rendered.report().to_text();
         let settings = &request.settings;
         if let Some(dir) = &self.out_dir {
-            return self.write_folder(dir, settings, &rendered, verdicts);
+            return self.write_folder(dir, settings, rendered, verdicts);
         }
         let mut stderr = verdicts.trim_end().to_owned();
         if matches!(settings.tls_source, TlsSource::CertManagerInstall) {
@@ -119,7 +119,7 @@ impl RenderArgs {
             SecretDisplay::Redacted
         };
         let stdout = manifests(
-            &rendered.plan,
+            rendered.plan(),
             self.output.unwrap_or(ManifestFormat::Yaml),
             display,
         )?;
@@ -135,11 +135,11 @@ impl RenderArgs {
     pub(super) fn folder(
         &self,
         settings: &ConnectedRegistrySettings,
-        rendered: &Rendered,
+        rendered: Rendered,
         cert_manager_cache: &mut Option<Arc<CertManagerManifests>>,
-    ) -> anyhow::Result<GitOpsFolder> {
+    ) -> anyhow::Result<ApprovedFolder> {
         let cert_manager = self.plan.cert_manager_for(settings, cert_manager_cache)?;
-        Ok(rendered.folder(
+        Ok(rendered.into_folder(
             cert_manager
                 .as_ref()
                 .map(|manifests| manifests.objects.as_slice()),
@@ -174,14 +174,15 @@ impl RenderArgs {
         &self,
         dir: &Path,
         settings: &ConnectedRegistrySettings,
-        rendered: &Rendered,
+        rendered: Rendered,
         verdicts: String,
     ) -> anyhow::Result<Outcome> {
-        let folder = self.folder(settings, rendered, &mut None)?;
+        let approved = self.folder(settings, rendered, &mut None)?;
         let secrets = self.secret_form();
-        rendered
-            .write_folder(&folder, dir, self.overwrite())
+        approved
+            .write(dir, self.overwrite())
             .with_context(|| format!("cannot write the folder {}", dir.display()))?;
+        let folder = approved.folder();
         let stdout: String = folder
             .files
             .iter()
