@@ -6,7 +6,7 @@ use crate::settings::{
     ConnectedRegistrySettings, EffectiveSettings, ProtectedSettings, ProtectedView, TlsSource,
     TlsSourceView,
 };
-use crate::tls::{self, CertificateInfo, PrivateKey};
+use crate::tls::{self, CertificateInfo, LoadedCertificate, SuppliedChain};
 use acr_policy::Review;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -121,64 +121,54 @@ fn supplied_certificate_facts(
     tls_source: &TlsSource,
     now: OffsetDateTime,
 ) -> Result<Vec<CertificateFacts>, ReviewError> {
-    let mut facts = Vec::new();
-    if let TlsSource::BringYourOwnCertificate {
+    let TlsSource::BringYourOwnCertificate {
         cert_pem,
         key_pem,
         ca_pem,
         ..
     } = tls_source
-    {
-        let key = tls::load_private_key(key_pem.expose().as_bytes())
-            .map_err(|source| ReviewError::PrivateKey { source })?;
-        let chain = described("tls.crt", cert_pem, now)?;
-        for (index, (der, info)) in chain.iter().enumerate() {
-            let (role, key_matches) = if index == 0 {
-                (CertificateRole::Serving, Some(key_matches(&key, der)))
-            } else {
-                (CertificateRole::Intermediate, None)
-            };
-            facts.push(facts_of(info, role, key_matches)?);
+    else {
+        return Ok(Vec::new());
+    };
+    let key = tls::load_private_key(key_pem.expose().as_bytes())
+        .map_err(|source| ReviewError::PrivateKey { source })?;
+    let chain = loaded("tls.crt", cert_pem)?;
+    let cas = match ca_pem {
+        Some(ca_pem) => loaded("tls.cacrt", ca_pem)?,
+        None => Vec::new(),
+    };
+    let supplied = SuppliedChain::read(&chain, &key, &cas, now).map_err(|source| {
+        ReviewError::Certificates {
+            setting: "tls.crt",
+            source,
         }
-        if let Some(ca_pem) = ca_pem {
-            let cas = described("tls.cacrt", ca_pem, now)?;
-            let ders = |certificates: &[(Vec<u8>, CertificateInfo)]| -> Vec<Vec<u8>> {
-                certificates.iter().map(|(der, _)| der.clone()).collect()
-            };
-            tls::chain_issued_by(&ders(&chain), &ders(&cas)).map_err(|gap| {
-                ReviewError::CaDidNotIssue {
-                    subject: gap.subject,
-                    issuer: gap.issuer,
-                }
-            })?;
-            for (_, info) in cas {
-                facts.push(facts_of(&info, CertificateRole::Ca, None)?);
-            }
-        }
+    })?;
+    if let Some(gap) = supplied.ca_gap {
+        return Err(ReviewError::CaDidNotIssue {
+            subject: gap.subject,
+            issuer: gap.issuer,
+        });
+    }
+    let mut facts = Vec::new();
+    for (index, info) in supplied.chain.iter().enumerate() {
+        let (role, key_matches) = if index == 0 {
+            (CertificateRole::Serving, Some(supplied.key_matches))
+        } else {
+            (CertificateRole::Intermediate, None)
+        };
+        facts.push(facts_of(info, role, key_matches)?);
+    }
+    for info in &supplied.cas {
+        facts.push(facts_of(info, CertificateRole::Ca, None)?);
     }
     Ok(facts)
 }
 
-fn key_matches(key: &PrivateKey, der: &[u8]) -> bool {
-    key.matches_certificate_der(der).unwrap_or(false)
-}
-
-fn described(
-    setting: &'static str,
-    pem_text: &str,
-    now: OffsetDateTime,
-) -> Result<Vec<(Vec<u8>, CertificateInfo)>, ReviewError> {
-    let loaded = tls::load_certificates(pem_text.as_bytes())
-        .map_err(|source| ReviewError::Certificates { setting, source })?;
-    loaded
-        .certificates
-        .into_iter()
-        .map(|certificate| {
-            let info = tls::describe(&certificate.der, now)
-                .map_err(|source| ReviewError::Certificates { setting, source })?;
-            Ok((certificate.der, info))
-        })
-        .collect()
+/// The certificates of a PEM setting.
+fn loaded(setting: &'static str, pem_text: &str) -> Result<Vec<LoadedCertificate>, ReviewError> {
+    Ok(tls::load_certificates(pem_text.as_bytes())
+        .map_err(|source| ReviewError::Certificates { setting, source })?
+        .certificates)
 }
 
 /// The host's certificate description in the shape policies read (the ABI's certificate facts).

@@ -7,7 +7,7 @@ use super::{ConnectionString, ProtectedSettings, SettingsError, TlsSource, keys}
 use crate::fsio::{self, FileMode, Overwrite, WriteError};
 use crate::policy::approval::{self, Approval};
 use crate::secret::SecretString;
-use crate::tls::{self, TlsError};
+use crate::tls::{self, LoadedCertificate, SuppliedChain, TlsError};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde::Serialize;
@@ -136,32 +136,21 @@ pub fn prepare_protected_settings(
     };
     match tls_input {
         ProtectedTlsInput::OwnCertificate { cert, key, ca } => {
-            let (cert_pem, subject) = own_certificate(cert, key)?;
+            let chain = load(keys::TLS_CRT, cert)?;
+            let cas = ca
+                .as_deref()
+                .map(|ca| load(keys::TLS_CACRT, ca))
+                .transpose()?
+                .unwrap_or_default();
+            let subject = check_own_certificate(&chain, key, &cas)?;
             let mut add = |setting: &'static str, pem: &str| {
                 settings.insert(setting.to_owned(), Value::String(STANDARD.encode(pem)));
                 written.push(setting);
             };
-            add(keys::TLS_CRT, &cert_pem);
+            add(keys::TLS_CRT, &pem_of(&chain));
             add(keys::TLS_KEY, key.expose());
-            if let Some(ca) = ca {
-                let ca_pem = certificates_pem(keys::TLS_CACRT, ca)?;
-                let ders = |setting, pem: &str| -> Result<Vec<Vec<u8>>, ProtectedWriteError> {
-                    Ok(tls::load_certificates(pem.as_bytes())
-                        .map_err(|source| ProtectedWriteError::Certificate { setting, source })?
-                        .certificates
-                        .into_iter()
-                        .map(|certificate| certificate.der)
-                        .collect())
-                };
-                tls::chain_issued_by(
-                    &ders(keys::TLS_CRT, &cert_pem)?,
-                    &ders(keys::TLS_CACRT, &ca_pem)?,
-                )
-                .map_err(|gap| ProtectedWriteError::CaDidNotIssue {
-                    subject: gap.subject,
-                    issuer: gap.issuer,
-                })?;
-                add(keys::TLS_CACRT, &ca_pem);
+            if !cas.is_empty() {
+                add(keys::TLS_CACRT, &pem_of(&cas));
             }
             summary.certificate_subject = Some(subject);
         }
@@ -195,51 +184,56 @@ pub fn prepare_protected_settings(
     })
 }
 
-/// The certificates of `bytes` (PEM, DER or base64) as PEM blocks, private keys left out.
-fn certificates_pem(setting: &'static str, bytes: &[u8]) -> Result<String, ProtectedWriteError> {
-    let loaded = tls::load_certificates(bytes)
-        .map_err(|source| ProtectedWriteError::Certificate { setting, source })?;
-    Ok(loaded
-        .certificates
-        .iter()
-        .map(|certificate| tls::pem::encode("CERTIFICATE", &certificate.der))
-        .collect())
+/// The certificates of `bytes` (PEM, DER or base64), private keys left out.
+fn load(
+    setting: &'static str,
+    bytes: &[u8],
+) -> Result<Vec<LoadedCertificate>, ProtectedWriteError> {
+    Ok(tls::load_certificates(bytes)
+        .map_err(|source| ProtectedWriteError::Certificate { setting, source })?
+        .certificates)
 }
 
-/// The serving certificate (and chain) as PEM, and its subject, after checking the key is its own.
-fn own_certificate(
-    cert: &[u8],
+/// Certificates as PEM blocks.
+fn pem_of(certificates: &[LoadedCertificate]) -> String {
+    certificates
+        .iter()
+        .map(|certificate| tls::pem::encode("CERTIFICATE", &certificate.der))
+        .collect()
+}
+
+/// The serving certificate's subject, after checking, with each certificate parsed once, that
+/// the key is its own and that the CA (when given) issued the chain.
+fn check_own_certificate(
+    chain: &[LoadedCertificate],
     key: &SecretString,
-) -> Result<(String, String), ProtectedWriteError> {
-    let cert_pem = certificates_pem(keys::TLS_CRT, cert)?;
-    let leaf = tls::load_certificates(cert_pem.as_bytes())
-        .map_err(|source| ProtectedWriteError::Certificate {
-            setting: keys::TLS_CRT,
-            source,
-        })?
-        .certificates
-        .swap_remove(0);
-    let subject = tls::describe(&leaf.der, time::OffsetDateTime::UNIX_EPOCH)
-        .map_err(|source| ProtectedWriteError::Certificate {
-            setting: keys::TLS_CRT,
-            source,
-        })?
-        .subject;
+    cas: &[LoadedCertificate],
+) -> Result<String, ProtectedWriteError> {
     let private_key =
         tls::load_private_key(key.expose().as_bytes()).map_err(ProtectedWriteError::PrivateKey)?;
-    let matches = private_key
-        .matches_certificate_der(&leaf.der)
+    let supplied = SuppliedChain::read(chain, &private_key, cas, time::OffsetDateTime::UNIX_EPOCH)
         .map_err(|source| ProtectedWriteError::Certificate {
             setting: keys::TLS_CRT,
             source,
         })?;
-    if !matches {
+    let subject = supplied
+        .chain
+        .first()
+        .map(|serving| serving.subject.clone())
+        .unwrap_or_default();
+    if !supplied.key_matches {
         return Err(ProtectedWriteError::KeyMismatch {
             key: private_key.description(),
             subject,
         });
     }
-    Ok((cert_pem, subject))
+    if let Some(gap) = supplied.ca_gap {
+        return Err(ProtectedWriteError::CaDidNotIssue {
+            subject: gap.subject,
+            issuer: gap.issuer,
+        });
+    }
+    Ok(subject)
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 use x509_parser::certificate::X509Certificate;
 use x509_parser::error::X509Error;
 
-use super::x509::{name_text, parse_certificate};
+use super::x509::name_text;
 
 /// Whether `issuer`'s subject is, byte for byte, the issuer name `issued` carries.
 pub(crate) fn names_issuer(issued: &X509Certificate<'_>, issuer: &X509Certificate<'_>) -> bool {
@@ -101,20 +101,12 @@ pub struct ChainGap {
     pub issuer: String,
 }
 
-/// Every certificate of `ders`, or `None` when one does not parse.
-fn parse_all(ders: &[Vec<u8>]) -> Option<Vec<X509Certificate<'_>>> {
-    ders.iter()
-        .map(|der| parse_certificate(der, "certificate").ok())
-        .collect()
-}
-
 /// Whether one of `cas` issued the serving `chain` (leaf first, then intermediates), following
-/// signatures up the chain. `Err` names where the path breaks; unreadable certificates are left
-/// to the checks that read them (`Ok`).
-pub fn chain_issued_by(chain: &[Vec<u8>], cas: &[Vec<u8>]) -> Result<(), ChainGap> {
-    let (Some(chain), Some(cas)) = (parse_all(chain), parse_all(cas)) else {
-        return Ok(());
-    };
+/// signatures up the chain. `Err` names where the path breaks.
+pub(crate) fn chain_issued_by(
+    chain: &[X509Certificate<'_>],
+    cas: &[X509Certificate<'_>],
+) -> Result<(), ChainGap> {
     let certificates: Vec<&X509Certificate<'_>> = chain.iter().collect();
     let Some(&leaf) = certificates.first() else {
         return Ok(());
