@@ -19,7 +19,7 @@ pub mod docker_credentials;
 pub mod proxy;
 pub mod registry_auth;
 
-pub use proxy::{NoProxy, Proxy, proxy_for};
+pub use proxy::{NoProxy, Proxy, percent_decode, proxy_for};
 
 use reqwest::blocking::RequestBuilder;
 use rustls::pki_types::CertificateDer;

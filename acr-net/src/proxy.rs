@@ -152,7 +152,9 @@ fn printable(line: &str) -> String {
     line.chars().filter(|c| !c.is_control()).take(200).collect()
 }
 
-fn percent_decode(text: &str) -> String {
+/// `text` with its `%XX` escapes decoded (as URLs write user names, passwords and query values);
+/// a `%` not followed by two hexadecimal digits stays as it is.
+pub fn percent_decode(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut decoded = Vec::with_capacity(bytes.len());
     let mut index = 0;

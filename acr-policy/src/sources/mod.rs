@@ -224,12 +224,6 @@ pub enum RemoteError {
         status: u16,
         detail: String,
     },
-    #[error("{url} is larger than {limit} bytes, the limit for {what}")]
-    TooLarge {
-        url: String,
-        what: &'static str,
-        limit: u64,
-    },
     #[error("{what} has the digest {actual}, but {expected} was expected")]
     DigestMismatch {
         what: String,

@@ -10,7 +10,7 @@
 
 use super::digest::{InvalidDigest, Sha256Digest};
 use super::reference::OciReference;
-use super::{RegistryCredentials, RemoteError, SourceOptions};
+use super::{NetError, RegistryCredentials, RemoteError, SourceOptions};
 use acr_net::docker_credentials;
 use acr_net::registry_auth::{self, Authorization, Challenge, Login};
 use acr_net::{HttpClient, Method, Response, StatusCode, header, percent_encode, read_body};
@@ -263,11 +263,11 @@ fn wasm_layer(
         .parse()
         .map_err(|error: InvalidDigest| invalid(format!("its layer digest {error}")))?;
     if layer.size > limit {
-        return Err(RemoteError::TooLarge {
+        return Err(RemoteError::Net(NetError::TooLarge {
             url: format!("{}/blobs/{digest}", reference.api_base(false)),
             what: "a policy module",
             limit,
-        });
+        }));
     }
     Ok(digest)
 }

@@ -60,18 +60,7 @@ impl DeployArgs {
             self.continue_on_error,
             |_, ready| self.change(ready),
         );
-        let failed = outcomes
-            .iter()
-            .any(|outcome| outcome.result == RolloutResult::Failed);
-        fleet_summary(
-            &outcomes,
-            self.output == Some(ManifestFormat::Json),
-            if failed {
-                Status::CheckFailed
-            } else {
-                Status::Success
-            },
-        )
+        rollout_summary(&outcomes, self.output == Some(ManifestFormat::Json))
     }
 
     /// Settings, plan, connection, preflight and policies of one cluster; nothing is written.
@@ -211,6 +200,22 @@ fn denial(report: &CheckReport) -> String {
     )
 }
 
+/// The summary of a rollout that ran: exit 1 when a cluster failed.
+fn rollout_summary(outcomes: &[MemberOutcome], json: bool) -> anyhow::Result<Outcome> {
+    let failed = outcomes
+        .iter()
+        .any(|outcome| outcome.result == RolloutResult::Failed);
+    fleet_summary(
+        outcomes,
+        json,
+        if failed {
+            Status::CheckFailed
+        } else {
+            Status::Success
+        },
+    )
+}
+
 /// The summary table (or, with `json`, the outcomes as JSON) and the exit status.
 fn fleet_summary(
     outcomes: &[MemberOutcome],
@@ -298,18 +303,7 @@ impl RenderArgs {
                 })
                 .map_err(|error| format!("{:#}", anyhow::Error::from(error)))
         });
-        let failed = outcomes
-            .iter()
-            .any(|outcome| outcome.result == RolloutResult::Failed);
-        fleet_summary(
-            &outcomes,
-            self.output == Some(ManifestFormat::Json),
-            if failed {
-                Status::CheckFailed
-            } else {
-                Status::Success
-            },
-        )
+        rollout_summary(&outcomes, self.output == Some(ManifestFormat::Json))
     }
 }
 
