@@ -104,6 +104,17 @@ pub fn redact_quoted_values(message: &str) -> String {
     out
 }
 
+/// A value as an error may quote it: itself when it looks like no secret (no key, connection
+/// string or credentials in a URL), else only its [`ValueShape`]. For flags whose values are
+/// names (images, hosts) but where a user may paste a URL carrying a password.
+pub fn quotable(value: &str) -> String {
+    let shape = ValueShape::of(value);
+    match shape.looks_like {
+        Some(_) => shape.to_string(),
+        None => value.to_owned(),
+    }
+}
+
 /// What an error may say about a value that may be secret: how long it is and what it looks
 /// like, never its text. Error types of protected values hold this instead of the value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,6 +132,13 @@ impl ValueShape {
             Some("PEM")
         } else if trimmed.contains('=') && trimmed.contains(';') {
             Some("a connection string")
+        } else if trimmed.split('@').nth(1).is_some()
+            && trimmed
+                .split('@')
+                .next()
+                .is_some_and(|userinfo| userinfo.contains(':'))
+        {
+            Some("a URL with credentials")
         } else {
             None
         };
@@ -144,6 +162,24 @@ impl fmt::Display for ValueShape {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn values_that_may_hold_a_secret_are_quoted_by_their_shape_only() {
+        assert_eq!(
+            quotable("mcr.microsoft.com=mirror:5000"),
+            "mcr.microsoft.com=mirror:5000"
+        );
+        assert_eq!(
+            quotable("mcr.microsoft.com=https://user:hunter2@mirror:5000"),
+            "<redacted>, 50 characters, looks like a URL with credentials"
+        );
+        assert_eq!(
+            quotable("acr/connected-registry@sha256:00"),
+            "acr/connected-registry@sha256:00"
+        );
+        assert!(quotable("-----BEGIN PRIVATE KEY-----").starts_with("<redacted>"));
+        assert!(quotable("SyncTokenPassword=x;ParentGatewayEndpoint=y").starts_with("<redacted>"));
+    }
 
     #[test]
     fn passwords_lose_one_trailing_line_break_and_must_not_be_empty() {

@@ -326,3 +326,33 @@ fn every_command_taking_a_password_refuses_one_on_the_command_line_and_reads_fil
         assert!(!run.stderr.contains("--password ["), "{}", run.stderr);
     }
 }
+
+#[test]
+fn a_registry_mirror_or_image_carrying_a_password_is_refused_without_echoing_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("bundle");
+    for (flag, value) in [
+        (
+            "--registry-mirror",
+            "mcr.microsoft.com=https://edge:hunter2@mirror.example:5000",
+        ),
+        ("--registry-image", "edge:hunter2@mirror.example/acr/cr:1"),
+    ] {
+        let run = kubectl_acr(&[
+            "bundle",
+            "save",
+            "--out",
+            path_text(&out),
+            "--no-cert-manager",
+            flag,
+            value,
+        ]);
+        assert_ne!(run.code, Some(0), "{flag}: {run:?}");
+        assert!(
+            run.stderr.contains("looks like a URL with credentials"),
+            "{flag}: {}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains("hunter2"), "{flag}: {}", run.stderr);
+    }
+}

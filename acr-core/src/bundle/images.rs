@@ -4,6 +4,7 @@
 //! reference to copy (pinned by digest, which `skopeo copy` and `oras copy` accept; skopeo
 //! refuses a tag and a digest together) and the name and tag the manifests pull.
 
+use crate::secret::quotable;
 use acr_policy::sources::{self, OciReference, RemoteError, Sha256Digest, SourceOptions};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -35,7 +36,7 @@ impl FromStr for ImageReference {
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         let invalid = |reason| InvalidImage {
-            text: text.to_owned(),
+            text: quotable(text),
             reason,
         };
         if text.contains('@') {
@@ -123,7 +124,7 @@ impl RegistryMirrors {
         let mut mirrors = BTreeMap::new();
         for text in values {
             let invalid = |reason| InvalidMirror {
-                text: text.to_owned(),
+                text: quotable(text),
                 reason,
             };
             let (registry, mirror) = text.split_once('=').ok_or_else(|| invalid("no `=`"))?;
